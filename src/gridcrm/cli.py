@@ -1,0 +1,148 @@
+"""The ``gridcrm`` command line: thin commands over the library."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from gridcrm import __version__
+
+_EPILOG = """examples:
+  gridcrm run --config configs/demo.yaml        the main job on the sample data
+  gridcrm validate data/sample                  check a dataset folder, print what would be set aside
+  gridcrm synth --customers 2000 --out data/sample   regenerate the committed sample
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="gridcrm",
+        description="Customer analytics for electricity utilities: validated data, features and tags, "
+        "segments, consumption forecasts, AHP credit scores, churn and arrears risk.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action="version", version=f"gridcrm {__version__}")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    p.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    r = sub.add_parser("run", help="run the main job from a config file", description="Run the main job.")
+    r.add_argument("--config", required=True, type=Path, help="YAML run configuration, e.g. configs/demo.yaml")
+    r.add_argument("--output", type=Path, help="output folder (overrides output.dir of the config)")
+
+    v = sub.add_parser("validate", help="load and validate a dataset folder", description="Validate a dataset.")
+    v.add_argument("path", type=Path, help="folder of table files (parquet or csv)")
+    v.add_argument("--on-error", choices=["raise", "quarantine"], default="quarantine",
+                   help="raise on the first bad table, or set bad rows aside and count them (default)")
+    v.add_argument("--extracted-on", help="extraction date (default: the folder's dataset.json, else today)")
+
+    s = sub.add_parser("synth", help="generate a synthetic dataset", description="Generate synthetic data.")
+    s.add_argument("--customers", type=int, default=2000, help="number of customers (default 2000)")
+    s.add_argument("--start", default="2023-01-01", help="first day of meter reads (default 2023-01-01)")
+    s.add_argument("--end", default="2024-12-31", help="last day of meter reads (default 2024-12-31)")
+    s.add_argument("--seed", type=int, default=20241231, help="random seed (default 20241231)")
+    s.add_argument("--interval-customers", type=int, help="customers with 15-min load (default: the largest ~2.5%%, at most 50)")
+    s.add_argument("--interval-days", type=int, default=31, help="days of 15-min load before --end (default 31)")
+    s.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    s.add_argument("--out", required=True, type=Path, help="folder to write")
+    return p
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+                        datefmt="%H:%M:%S")
+    logging.getLogger("gridcrm").setLevel(level)
+
+
+def _print_summary(summary: pd.DataFrame) -> None:
+    shown = summary.copy()
+    for c in ("first", "last"):
+        shown[c] = shown[c].map(lambda t: "" if pd.isna(t) else str(t.date()) if t == t.normalize() else str(t))
+    shown["customers"] = shown["customers"].map(lambda n: "" if pd.isna(n) else f"{int(n):,}")
+    shown["rows"] = shown["rows"].map("{:,}".format)
+    shown["rows_rejected"] = shown["rows_rejected"].map("{:,}".format)
+    print(shown.to_string())
+
+
+def _print_rejections(rejections: pd.DataFrame) -> None:
+    if rejections.empty:
+        print("\nNo row broke the data model.")
+        return
+    print("\nRows set aside, by rule:")
+    for r in rejections.itertuples(index=False):
+        print(f"  {r.table}.{r.column}: {r.rule} — {r.rows:,} row(s)")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from gridcrm.config import OutputConfig, load_config
+    from gridcrm.pipeline import run
+
+    cfg = load_config(args.config)
+    if args.output is not None:
+        cfg = dataclasses.replace(cfg, output=OutputConfig(dir=args.output))
+    t0 = time.perf_counter()
+    result = run(cfg)
+    print(f"gridcrm {__version__} — run {cfg.name!r} on {cfg.data.path} "
+          f"(extracted on {result.dataset.extracted_on.date()})\n")
+    _print_summary(result.summary)
+    _print_rejections(result.rejections)
+    print(f"\nDone in {time.perf_counter() - t0:.1f} s. Results in {result.output_dir}/:")
+    for what, file in result.files.items():
+        print(f"  {file}  ({what})")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from gridcrm.data import load_dataset
+
+    ds = load_dataset(args.path, on_error=args.on_error, extracted_on=args.extracted_on)
+    print(f"{args.path} (extracted on {ds.extracted_on.date()})\n")
+    _print_summary(ds.summary())
+    _print_rejections(ds.report.to_frame())
+    return 0
+
+
+def _cmd_synth(args: argparse.Namespace) -> int:
+    from gridcrm.data.synth import generate_dataset
+
+    t0 = time.perf_counter()
+    synth = generate_dataset(args.customers, args.start, args.end, seed=args.seed,
+                             n_interval_customers=args.interval_customers, interval_days=args.interval_days,
+                             show_progress=sys.stderr.isatty())
+    folder = synth.dataset.save(args.out, format=args.format)
+    synth.truth.to_parquet(folder / "truth.parquet")
+    synth.bill_truth.to_parquet(folder / "bill_truth.parquet")
+    print(f"Generated {args.customers:,} customers, {args.start} to {args.end}, seed {args.seed}, "
+          f"in {time.perf_counter() - t0:.1f} s:\n")
+    _print_summary(synth.dataset.summary())
+    print(f"\nWritten to {folder}/ (ground truth in truth.parquet and bill_truth.parquet)")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``gridcrm`` command."""
+    args = _parser().parse_args(argv)
+    _setup_logging(args.verbose, args.quiet)
+    from gridcrm.config import ConfigError
+    from gridcrm.data import DataValidationError
+
+    commands = {"run": _cmd_run, "validate": _cmd_validate, "synth": _cmd_synth}
+    try:
+        return commands[args.command](args)
+    except (ConfigError, DataValidationError, FileNotFoundError) as exc:
+        print(f"gridcrm {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

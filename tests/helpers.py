@@ -1,0 +1,93 @@
+"""Test helpers: a tiny hand-written extract that satisfies the data model."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+EXTRACTED_ON = "2024-03-01"
+
+
+def make_raw_tables() -> dict[str, pd.DataFrame]:
+    """Three customers, ten days of reads, two bills each, as raw frames (dates as strings, like CSV)."""
+    customers = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3],
+            "customer_class": ["residential", "commercial", "large_industry"],
+            "industry_code": [None, "H62", "C26"],
+            "region": ["east", "east", "west"],
+            "supply_station": ["e1", "e2", "w1"],
+            "tariff": ["res_tiered", "commercial_flat", "large_industry_2part"],
+            "contracted_kva": [8.0, 60.0, 4000.0],
+            "voltage_kv": [0.22, 0.38, 10.0],
+            "connected_on": ["2015-03-01", "2019-07-15", "2024-01-03"],
+            "closed_on": [None, "2024-02-20", None],
+            "preferred_channel": ["wechat", "bank", "counter"],
+        }
+    )
+    days = pd.date_range("2024-01-05", periods=10).strftime("%Y-%m-%d").tolist()
+    meter = pd.DataFrame(
+        {
+            "customer_id": [1] * 10 + [2] * 10 + [3] * 10,
+            "date": days * 3,
+            "kwh": [6.0 + i for i in range(10)] + [200.0 + i for i in range(10)] + [30000.0 + i for i in range(10)],
+        }
+    )
+    bills = pd.DataFrame(
+        {
+            "bill_id": [11, 12, 21, 22, 31],
+            "customer_id": [1, 1, 2, 2, 3],
+            "period": ["2024-01-01", "2024-02-01", "2024-01-01", "2024-02-01", "2024-01-01"],
+            "issued_on": ["2024-02-03", "2024-03-01", "2024-02-03", "2024-03-01", "2024-02-04"],
+            "due_on": ["2024-02-20", "2024-03-18", "2024-02-20", "2024-03-18", "2024-02-21"],
+            "kwh": [105.0, 98.0, 2045.0, 1500.0, 300045.0],
+            "amount": [55.47, 51.77, 1636.0, 1200.0, 195029.25],
+        }
+    )
+    payments = pd.DataFrame(
+        {
+            "payment_id": [101, 201, 202, 301],
+            "bill_id": [11, 21, 21, 31],
+            "customer_id": [1, 2, 2, 3],
+            "paid_on": ["2024-02-10", "2024-02-15", "2024-02-25", "2024-02-28"],
+            "amount": [55.47, 800.0, 836.0, 195029.25],
+            "channel": ["wechat", "bank", "bank", "counter"],
+        }
+    )
+    contacts = pd.DataFrame(
+        {
+            "contact_id": [1, 2, 3],
+            "customer_id": [1, 2, 2],
+            "at": ["2024-01-20 09:15:00", "2024-02-05 14:00:00", "2024-02-07 10:30:00"],
+            "kind": ["call", "complaint", "survey"],
+            "category": ["billing", "billing", None],
+            "text": [None, "bill too high", None],
+            "satisfaction": [None, None, 2.0],
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "customer_id": [2],
+            "at": ["2024-02-22 08:00:00"],
+            "kind": ["disconnection"],
+            "detail": ["arrears notice"],
+        }
+    )
+    weather = pd.DataFrame(
+        {
+            "region": ["east"] * 10 + ["west"] * 10,
+            "date": days * 2,
+            "temp_c": [3.0 + 0.1 * i for i in range(10)] + [1.0 + 0.1 * i for i in range(10)],
+        }
+    )
+    stamps = pd.date_range("2024-01-10", periods=8, freq="15min").strftime("%Y-%m-%d %H:%M:%S").tolist()
+    load = pd.DataFrame({"customer_id": [3] * 8, "timestamp": stamps, "kw": [1200.0 + 10 * i for i in range(8)]})
+    return {
+        "customers": customers,
+        "meter_daily": meter,
+        "load_interval": load,
+        "bills": bills,
+        "payments": payments,
+        "contacts": contacts,
+        "events": events,
+        "weather": weather,
+    }

@@ -1,0 +1,248 @@
+"""The feature registry: every feature's name, family, description, unit and meaning of NaN.
+
+The registry is the contract between the feature builders, the tag rules
+(``configs/tags.yaml``), the credit and value indicator systems, the risk
+models' explanations and the portraits: they all refer to features by these
+names and show these descriptions and units.
+
+Window-dependent features carry their window in the name (``kwh_mean_90d``);
+:func:`feature_registry` builds the registry for any set of windows, and
+:data:`FEATURES` is the registry for the default windows (30, 90, 365 days).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+
+__all__ = [
+    "FeatureSpec",
+    "FEATURES",
+    "DEFAULT_WINDOWS",
+    "COMPLAINT_CATEGORIES",
+    "ONLINE_CHANNELS",
+    "feature_registry",
+    "registry_frame",
+]
+
+Family = Literal["consumption", "load", "payment", "contacts", "account", "events"]
+
+#: Default look-back windows, in days.
+DEFAULT_WINDOWS: tuple[int, ...] = (30, 90, 365)
+#: Complaint categories counted one by one.
+COMPLAINT_CATEGORIES: tuple[str, ...] = ("billing", "outage", "voltage", "service_attitude", "meter", "tariff")
+#: Payment channels counted as online.
+ONLINE_CHANNELS: tuple[str, ...] = ("app", "wechat", "alipay")
+
+_NO_HISTORY = "no data in the window (new customer, or nothing recorded)"
+_NO_INTERVAL = "no 15-minute load for the customer (only large customers have it)"
+_NO_BILLS = "no bill due in the window"
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """One feature.
+
+    Attributes
+    ----------
+    name : str
+    family : {"consumption", "load", "payment", "contacts", "account", "events"}
+    description : str
+        One line for people (portraits, explanations).
+    unit : str
+        Unit, or ``"share"`` (0–1), ``"ratio"``, ``"count"``, ``"category"``, ``"flag"``.
+    kind : {"float", "int", "category", "bool"}
+    missing : str
+        What NaN means for this feature ("" if it is never missing).
+    """
+
+    name: str
+    family: Family
+    description: str
+    unit: str
+    kind: Literal["float", "int", "category", "bool"] = "float"
+    missing: str = ""
+
+
+def _consumption(windows: Iterable[int]) -> list[FeatureSpec]:
+    out: list[FeatureSpec] = []
+    for w in windows:
+        out += [
+            FeatureSpec(f"kwh_mean_{w}d", "consumption", f"Mean daily kWh over the last {w} days", "kWh/day",
+                        missing=_NO_HISTORY),
+            FeatureSpec(f"kwh_median_{w}d", "consumption", f"Median daily kWh over the last {w} days", "kWh/day",
+                        missing=_NO_HISTORY),
+            FeatureSpec(f"kwh_total_{w}d", "consumption", f"Total kWh read over the last {w} days", "kWh",
+                        missing=_NO_HISTORY),
+        ]
+    out += [
+        FeatureSpec("kwh_yoy_growth", "consumption", "Growth of the last 365 days' kWh over the 365 days before",
+                    "ratio", missing="less than two years of reads"),
+        FeatureSpec("kwh_trend_slope", "consumption",
+                    "Linear trend of daily kWh over the last 365 days, relative to their mean", "share/year",
+                    missing="fewer than 60 reads in the last 365 days"),
+        FeatureSpec("kwh_cv_90d", "consumption", "Coefficient of variation of daily kWh over the last 90 days",
+                    "ratio", missing=_NO_HISTORY + " or zero mean"),
+        FeatureSpec("weekday_weekend_ratio", "consumption",
+                    "Mean weekday kWh over mean weekend kWh, last 90 days", "ratio",
+                    missing=_NO_HISTORY + " or no weekend use"),
+        FeatureSpec("zero_day_share_365d", "consumption", "Share of days with zero kWh, last 365 days", "share",
+                    missing=_NO_HISTORY),
+        FeatureSpec("gap_day_share_365d", "consumption",
+                    "Share of days without a read (meter gaps) since connection, last 365 days", "share",
+                    missing=_NO_HISTORY),
+        FeatureSpec("seasonality_strength", "consumption",
+                    "Share of the variance of daily kWh explained by the month, last 365 days", "share",
+                    missing="fewer than 9 months of reads in the last 365 days"),
+        FeatureSpec("peak_month", "consumption", "Calendar month with the highest mean daily kWh, last 365 days",
+                    "month", kind="int", missing="fewer than 9 months of reads in the last 365 days"),
+        FeatureSpec("heating_slope", "consumption",
+                    "Extra kWh/day per degree below 18 °C (regression on the region's temperature), last 365 days",
+                    "kWh/day/°C", missing="no weather for the region, or too few cold days"),
+        FeatureSpec("cooling_slope", "consumption",
+                    "Extra kWh/day per degree above 22 °C (regression on the region's temperature), last 365 days",
+                    "kWh/day/°C", missing="no weather for the region, or too few hot days"),
+    ]
+    return out
+
+
+def _load() -> list[FeatureSpec]:
+    return [
+        FeatureSpec("load_factor", "load", "Mean over peak 15-minute load, last 30 days of interval data", "share",
+                    missing=_NO_INTERVAL),
+        FeatureSpec("peak_kw", "load", "Highest 15-minute load, last 30 days of interval data", "kW",
+                    missing=_NO_INTERVAL),
+        FeatureSpec("peak_share", "load", "Share of energy used in peak hours (08–11 and 18–21)", "share",
+                    missing=_NO_INTERVAL),
+        FeatureSpec("valley_share", "load", "Share of energy used in valley hours (23–07)", "share",
+                    missing=_NO_INTERVAL),
+        FeatureSpec("night_share", "load", "Share of energy used from 00 to 06", "share", missing=_NO_INTERVAL),
+        FeatureSpec("power_factor", "load", "Power factor kWh / sqrt(kWh² + kvarh²)", "ratio",
+                    missing=_NO_INTERVAL + " or no reactive power"),
+        FeatureSpec("capacity_utilisation", "load", "Peak 15-minute kW over contracted kVA", "ratio",
+                    missing=_NO_INTERVAL),
+    ]
+
+
+def _payment(windows: Iterable[int]) -> list[FeatureSpec]:
+    return [
+        FeatureSpec("bills_365d", "payment", "Bills due in the last 365 days", "count", kind="int"),
+        FeatureSpec("bill_amount_mean_365d", "payment", "Mean amount of the bills issued in the last 365 days",
+                    "CNY", missing=_NO_BILLS),
+        FeatureSpec("on_time_rate_365d", "payment",
+                    "Share of bills due in the last 365 days paid in full by their due date", "share",
+                    missing=_NO_BILLS),
+        FeatureSpec("days_late_mean_365d", "payment",
+                    "Mean days from due date to full payment (0 if on time; unpaid counted to as_of)", "days",
+                    missing=_NO_BILLS),
+        FeatureSpec("days_late_max_365d", "payment", "Most days late of a bill due in the last 365 days", "days",
+                    missing=_NO_BILLS),
+        FeatureSpec("arrears_count", "payment", "Bills past due and not fully paid at as_of", "count", kind="int"),
+        FeatureSpec("arrears_amount", "payment", "Amount past due and unpaid at as_of", "CNY"),
+        FeatureSpec("late_bills_365d", "payment", "Bills due in the last 365 days paid late or not yet paid",
+                    "count", kind="int"),
+        FeatureSpec("months_since_last_arrears", "payment",
+                    "Months since the due date of the last bill paid late or not paid", "months",
+                    missing="never in arrears"),
+        FeatureSpec("partial_payment_share_365d", "payment",
+                    "Share of bills due in the last 365 days paid in more than one payment", "share",
+                    missing=_NO_BILLS),
+        FeatureSpec("online_channel_share_365d", "payment",
+                    "Share of payments in the last 365 days made online (app, WeChat, Alipay)", "share",
+                    missing="no payment in the window"),
+        FeatureSpec("disconnection_notices_365d", "payment", "Disconnection notices in the last 365 days", "count",
+                    kind="int"),
+    ]
+
+
+def _contacts(windows: Iterable[int]) -> list[FeatureSpec]:
+    out: list[FeatureSpec] = []
+    for w in (90, 365):
+        out += [
+            FeatureSpec(f"calls_{w}d", "contacts", f"Hotline calls in the last {w} days", "count", kind="int"),
+            FeatureSpec(f"complaints_{w}d", "contacts", f"Complaints in the last {w} days", "count", kind="int"),
+            FeatureSpec(f"repairs_{w}d", "contacts", f"Repair requests in the last {w} days", "count", kind="int"),
+        ]
+    out += [
+        FeatureSpec(f"complaints_{c}_365d", "contacts", f"Complaints about {c.replace('_', ' ')} in the last 365 days",
+                    "count", kind="int")
+        for c in COMPLAINT_CATEGORIES
+    ]
+    out += [
+        FeatureSpec("applications_365d", "contacts", "Business applications (new connection, capacity change) "
+                    "in the last 365 days", "count", kind="int"),
+        FeatureSpec("satisfaction_mean_365d", "contacts", "Mean satisfaction score given in the last 365 days (1–5)",
+                    "score", missing="no survey answered in the window"),
+        FeatureSpec("days_since_last_complaint", "contacts", "Days since the last complaint", "days",
+                    missing="never complained"),
+    ]
+    return out
+
+
+def _account() -> list[FeatureSpec]:
+    return [
+        FeatureSpec("tenure_years", "account", "Years since connection", "years"),
+        FeatureSpec("customer_class", "account", "Customer class", "category", kind="category"),
+        FeatureSpec("industry_code", "account", "Industry code", "category", kind="category",
+                    missing="no industry (residential)"),
+        FeatureSpec("region", "account", "Region", "category", kind="category"),
+        FeatureSpec("tariff", "account", "Tariff", "category", kind="category"),
+        FeatureSpec("contracted_kva", "account", "Contracted capacity", "kVA"),
+        FeatureSpec("voltage_kv", "account", "Supply voltage", "kV"),
+        FeatureSpec("daily_capacity_utilisation", "account",
+                    "Highest daily kWh in the last 365 days over 24 h × contracted kVA", "ratio",
+                    missing=_NO_HISTORY),
+    ]
+
+
+def _events() -> list[FeatureSpec]:
+    return [
+        FeatureSpec("theft_count", "events", "Electricity theft events on record", "count", kind="int"),
+        FeatureSpec("violation_count", "events", "Violations of the supply contract on record", "count", kind="int"),
+        FeatureSpec("blacklisted", "events", "On the blacklist at as_of", "flag", kind="bool"),
+    ]
+
+
+def feature_registry(windows: Iterable[int] = DEFAULT_WINDOWS) -> dict[str, FeatureSpec]:
+    """Build the registry for the given consumption windows.
+
+    Parameters
+    ----------
+    windows : iterable of int
+        Look-back windows of the consumption level features, in days.
+
+    Returns
+    -------
+    dict of str to FeatureSpec
+        In a stable order: consumption, load, payment, contacts, account, events.
+
+    Examples
+    --------
+    >>> reg = feature_registry((7, 28))
+    >>> reg["kwh_mean_28d"].unit
+    'kWh/day'
+    """
+    windows = tuple(windows)
+    if not windows or any((not isinstance(w, int)) or w < 1 for w in windows):
+        raise ValueError(f"windows must be positive whole numbers of days, got {windows!r}")
+    specs = _consumption(windows) + _load() + _payment(windows) + _contacts(windows) + _account() + _events()
+    return {s.name: s for s in specs}
+
+
+#: The registry for the default windows.
+FEATURES: dict[str, FeatureSpec] = feature_registry()
+
+
+def registry_frame(registry: dict[str, FeatureSpec] | None = None) -> pd.DataFrame:
+    """The registry as a table (for docs and notebooks).
+
+    Examples
+    --------
+    >>> registry_frame().loc["arrears_amount", "unit"]
+    'CNY'
+    """
+    reg = FEATURES if registry is None else registry
+    return pd.DataFrame([s.__dict__ for s in reg.values()]).set_index("name")

@@ -44,6 +44,7 @@ __all__ = [
     "CONTACTS",
     "EVENTS",
     "WEATHER",
+    "data_model_markdown",
 ]
 
 Kind = Literal["int", "float", "date", "timestamp", "str", "category", "bool"]
@@ -437,3 +438,64 @@ TABLES: dict[str, TableSchema] = {
 }
 #: Tables that every dataset must have; the others may be absent (then empty).
 REQUIRED_TABLES: tuple[str, ...] = ("customers", "meter_daily")
+
+
+def data_model_markdown() -> str:
+    """The data model as Markdown tables, one per table (the README's "Data model" section).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> print(data_model_markdown().splitlines()[0])
+    #### `customers` — Customer master: one row per account.
+    """
+    parts = []
+    for t in TABLES.values():
+        lines = [
+            f"#### `{t.name}` — {t.description}",
+            "",
+            f"Key: ({', '.join(t.key)}); dated by `{t.time_column}`."
+            + (" References: " + ", ".join(f"({', '.join(fk.columns)}) → `{fk.parent}`" for fk in t.foreign_keys)
+               + "." if t.foreign_keys else "")
+            + ("" if t.name in REQUIRED_TABLES else " Optional table."),
+            "",
+            "| column | dtype | unit | null | rule | description |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for c in t.columns:
+            rule = []
+            if c.allowed:
+                rule.append(" / ".join(c.allowed))
+            if c.min is not None:
+                rule.append(f"≥ {c.min:g}")
+            if c.max is not None:
+                rule.append(f"≤ {c.max:g}")
+            if c.name in t.future_columns:
+                rule.append("≤ extracted_on")
+            if not c.required:
+                rule.append("optional column")
+            lines.append(
+                f"| `{c.name}` | {c.dtype} | {c.unit or ''} | {'yes' if c.nullable else 'no'} | "
+                f"{'; '.join(rule)} | {c.description} |"
+            )
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts) + "\n"
+
+
+def _update_readme(readme: str) -> str:
+    begin, end = "<!-- data-model:begin", "<!-- data-model:end -->"
+    head, rest = readme.split(begin, 1)
+    marker_line, _ = rest.split("\n", 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{begin}{marker_line}\n{data_model_markdown()}{end}{tail}"
+
+
+if __name__ == "__main__":  # python -m gridcrm.data.schemas README.md: rewrite the README's data model
+    import sys
+    from pathlib import Path
+
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "README.md")
+    target.write_text(_update_readme(target.read_text()))

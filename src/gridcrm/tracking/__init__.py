@@ -1,0 +1,27 @@
+"""MLflow tracking, model registry and serving for gridcrm models.
+
+Nothing else in gridcrm imports MLflow: modelling works without a tracking
+store; this package wraps it. MLflow itself is imported lazily, on first use.
+"""
+
+from gridcrm.tracking.adapters import register_adapter, serve_predict
+from gridcrm.tracking.registry import PromotionDecision, load_model, log_model, pip_requirements, promote
+from gridcrm.tracking.runs import TrackedRun, configure, flatten, tracked_run, tracking_uri
+from gridcrm.tracking.serve import ModelServer, free_port
+
+__all__ = [
+    "ModelServer",
+    "PromotionDecision",
+    "TrackedRun",
+    "configure",
+    "flatten",
+    "free_port",
+    "load_model",
+    "log_model",
+    "pip_requirements",
+    "promote",
+    "register_adapter",
+    "serve_predict",
+    "tracked_run",
+    "tracking_uri",
+]

@@ -1,0 +1,257 @@
+"""MLflow runs for every gridcrm training entry point.
+
+One way to open a run: :func:`tracked_run`. It configures MLflow to work offline
+and quietly, puts the run in an experiment whose artifacts live next to the
+tracking database (never in the working directory by accident), and logs the
+flattened config, the config file, gridcrm's version and the git commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import subprocess
+import tempfile
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pandas as pd
+
+from gridcrm import __version__
+
+__all__ = ["TrackedRun", "configure", "flatten", "tracked_run", "tracking_uri"]
+
+logger = logging.getLogger(__name__)
+
+#: Default tracking store: a SQLite file in the working directory.
+DEFAULT_DB = "mlruns.db"
+
+_QUIET_ENV = {
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "DO_NOT_TRACK": "true",
+    "GIT_PYTHON_REFRESH": "quiet",
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+}
+
+
+def tracking_uri(uri: str | None = None) -> str:
+    """Resolve the tracking URI: ``uri``, else ``$MLFLOW_TRACKING_URI``, else ``sqlite:///<cwd>/mlruns.db``.
+
+    Examples
+    --------
+    >>> tracking_uri("sqlite:////tmp/x.db")
+    'sqlite:////tmp/x.db'
+    """
+    if uri:
+        return uri
+    env = os.environ.get("MLFLOW_TRACKING_URI")
+    if env:
+        return env
+    return f"sqlite:///{Path.cwd() / DEFAULT_DB}"
+
+
+def artifact_root(uri: str) -> str | None:
+    """Folder for the artifacts of a SQLite store: ``mlartifacts/`` beside the database file."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "sqlite":
+        return None
+    db = Path(uri[len("sqlite:///"):])
+    return (db.parent / "mlartifacts").resolve().as_uri()
+
+
+def configure(uri: str | None = None) -> str:
+    """Point MLflow at the tracking store, offline and quiet; return the URI used.
+
+    Sets telemetry off, git warnings off and artifact progress bars off (unless the
+    caller set those variables), and MLflow's own loggers to WARNING.
+    """
+    import mlflow
+
+    for key, value in _QUIET_ENV.items():
+        os.environ.setdefault(key, value)
+    for name in ("mlflow", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    # MLflow 3.17's SQLAlchemy store trips a deprecation inside SQLAlchemy itself; nothing a user can act on
+    warnings.filterwarnings("ignore", message=".*``noload`` loader strategy is deprecated")
+    resolved = tracking_uri(uri)
+    mlflow.set_tracking_uri(resolved)
+    return resolved
+
+
+def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    """Flatten a nested mapping into ``{"a.b.c": "value"}`` (MLflow params are flat strings).
+
+    Examples
+    --------
+    >>> flatten({"data": {"path": "x", "windows": [30, 90]}, "seed": 1})
+    {'data.path': 'x', 'data.windows': '[30, 90]', 'seed': '1'}
+    """
+    out: dict[str, str] = {}
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(flatten(value, prefix=f"{name}."))
+        else:
+            out[name] = str(value)[:6000]
+    return out
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+            cwd=Path(__file__).resolve().parent,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def frame_digest(frame: pd.DataFrame) -> str:
+    """A short content hash of a frame (row values and column names)."""
+    h = hashlib.sha256(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    h.update(",".join(map(str, frame.columns)).encode())
+    return h.hexdigest()[:16]
+
+
+class TrackedRun:
+    """An open MLflow run with gridcrm's logging helpers. Made by :func:`tracked_run`.
+
+    Attributes
+    ----------
+    run_id : str
+    experiment_id : str
+    """
+
+    def __init__(self, run: Any) -> None:
+        self._run = run
+        self.run_id: str = run.info.run_id
+        self.experiment_id: str = run.info.experiment_id
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        """Log (nested) parameters, flattened."""
+        import mlflow
+
+        flat = flatten(params)
+        items = list(flat.items())
+        for i in range(0, len(items), 100):
+            mlflow.log_params(dict(items[i : i + 100]), run_id=self.run_id)
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
+        """Log numeric metrics (non-finite values are skipped with a debug message)."""
+        import math
+
+        import mlflow
+
+        clean = {k: float(v) for k, v in metrics.items() if v is not None and math.isfinite(float(v))}
+        skipped = set(metrics) - set(clean)
+        if skipped:
+            logger.debug("metrics %s not finite: not logged", sorted(skipped))
+        if clean:
+            mlflow.log_metrics(clean, step=step, run_id=self.run_id)
+
+    def log_artifact(self, path: str | Path, artifact_path: str | None = None) -> None:
+        """Log a file or a folder as artifacts."""
+        import mlflow
+
+        p = Path(path)
+        if p.is_dir():
+            mlflow.log_artifacts(str(p), artifact_path=artifact_path, run_id=self.run_id)
+        else:
+            mlflow.log_artifact(str(p), artifact_path=artifact_path, run_id=self.run_id)
+
+    def log_frame(self, frame: pd.DataFrame, name: str, artifact_path: str | None = None) -> None:
+        """Log a frame as a CSV artifact ``name`` (e.g. ``"segment_profiles.csv"``)."""
+        with tempfile.TemporaryDirectory() as tmp:
+            file = Path(tmp) / name
+            frame.to_csv(file, index=frame.index.name is not None or not isinstance(frame.index, pd.RangeIndex))
+            self.log_artifact(file, artifact_path)
+
+    def log_figure(self, figure: Any, name: str) -> None:
+        """Log a matplotlib figure as ``name`` (PNG)."""
+        import mlflow
+
+        mlflow.log_figure(figure, name, run_id=self.run_id)
+
+    def log_dataset(self, frame: pd.DataFrame, name: str, *, as_of: Any = None, context: str = "training",
+                    source: str | None = None) -> None:
+        """Record a dataset used by the run: name, as-of date, rows, columns and a content digest."""
+        import mlflow
+
+        tags = {"as_of": str(pd.Timestamp(as_of).date()) if as_of is not None else "",
+                "rows": str(len(frame)), "columns": str(frame.shape[1])}
+        schema_rows = frame.head(0)
+        ints = [c for c in schema_rows.columns if pd.api.types.is_integer_dtype(schema_rows[c])]
+        data = mlflow.data.from_pandas(schema_rows.astype({c: "float64" for c in ints}), source=source, name=name,
+                                       digest=frame_digest(frame))
+        mlflow.log_input(data, context=context, tags=tags)
+        self.log_params({f"dataset.{name}.as_of": tags["as_of"], f"dataset.{name}.rows": len(frame)})
+
+
+@contextmanager
+def tracked_run(
+    experiment: str,
+    run_name: str | None = None,
+    *,
+    config: Mapping[str, Any] | None = None,
+    config_file: str | Path | None = None,
+    tags: Mapping[str, str] | None = None,
+    uri: str | None = None,
+    nested: bool = False,
+) -> Iterator[TrackedRun]:
+    """Open an MLflow run for a gridcrm training entry point.
+
+    Parameters
+    ----------
+    experiment : str
+        Experiment name (created with its artifacts beside a SQLite store).
+    run_name : str, optional
+    config : mapping, optional
+        Logged as flattened parameters.
+    config_file : path, optional
+        Logged as an artifact under ``config/``.
+    tags : mapping, optional
+        Extra run tags; ``gridcrm.version`` and ``gridcrm.git_commit`` are always set.
+    uri : str, optional
+        Tracking URI (see :func:`tracking_uri`).
+    nested : bool
+        Open as a child of the active run (e.g. Optuna trials).
+
+    Yields
+    ------
+    TrackedRun
+
+    Examples
+    --------
+    >>> import tempfile
+import warnings
+    >>> uri = f"sqlite:///{tempfile.mkdtemp()}/mlruns.db"
+    >>> with tracked_run("doc", config={"k": 3}, uri=uri) as run:  # doctest: +SKIP
+    ...     run.log_metrics({"silhouette": 0.41})
+    """
+    import mlflow
+
+    resolved = configure(uri)
+    exp = mlflow.get_experiment_by_name(experiment)
+    if exp is None:
+        exp_id = mlflow.create_experiment(experiment, artifact_location=artifact_root(resolved))
+    else:
+        exp_id = exp.experiment_id
+    run_tags = {"gridcrm.version": __version__}
+    commit = _git_commit()
+    if commit:
+        run_tags["gridcrm.git_commit"] = commit
+    run_tags.update(tags or {})
+    with mlflow.start_run(experiment_id=exp_id, run_name=run_name, nested=nested, tags=run_tags) as run:
+        tracked = TrackedRun(run)
+        if config:
+            tracked.log_params(config)
+        if config_file is not None:
+            tracked.log_artifact(config_file, "config")
+        logger.info("MLflow run %s in experiment %r (%s)", tracked.run_id, experiment, resolved)
+        yield tracked

@@ -1,0 +1,147 @@
+"""Serving registered models over HTTP with MLflow's scoring server, on 127.0.0.1.
+
+:class:`ModelServer` starts ``mlflow models serve --env-manager local`` in its own
+process group (MLflow starts workers that outlive a plain kill of the parent),
+waits for ``/ping``, and on stop kills the whole group, leaving no process behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+
+from gridcrm.tracking.runs import configure
+
+__all__ = ["ModelServer", "free_port"]
+
+logger = logging.getLogger(__name__)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that is free on ``host`` right now."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+class ModelServer:
+    """Serve an MLflow model URI on ``host:port`` until stopped.
+
+    Parameters
+    ----------
+    model_uri : str
+        e.g. ``"models:/gridcrm-churn@champion"``.
+    host : str
+        Interface to listen on (loopback by default).
+    port : int, optional
+        Port; a free one by default.
+    timeout : float
+        Seconds to wait for the server to answer ``/ping``.
+    tracking_uri : str, optional
+        Tracking store holding the registry (default: as :func:`gridcrm.tracking.tracking_uri`).
+
+    Examples
+    --------
+    >>> with ModelServer("models:/gridcrm-credit@champion") as server:  # doctest: +SKIP
+    ...     server.url
+    'http://127.0.0.1:50123'
+    """
+
+    def __init__(self, model_uri: str, host: str = "127.0.0.1", port: int | None = None, timeout: float = 90.0,
+                 tracking_uri: str | None = None) -> None:
+        self.model_uri = model_uri
+        self.host = host
+        self.port = port
+        self.timeout = timeout
+        self.tracking_uri = tracking_uri
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_file: Path | None = None
+
+    @property
+    def url(self) -> str:
+        """Base URL of the server (``/invocations``, ``/ping``)."""
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> ModelServer:
+        """Start the server and wait until it answers; raise ``RuntimeError`` with its log if it does not."""
+        uri = configure(self.tracking_uri)
+        if self.port is None:
+            self.port = free_port(self.host)
+        env = dict(os.environ)
+        bin_dir = str(Path(sys.executable).parent)
+        env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")  # uvicorn is exec'd from PATH
+        env["MLFLOW_TRACKING_URI"] = uri
+        env.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
+        fd, log = tempfile.mkstemp(prefix="gridcrm-serve-", suffix=".log")
+        self.log_file = Path(log)
+        cmd = [sys.executable, "-m", "mlflow", "models", "serve", "-m", self.model_uri, "--env-manager", "local",
+               "-h", self.host, "-p", str(self.port)]
+        logger.info("serving %s on %s", self.model_uri, self.url)
+        self.process = subprocess.Popen(cmd, env=env, stdout=fd, stderr=subprocess.STDOUT, start_new_session=True)
+        os.close(fd)
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"model server exited with code {self.process.returncode}:\n{self._log_tail()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/ping", timeout=2) as resp:
+                    if resp.status == 200:
+                        return self
+            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+                pass
+            time.sleep(0.5)
+        self.stop()
+        raise RuntimeError(f"model server did not answer /ping within {self.timeout:.0f} s:\n{self._log_tail()}")
+
+    def _log_tail(self, n: int = 40) -> str:
+        if self.log_file is None or not self.log_file.exists():
+            return ""
+        return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-n:])
+
+    def stop(self) -> None:
+        """Stop the server and every process it started."""
+        if self.process is None:
+            return
+        try:
+            pgid = os.getpgid(self.process.pid)
+        except ProcessLookupError:
+            pgid = None
+        for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+            if pgid is None:
+                break
+            try:
+                os.killpg(pgid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                self.process.wait(timeout=wait)
+            except subprocess.TimeoutExpired:
+                continue
+            if not _group_alive(pgid):
+                break
+        self.process = None
+
+    def __enter__(self) -> ModelServer:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -43,6 +43,14 @@ def _parser() -> argparse.ArgumentParser:
                    help="raise on the first bad table, or set bad rows aside and count them (default)")
     v.add_argument("--extracted-on", help="extraction date (default: the folder's dataset.json, else today)")
 
+    sv = sub.add_parser("serve", help="serve a registered model over HTTP on 127.0.0.1",
+                        description="Serve a registered model (its champion by default) until interrupted.")
+    sv.add_argument("name", help="registered model name, e.g. gridcrm-churn")
+    sv.add_argument("--alias", default="champion", help="model alias to serve (default: champion)")
+    sv.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    sv.add_argument("--port", type=int, default=5000, help="port (default 5000)")
+    sv.add_argument("--tracking-uri", help="tracking store (default: $MLFLOW_TRACKING_URI or sqlite:///mlruns.db)")
+
     s = sub.add_parser("synth", help="generate a synthetic dataset", description="Generate synthetic data.")
     s.add_argument("--customers", type=int, default=2000, help="number of customers (default 2000)")
     s.add_argument("--start", default="2023-01-01", help="first day of meter reads (default 2023-01-01)")
@@ -129,6 +137,23 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from gridcrm.tracking import ModelServer
+
+    server = ModelServer(f"models:/{args.name}@{args.alias}", host=args.host, port=args.port,
+                         tracking_uri=args.tracking_uri)
+    server.start()
+    print(f"Serving {server.model_uri} at {server.url}/invocations (Ctrl-C to stop)")
+    try:
+        while server.process is not None and server.process.poll() is None:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gridcrm`` command."""
     args = _parser().parse_args(argv)
@@ -136,10 +161,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gridcrm.config import ConfigError
     from gridcrm.data import DataValidationError
 
-    commands = {"run": _cmd_run, "validate": _cmd_validate, "synth": _cmd_synth}
+    commands = {"run": _cmd_run, "validate": _cmd_validate, "synth": _cmd_synth, "serve": _cmd_serve}
     try:
         return commands[args.command](args)
-    except (ConfigError, DataValidationError, FileNotFoundError) as exc:
+    except (ConfigError, DataValidationError, FileNotFoundError, RuntimeError) as exc:
         print(f"gridcrm {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

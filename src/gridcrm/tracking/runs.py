@@ -229,7 +229,6 @@ def tracked_run(
     Examples
     --------
     >>> import tempfile
-import warnings
     >>> uri = f"sqlite:///{tempfile.mkdtemp()}/mlruns.db"
     >>> with tracked_run("doc", config={"k": 3}, uri=uri) as run:  # doctest: +SKIP
     ...     run.log_metrics({"silhouette": 0.41})

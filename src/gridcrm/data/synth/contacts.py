@@ -1,0 +1,253 @@
+"""Service contacts: hotline calls, complaints, repairs, applications and surveys.
+
+Each month, every open account makes contacts at rates that depend on its
+class and satisfaction (routine calls, attitude and meter complaints,
+repairs, business applications, routine surveys), on the bill just issued
+(a bill shock brings billing calls and billing/tariff complaints, more so for
+price-sensitive customers) and on its region's outages that month (outage
+calls, outage and voltage complaints, repairs). Complaints and repairs are
+often followed by a satisfaction survey; scores are lower after a complaint.
+Applications also mark new connections, capacity increases (before a level
+shift up) and account closures. Contacts happen mostly in office hours;
+complaints carry a short text in Chinese or English.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from gridcrm.data.schemas import CONTACT_KINDS, CONTACTS
+from gridcrm.data.synth.calendar import DAY_NS, Calendar
+from gridcrm.data.synth.customers import NEVER, Population
+from gridcrm.data.synth.frames import build_frame
+
+__all__ = ["CATEGORIES", "month_contacts", "lifecycle_contacts", "contacts_frame", "CONTACT_ID_BASE"]
+
+#: Contact ids are ``CONTACT_ID_BASE + 0 .. n - 1`` in order of time.
+CONTACT_ID_BASE = 700_000_000
+#: Topics of contacts (``contacts.category``).
+CATEGORIES: tuple[str, ...] = (
+    "billing", "tariff", "outage", "voltage", "service_attitude", "meter", "inquiry", "payment", "line",
+    "new_connection", "capacity_change", "name_transfer", "account_closure",
+    "complaint_followup", "repair_followup", "routine",
+)
+CALL, COMPLAINT, REPAIR, APPLICATION, SURVEY = range(len(CONTACT_KINDS))
+_C = {name: k for k, name in enumerate(CATEGORIES)}
+_DAYS_PER_MONTH = 30.4
+# Multiplier of routine contact rates by class (residential .. large_industry).
+_CLASS_RATE = np.array([1.0, 2.0, 2.5, 1.2, 4.0])
+# (kind, category, monthly rate per account) of contacts spread over the month.
+_ROUTINE = (
+    (CALL, "inquiry", 0.020), (CALL, "payment", 0.005), (COMPLAINT, "service_attitude", 0.0016),
+    (COMPLAINT, "meter", 0.001), (REPAIR, "meter", 0.002), (REPAIR, "line", 0.002), (SURVEY, "routine", 0.006),
+)
+_APPLICATION_RATE = {"capacity_change": np.array([0.0002, 0.004, 0.006, 0.002, 0.01]),
+                     "name_transfer": np.array([0.001, 0.002, 0.0005, 0.0005, 0.0])}
+# (kind, category, rate per unit of bill shock) of contacts in the days after a bill.
+_AFTER_BILL = ((CALL, "billing", 0.02), (COMPLAINT, "billing", 0.006), (COMPLAINT, "tariff", 0.003))
+# (kind, category, rate per unit of outage severity) of contacts just after an outage.
+_AFTER_OUTAGE = ((CALL, "outage", 0.02), (COMPLAINT, "outage", 0.005), (COMPLAINT, "voltage", 0.0024),
+                 (REPAIR, "outage", 0.006))
+_FOLLOW_UP = {COMPLAINT: ("complaint_followup", 0.5), REPAIR: ("repair_followup", 0.3)}
+_OFFICE_HOURS = np.array([0.2] * 7 + [1, 3, 5, 5, 4, 3, 4, 5, 5, 4, 3] + [2, 1.5, 1, 0.7, 0.5, 0.3])
+_TEXTS = {
+    "billing": (("本月电费比平时高很多，要求核查。", "My bill this month is far higher than usual, please check it."),
+                ("电费账单金额有误，请重新核算。", "The amount on my bill looks wrong."),
+                ("没用多少电，电费却翻倍了。", "I used little power but the bill doubled.")),
+    "tariff": (("阶梯电价太贵，第三档价格不合理。", "The third tier price is too expensive."),
+               ("对峰谷电价政策有意见。", "I disagree with the time-of-use tariff.")),
+    "outage": (("停电好几个小时，没有提前通知。", "Power was off for hours without notice."),
+               ("最近频繁停电，影响生产生活。", "Frequent outages lately are disrupting us.")),
+    "voltage": (("电压不稳，灯一直闪。", "Voltage is unstable and the lights flicker."),
+                ("电压偏低，空调启动不了。", "Low voltage, the air conditioner will not start.")),
+    "service_attitude": (("营业厅工作人员态度差。", "Counter staff were rude."),
+                         ("客服电话一直打不通，处理太慢。", "Could not get through to the hotline; the case is slow.")),
+    "meter": (("怀疑电表走得快，申请校验。", "I think my meter runs fast, please test it."),
+              ("电表读数和实际不符。", "The meter reading does not match my usage.")),
+}
+
+
+def _rates(table: tuple, scale: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    kinds = np.array([k for k, _, _ in table])
+    cats = np.array([_C[c] for _, c, _ in table])
+    return kinds, cats, scale[:, None] * np.array([r for _, _, r in table])[None, :]
+
+
+def _draw(rng: np.random.Generator, rates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Poisson number of contacts per account (row) and, for each, the component (column) it comes from."""
+    total = rates.sum(axis=1)
+    who = np.repeat(np.arange(len(rates)), rng.poisson(total))
+    cum = np.cumsum(rates[who], axis=1)
+    u = rng.random(len(who)) * cum[:, -1]
+    return who, np.minimum((cum < u[:, None]).sum(axis=1), rates.shape[1] - 1)
+
+
+def _outage_days(rng: np.random.Generator, region: np.ndarray, severity: np.ndarray) -> np.ndarray:
+    """For each contact of ``region``, one outage day (column of ``severity``) drawn by severity."""
+    r_out, d_out = np.nonzero(severity)
+    cum = np.cumsum(severity[r_out, d_out])
+    lo = np.searchsorted(r_out, region, side="left")
+    hi = np.searchsorted(r_out, region, side="right")
+    before = np.where(lo > 0, cum[np.maximum(lo - 1, 0)], 0.0)
+    total = cum[np.maximum(hi - 1, 0)] - before
+    k = np.searchsorted(cum, before + rng.random(len(region)) * total, side="right")
+    return d_out[np.clip(k, lo, np.maximum(hi - 1, lo))]
+
+
+def month_contacts(pop: Population, alive: np.ndarray, first: np.ndarray, stop: int, shock: np.ndarray,
+                   bill_day: np.ndarray, outage: np.ndarray, lo: int,
+                   rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Contacts made in one month by the accounts open in it.
+
+    Parameters
+    ----------
+    pop : Population
+    alive : ndarray of int
+        Customers (positions) open at some point of the month.
+    first : ndarray of int
+        Each one's first day in the month; ``stop`` is the first day after it.
+    shock : ndarray
+        Shock ratio of the bill issued this month (1 when none).
+    bill_day : ndarray of int
+        Day the bill was issued.
+    outage : ndarray, shape (n_regions, stop - lo)
+        Outage severity of each region on each day of the month.
+    lo : int
+        First day of the month.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    dict
+        ``customer`` (position), ``day``, ``kind`` and ``category`` codes.
+    """
+    exposure = (stop - first) / _DAYS_PER_MONTH
+    cls = pop.cls[alive]
+    routine = _CLASS_RATE[cls] * exposure
+    kinds, cats, rates = _rates(_ROUTINE, routine)
+    unhappy = 1.6 - pop.satisfaction[alive]
+    rates[:, kinds == COMPLAINT] *= unhappy[:, None]
+    app_rates = np.stack([r[cls] * exposure for r in _APPLICATION_RATE.values()], axis=1)
+    rates = np.concatenate([rates, app_rates], axis=1)
+    kinds = np.concatenate([kinds, [APPLICATION] * len(_APPLICATION_RATE)])
+    cats = np.concatenate([cats, [_C[c] for c in _APPLICATION_RATE]])
+    who, comp = _draw(rng, rates)
+    out = {"customer": [alive[who]], "day": [first[who] + (rng.random(len(who)) * (stop - first[who])).astype(int)],
+           "kind": [kinds[comp]], "category": [cats[comp]]}
+
+    pain = np.maximum(np.exp(2.0 * np.clip(np.log(shock), 0.0, 1.5)) - 1.0, 0.0) * (0.5 + pop.price_sens[alive])
+    kinds, cats, rates = _rates(_AFTER_BILL, pain * ((bill_day >= first) & (bill_day < stop)))
+    rates[:, kinds == COMPLAINT] *= unhappy[:, None]
+    who, comp = _draw(rng, rates)
+    out["customer"].append(alive[who])
+    out["day"].append(np.clip(bill_day[who] + rng.integers(0, 10, len(who)), first[who], stop - 1))
+    out["kind"].append(kinds[comp])
+    out["category"].append(cats[comp])
+
+    region = pop.region[alive]
+    hit = outage.sum(axis=1)[region] * (stop - first) / max(stop - lo, 1)
+    kinds, cats, rates = _rates(_AFTER_OUTAGE, hit)
+    industrial = (cls == 2) | (cls == 4)
+    rates[:, cats == _C["voltage"]] *= (1.0 + industrial)[:, None]
+    rates[:, kinds == COMPLAINT] *= unhappy[:, None]
+    who, comp = _draw(rng, rates)
+    day = lo + _outage_days(rng, region[who], outage) + rng.integers(0, 2, len(who))
+    out["customer"].append(alive[who])
+    out["day"].append(np.clip(day, first[who], stop - 1))
+    out["kind"].append(kinds[comp])
+    out["category"].append(cats[comp])
+    return {key: np.concatenate(parts).astype(np.int64) for key, parts in out.items()}
+
+
+def lifecycle_contacts(pop: Population, cal: Calendar, closed: np.ndarray,
+                       rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Applications for new connections, capacity increases (10–40 days before a shift up) and account closures."""
+    new = np.flatnonzero(pop.conn >= 0)
+    lead = rng.integers(10, 41, len(pop))
+    grow = np.flatnonzero((pop.shift_day < NEVER) & (pop.shift_factor > 1.05) & (pop.cls > 0))
+    grow_day = pop.shift_day[grow] - lead[grow]
+    grow = grow[(grow_day >= np.maximum(pop.conn[grow], 0)) & (grow_day < cal.n_days)]
+    gone = np.flatnonzero(closed < NEVER)
+    customer = np.concatenate([new, grow, gone])
+    return {
+        "customer": customer,
+        "day": np.concatenate([pop.conn[new], pop.shift_day[grow] - lead[grow], closed[gone]]),
+        "kind": np.full(len(customer), APPLICATION),
+        "category": np.repeat([_C["new_connection"], _C["capacity_change"], _C["account_closure"]],
+                              [len(new), len(grow), len(gone)]),
+    }
+
+
+def _follow_ups(contacts: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
+    parts = []
+    for kind, (category, p) in _FOLLOW_UP.items():
+        src = np.flatnonzero((contacts["kind"] == kind) & (rng.random(len(contacts["kind"])) < p))
+        parts.append((contacts["customer"][src], contacts["day"][src] + rng.integers(1, 6, len(src)),
+                      np.full(len(src), SURVEY), np.full(len(src), _C[category])))
+    return {key: np.concatenate([p[k] for p in parts]) for k, key in enumerate(("customer", "day", "kind", "category"))}
+
+
+def _days_since_complaint(customer: np.ndarray, day: np.ndarray, kind: np.ndarray) -> np.ndarray:
+    """For each contact (sorted by customer, day), days since the customer's last earlier complaint (inf if none)."""
+    stamp = customer * 10**7 + day
+    last = np.maximum.accumulate(np.where(kind == COMPLAINT, stamp, -1))
+    prev = np.concatenate([[-1], last[:-1]])
+    return np.where(prev >= customer * 10**7, stamp - prev, np.inf)
+
+
+def contacts_frame(batches: list[dict[str, np.ndarray]], pop: Population, cal: Calendar, closed: np.ndarray,
+                   rng: np.random.Generator) -> pd.DataFrame:
+    """The ``contacts`` table: all contacts up to ``end`` and ``closed_on``, with scores and texts.
+
+    Parameters
+    ----------
+    batches : list of dict
+        Outputs of :func:`month_contacts` and :func:`lifecycle_contacts`.
+    pop : Population
+    cal : Calendar
+    closed : ndarray of int
+        ``closed_on`` day offset per customer (``NEVER`` while open).
+    rng : numpy.random.Generator
+    """
+    base = {key: np.concatenate([b[key] for b in batches]) for key in ("customer", "day", "kind", "category")}
+    both = _follow_ups(base, rng)
+    c = {key: np.concatenate([base[key], both[key]]) for key in base}
+    keep = (c["day"] < cal.n_days) & (c["day"] <= closed[c["customer"]]) & (c["day"] >= pop.conn[c["customer"]])
+    c = {key: v[keep] for key, v in c.items()}
+    order = np.lexsort((c["day"], c["customer"]))
+    c = {key: v[order] for key, v in c.items()}
+    n = len(order)
+    kind, category = c["kind"], c["category"]
+
+    recent = _days_since_complaint(c["customer"], c["day"], kind) <= 60
+    sat = pop.satisfaction[c["customer"]]
+    mean = 2.4 + 2.2 * sat - 1.4 * (category == _C["complaint_followup"]) - 0.3 * (category == _C["repair_followup"])
+    mean -= 0.8 * (recent & (category == _C["routine"]))
+    rated = (kind == SURVEY) | ((kind == CALL) & (rng.random(n) < 0.15))
+    score = np.clip(np.rint(mean + 0.4 * (kind == CALL) + rng.normal(0.0, 0.7, n)), 1, 5)
+
+    text = np.full(n, None, dtype=object)
+    english = rng.random(n) < 0.3
+    pick = rng.random(n)
+    for name, options in _TEXTS.items():
+        rows = np.flatnonzero((kind == COMPLAINT) & (category == _C[name]))
+        choice = np.array(options, dtype=object)[(pick[rows] * len(options)).astype(int)]
+        text[rows] = np.where(english[rows], choice[:, 1], choice[:, 0])
+
+    outage_like = np.isin(category, [_C["outage"], _C["voltage"], _C["line"]])
+    hours = np.where(outage_like, rng.integers(0, 24, n), rng.choice(24, n, p=_OFFICE_HOURS / _OFFICE_HOURS.sum()))
+    at = cal.start_ns + c["day"] * DAY_NS + (hours * 3600 + rng.integers(0, 3600, n)) * 10**9
+    by_time = np.lexsort((c["customer"], at))
+    return build_frame(
+        CONTACTS,
+        {
+            "contact_id": CONTACT_ID_BASE + np.arange(n, dtype=np.int64),
+            "customer_id": pop.ids[c["customer"]][by_time],
+            "at": at[by_time].view("datetime64[ns]"),
+            "kind": kind[by_time],
+            "category": np.array(CATEGORIES, dtype=object)[category][by_time],
+            "text": text[by_time],
+            "satisfaction": np.where(rated, score, np.nan)[by_time],
+        },
+    )

@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import EXTRACTED_ON
 
 from gridcrm.cli import main
 from gridcrm.data import validate_tables
+from helpers import EXTRACTED_ON
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def test_run_prints_summary_and_writes_results(tmp_path, extract, capsys):
     assert main(["run", "--config", str(cfg)]) == 0
     out = capsys.readouterr().out
     assert "meter_daily" in out and "rows_rejected" in out
-    assert "meter_daily.kwh: greater_than_or_equal_to(0) — 1 row(s)" in out
+    assert "meter_daily.kwh: below the minimum 0 — 1 row(s)" in out
     report = json.loads((tmp_path / "out" / "data_report.json").read_text())
     assert report["rows_rejected"]["meter_daily"] == 1
     assert report["rows_kept"]["meter_daily"] == 29

@@ -6,10 +6,10 @@ import json
 
 import pandas as pd
 import pytest
-from helpers import EXTRACTED_ON
 
 from gridcrm.data import Dataset, load_dataset, validate_tables
 from gridcrm.data.schemas import TABLES
+from helpers import EXTRACTED_ON
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import EXTRACTED_ON
 
 from gridcrm.data import DataValidationError, SchemaError, validate_tables
 from gridcrm.data.schemas import TABLES
+from helpers import EXTRACTED_ON
 
 
 def _quarantine(tables):
@@ -74,7 +74,7 @@ def test_negative_and_absurd_kwh(raw_tables):
     raw_tables["meter_daily"].loc[3, "kwh"] = 8 * 24 * 1.5 + 1  # customer 1 has 8 kVA
     ds = _quarantine(raw_tables)
     rules = {(r.column, r.rule): r.n_rows for r in ds.report.rejections}
-    assert rules == {("kwh", "greater_than_or_equal_to(0)"): 1, ("kwh", "kWh above contracted_kva × 24 h × 1.5"): 1}
+    assert rules == {("kwh", "below the minimum 0"): 1, ("kwh", "kWh above contracted_kva × 24 h × 1.5"): 1}
     assert ds.report.rows_rejected["meter_daily"] == 2
 
 
@@ -163,7 +163,7 @@ def test_raise_lists_every_problem_at_once(raw_tables):
     with pytest.raises(DataValidationError) as info:
         validate_tables(raw_tables, extracted_on=EXTRACTED_ON)
     msg = str(info.value)
-    for needle in ("meter_daily.kwh", "contacts.satisfaction: less_than_or_equal_to(5)", "payments.channel: not one of"):
+    for needle in ("meter_daily.kwh", "contacts.satisfaction: above the maximum 5", "payments.channel: not one of"):
         assert needle in msg
     assert "on_error='quarantine'" in msg
     assert len(info.value.report.rejections) == 3
@@ -192,3 +192,21 @@ def test_unknown_columns_are_reported_not_loaded(raw_tables):
 def test_bad_on_error_argument(raw_tables):
     with pytest.raises(ValueError, match="on_error must be 'raise' or 'quarantine', got 'ignore'"):
         validate_tables(raw_tables, on_error="ignore")
+
+
+def test_pandera_export_flags_the_same_rows_as_gridcrm(raw_tables):
+    pa = pytest.importorskip("pandera.pandas")
+    clean = validate_tables(raw_tables, extracted_on=EXTRACTED_ON)
+    meter = clean.meter_daily.copy()
+    meter.loc[[3, 17], "kwh"] = [-1.0, 6e7]
+    meter.loc[8, "customer_id"] = meter.loc[7, "customer_id"]
+    meter.loc[8, "date"] = meter.loc[7, "date"]  # duplicate key
+    with pytest.raises(pa.errors.SchemaErrors) as info:
+        TABLES["meter_daily"].to_pandera().validate(meter, lazy=True)
+    pandera_rows = set(info.value.failure_cases["index"].dropna().astype(int))
+    ours = validate_tables({**raw_tables, "meter_daily": meter}, extracted_on=EXTRACTED_ON, on_error="quarantine")
+    flagged = {ex["row"] for r in ours.report.rejections if r.table == "meter_daily" for ex in r.examples}
+    assert pandera_rows == flagged == {3, 7, 8, 17}
+    # a clean table passes the exported schema, dtypes included
+    for name, schema in TABLES.items():
+        schema.to_pandera().validate(clean[name])

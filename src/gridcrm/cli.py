@@ -56,7 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--start", default="2023-01-01", help="first day of meter reads (default 2023-01-01)")
     s.add_argument("--end", default="2024-12-31", help="last day of meter reads (default 2024-12-31)")
     s.add_argument("--seed", type=int, default=20241231, help="random seed (default 20241231)")
-    s.add_argument("--interval-customers", type=int, help="customers with 15-min load (default: the largest ~2.5%%, at most 50)")
+    s.add_argument("--interval-customers", type=int,
+                   help="customers with 15-min load (default: the largest ~2.5%%, at most 50)")
     s.add_argument("--interval-days", type=int, default=31, help="days of 15-min load before --end (default 31)")
     s.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     s.add_argument("--out", required=True, type=Path, help="folder to write")
@@ -128,8 +129,8 @@ def _cmd_synth(args: argparse.Namespace) -> int:
                              n_interval_customers=args.interval_customers, interval_days=args.interval_days,
                              show_progress=sys.stderr.isatty())
     folder = synth.dataset.save(args.out, format=args.format)
-    synth.truth.to_parquet(folder / "truth.parquet")
-    synth.bill_truth.to_parquet(folder / "bill_truth.parquet")
+    for name, frame in (("truth", synth.truth), ("bill_truth", synth.bill_truth)):
+        frame.to_parquet(folder / f"{name}.parquet", compression="zstd", compression_level=9)
     print(f"Generated {args.customers:,} customers, {args.start} to {args.end}, seed {args.seed}, "
           f"in {time.perf_counter() - t0:.1f} s:\n")
     _print_summary(synth.dataset.summary())

@@ -3,9 +3,9 @@
 One declaration per table: column names, dtypes, units, descriptions, keys,
 allowed values, value ranges, the column that dates each row (used by
 :meth:`gridcrm.data.Dataset.truncate`) and the foreign keys to other tables.
-The row-level checks (nullability, allowed values, ranges) are carried out by
-a :mod:`pandera` schema built from the same declaration, so a user can also
-validate a frame in their own pipeline with ``CUSTOMERS.to_pandera()``.
+:mod:`gridcrm.data.validation` enforces it; ``CUSTOMERS.to_pandera()`` exports
+the same row-level rules as a pandera schema for users' own pipelines (pandera is
+the optional extra ``gridcrm[pandera]``).
 
 Conventions
 -----------
@@ -21,10 +21,10 @@ Conventions
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import pandera.pandas as pa
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 __all__ = [
     "ColumnSpec",
@@ -130,6 +130,8 @@ class ColumnSpec:
 
     def checks(self) -> list[pa.Check]:
         """pandera checks for the column's values (range and allowed values)."""
+        import pandera.pandas as pa
+
         out: list[pa.Check] = []
         if self.allowed is not None:
             out.append(pa.Check.isin(list(self.allowed)))
@@ -216,13 +218,22 @@ class TableSchema:
         Parameters
         ----------
         check_dtypes : bool
-            Also check each column's dtype. gridcrm's loader converts dtypes
-            itself (reporting unparseable values row by row) and passes False.
+            Also check each column's dtype and the key's uniqueness.
 
         Returns
         -------
         pandera.pandas.DataFrameSchema
+
+        Raises
+        ------
+        ImportError
+            pandera is not installed (``pip install gridcrm[pandera]``).
         """
+        try:
+            import pandera.pandas as pa
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError("to_pandera() needs pandera: pip install 'gridcrm[pandera]'") from exc
+
         cols = {
             c.name: pa.Column(
                 c.dtype if check_dtypes else None,
@@ -241,11 +252,7 @@ class TableSchema:
             description=self.description,
         )
 
-    @cached_property
-    def _row_checker(self) -> pa.DataFrameSchema:
-        return self.to_pandera(check_dtypes=False)
-
-    def empty(self) -> "pd.DataFrame":  # noqa: F821 - pandas imported lazily below
+    def empty(self) -> pd.DataFrame:  # noqa: F821 - pandas imported lazily below
         """An empty frame with this table's columns and dtypes."""
         import pandas as pd
 
@@ -333,7 +340,8 @@ LOAD_INTERVAL = TableSchema(
     columns=(
         _customer_id(),
         ColumnSpec("timestamp", "timestamp", "Start of the 15-minute interval."),
-        ColumnSpec("kw", "float", "Mean active power over the interval.", unit="kW", nullable=True, min=0, max=2_000_000),
+        ColumnSpec("kw", "float", "Mean active power over the interval.", unit="kW", nullable=True,
+                   min=0, max=2_000_000),
         ColumnSpec(
             "kvar",
             "float",
@@ -396,7 +404,8 @@ CONTACTS = TableSchema(
         ColumnSpec("kind", "category", "Kind of contact.", allowed=CONTACT_KINDS),
         ColumnSpec("category", "str", "Topic, e.g. 'billing', 'outage', 'voltage', 'service_attitude'.", nullable=True),
         ColumnSpec("text", "str", "Free text of the contact.", nullable=True, required=False),
-        ColumnSpec("satisfaction", "float", "Satisfaction score given (1 = worst, 5 = best).", nullable=True, min=1, max=5),
+        ColumnSpec("satisfaction", "float", "Satisfaction score given (1 = worst, 5 = best).", nullable=True,
+                   min=1, max=5),
     ),
     key=("contact_id",),
     time_column="at",

@@ -5,7 +5,8 @@ It checks, table by table and then across tables:
 
 * structure: required tables and columns present (always an error);
 * values: dtypes (every unparseable number or date is reported row by row),
-  nullability, allowed values and ranges (by the table's pandera schema),
+  nullability, allowed values and ranges (the rules of ``schema.to_pandera()``,
+  checked with numpy in bounded chunks),
   cross-column rules (due date before issue date, closed before connected, ...),
   dates before 1950 (placeholders) or after the extract was taken;
 * keys: duplicate keys (all rows sharing a key are set aside: which one is
@@ -29,7 +30,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from gridcrm.data.dataset import Dataset
 from gridcrm.data.schemas import REQUIRED_TABLES, TABLES, ColumnSpec, TableSchema
@@ -154,22 +154,22 @@ def _convert(raw: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, list[tuple[np
     """Convert ``raw`` towards ``spec``'s dtype; return it and the masks of unconvertible values."""
     bad: list[tuple[np.ndarray, str]] = []
     if spec.kind in ("int", "float"):
+        if pd.api.types.is_integer_dtype(raw) and not isinstance(raw.dtype, pd.api.extensions.ExtensionDtype):
+            return raw, bad  # nothing to check, and no float copy of a 100-million-row id column
         conv, unparsed, why = _to_number(raw)
         if unparsed.any():
             bad.append((unparsed, why))
         values = conv.to_numpy()
         with np.errstate(invalid="ignore"):
-            infinite = np.isinf(values)
+            infinite = _chunked(values, np.isinf)
             if infinite.any():
                 bad.append((infinite, "not a finite number"))
             if spec.kind == "int":
-                fractional = np.isfinite(values) & (values != np.floor(values))
+                fractional = _chunked(values, lambda a: np.isfinite(a) & (a != np.floor(a)))
                 if fractional.any():
                     bad.append((fractional, "not a whole number"))
-        if spec.kind == "int" and not pd.api.types.is_integer_dtype(raw):
+        if spec.kind == "int":
             conv = conv.where(np.isfinite(values))
-        elif spec.kind == "int":
-            conv = raw
         return conv, bad
     if spec.kind in ("date", "timestamp"):
         if pd.api.types.is_datetime64_any_dtype(raw):
@@ -180,9 +180,9 @@ def _convert(raw: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, list[tuple[np
             if unparsed.any():
                 bad.append((unparsed, "not a date" if spec.kind == "date" else "not a timestamp"))
         conv = conv.astype("datetime64[ns]")
-        if spec.kind == "date":
+        if spec.kind == "date" and _has_time_of_day(conv):
             conv = conv.dt.normalize()
-        early = (conv < EARLIEST_DATE).to_numpy()
+        early = _chunked(conv.to_numpy(), lambda a: a < EARLIEST_DATE.to_datetime64())
         if early.any():
             bad.append((early, f"date before {EARLIEST_DATE.date()} (a placeholder?)"))
         return conv, bad
@@ -207,6 +207,12 @@ def _convert(raw: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, list[tuple[np
         return conv.astype("boolean"), bad
     # str
     return raw.astype("str"), bad
+
+
+def _has_time_of_day(values: pd.Series) -> bool:
+    ns = values.to_numpy().view("int64")
+    day = np.int64(86_400_000_000_000)
+    return any(bool(np.any(ns[i : i + _CHUNK] % day)) for i in range(0, len(ns), _CHUNK))
 
 
 def _final_dtype(series: pd.Series, spec: ColumnSpec) -> pd.Series:
@@ -286,23 +292,41 @@ def _convert_table(schema: TableSchema, frame: pd.DataFrame, col: _Collector) ->
 
 
 def _row_rules(schema: TableSchema, frame: pd.DataFrame, col: _Collector) -> None:
-    """Nullability, allowed values and ranges, through the table's pandera schema."""
-    try:
-        schema._row_checker.validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
-        cases = cases[cases["index"].notna()]
-        already = {(c, r) for c, r, _ in col.masks}
-        converted_bad = {c: m for c, _, m in col.masks}
-        for (column, check), group in cases.groupby(["column", "check"], sort=False):
-            if (column, check) in already:
-                continue
-            mask = np.zeros(col.n, bool)
-            mask[frame.index.get_indexer(group["index"].to_numpy())] = True
-            if column in converted_bad:  # already reported as unparseable
-                mask &= ~converted_bad[column]
-            rule = "missing value" if check == "not_nullable" else check
-            col.add(str(column), rule, mask)
+    """Nullability and ranges (allowed values were checked on conversion).
+
+    The same rules as ``schema.to_pandera()``; done here with numpy because pandera
+    took 7.6 s and 3.8 GB more memory on 65 million meter rows (see README).
+    """
+    unparsed = {c: m for c, _, m in col.masks}
+    for spec in schema.columns:
+        values = frame[spec.name]
+        if not spec.nullable:
+            missing = values.isna().to_numpy()
+            if spec.name in unparsed:  # already reported as unparseable
+                missing = missing & ~unparsed[spec.name]
+            col.add(spec.name, "missing value", missing)
+        if spec.min is None and spec.max is None:
+            continue
+        if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iuf":
+            arr = values.to_numpy()
+        else:
+            arr = values.to_numpy(dtype="float64", na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            if spec.min is not None:
+                col.add(spec.name, f"below the minimum {spec.min:g}", _chunked(arr, lambda a, m=spec.min: a < m))
+            if spec.max is not None:
+                col.add(spec.name, f"above the maximum {spec.max:g}", _chunked(arr, lambda a, m=spec.max: a > m))
+
+
+_CHUNK = 4_000_000
+
+
+def _chunked(arr: np.ndarray, fn: object) -> np.ndarray:
+    """Apply an element-wise predicate in chunks (bounded temporaries on 100-million-row tables)."""
+    out = np.empty(len(arr), bool)
+    for i in range(0, len(arr), _CHUNK):
+        out[i : i + _CHUNK] = fn(arr[i : i + _CHUNK])  # type: ignore[operator]
+    return out
 
 
 def _key_order(frame: pd.DataFrame, key: tuple[str, ...]) -> tuple[np.ndarray | None, np.ndarray]:
@@ -353,7 +377,8 @@ def _cross_column_rules(name: str, frame: pd.DataFrame, col: _Collector) -> None
     elif name == "bills":
         col.add("issued_on+due_on", "due_on before issued_on", frame["due_on"] < frame["issued_on"])
         col.add("period+issued_on", "issued_on before the billing period starts", frame["issued_on"] < frame["period"])
-        col.add("period", "period is not the first day of a month", frame["period"].dt.day.ne(1) & frame["period"].notna())
+        not_first = frame["period"].dt.day.ne(1) & frame["period"].notna()
+        col.add("period", "period is not the first day of a month", not_first)
     elif name == "load_interval":
         ts = frame["timestamp"]
         col.add("timestamp", "timestamp not on the 15-minute grid", ts.notna() & ts.ne(ts.dt.floor("15min")))
@@ -375,15 +400,20 @@ def _reference_rules(name: str, frame: pd.DataFrame, kept: dict[str, pd.DataFram
         col.add("customer_id", "customer_id not in customers (unknown or set aside)", pos < 0)
         if name == "meter_daily":
             kva = customers["contracted_kva"].to_numpy(dtype="float64", na_value=np.nan)
-            cap = np.where(pos >= 0, kva[pos] * 24 * CAPACITY_FACTOR, np.inf)
+            cap = np.append(kva * 24 * CAPACITY_FACTOR, np.inf)  # position -1 (unknown customer): no cap
+            kwh = frame["kwh"].to_numpy(dtype="float64", na_value=np.nan)
+            over = np.empty(len(kwh), bool)
             with np.errstate(invalid="ignore"):
-                col.add("kwh", f"kWh above contracted_kva × 24 h × {CAPACITY_FACTOR}", frame["kwh"].to_numpy() > cap)
+                for i in range(0, len(kwh), _CHUNK):
+                    over[i : i + _CHUNK] = kwh[i : i + _CHUNK] > cap[pos[i : i + _CHUNK]]
+            col.add("kwh", f"kWh above contracted_kva × 24 h × {CAPACITY_FACTOR}", over)
     if name == "payments":
         bills = kept["bills"]
         pos = pd.Index(bills["bill_id"]).get_indexer(frame["bill_id"])
         col.add("bill_id", "bill_id not in bills (unknown or set aside)", pos < 0)
         owner = np.where(pos >= 0, bills["customer_id"].to_numpy()[pos], -1)
-        col.add("bill_id+customer_id", "bill belongs to another customer", (pos >= 0) & (owner != frame["customer_id"].to_numpy()))
+        other = (pos >= 0) & (owner != frame["customer_id"].to_numpy())
+        col.add("bill_id+customer_id", "bill belongs to another customer", other)
 
 
 # ---------------------------------------------------------------------------------------
@@ -437,7 +467,7 @@ def validate_tables(
     >>> ds.report.rows_rejected["meter_daily"]
     2
     >>> print(ds.report)  # doctest: +NORMALIZE_WHITESPACE
-    meter_daily.kwh: greater_than_or_equal_to(0) — 1 row(s), e.g. row=1, kwh=-2.0
+    meter_daily.kwh: below the minimum 0 — 1 row(s), e.g. row=1, kwh=-2.0
     meter_daily.customer_id: customer_id not in customers (unknown or set aside) — 1 row(s), e.g. row=3, customer_id=3
     set aside: meter_daily=2
     """

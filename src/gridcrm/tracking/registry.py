@@ -73,7 +73,8 @@ def log_model(
     configure(mlflow.get_tracking_uri())
     example = _signature_frame(input_example)
     output = serve_predict(kind, model, example, params)
-    signature = mlflow.models.infer_signature(example, _signature_frame(output), params=dict(params) if params else None)
+    request_params = dict(params) if params else None
+    signature = mlflow.models.infer_signature(example, _signature_frame(output), params=request_params)
     with tempfile.TemporaryDirectory() as tmp:
         file = Path(tmp) / "model.joblib"
         joblib.dump(model, file)

@@ -105,6 +105,12 @@ def _consumption(windows: Iterable[int]) -> list[FeatureSpec]:
         FeatureSpec("cooling_slope", "consumption",
                     "Extra kWh/day per degree above 22 °C (regression on the region's temperature), last 365 days",
                     "kWh/day/°C", missing="no weather for the region, or too few hot days"),
+        FeatureSpec("heating_sensitivity", "consumption",
+                    "Heating slope over the temperature-neutral daily kWh (the regression's intercept)", "share/°C",
+                    missing="heating slope missing, or no positive temperature-neutral use"),
+        FeatureSpec("cooling_sensitivity", "consumption",
+                    "Cooling slope over the temperature-neutral daily kWh (the regression's intercept)", "share/°C",
+                    missing="cooling slope missing, or no positive temperature-neutral use"),
     ]
     return out
 
@@ -123,6 +129,8 @@ def _load() -> list[FeatureSpec]:
         FeatureSpec("power_factor", "load", "Power factor kWh / sqrt(kWh² + kvarh²)", "ratio",
                     missing=_NO_INTERVAL + " or no reactive power"),
         FeatureSpec("capacity_utilisation", "load", "Peak 15-minute kW over contracted kVA", "ratio",
+                    missing=_NO_INTERVAL),
+        FeatureSpec("evening_share", "load", "Share of energy used in the evening (18–22)", "share",
                     missing=_NO_INTERVAL),
     ]
 
@@ -155,6 +163,7 @@ def _payment(windows: Iterable[int]) -> list[FeatureSpec]:
                     missing="no payment in the window"),
         FeatureSpec("disconnection_notices_365d", "payment", "Disconnection notices in the last 365 days", "count",
                     kind="int"),
+        FeatureSpec("payments_365d", "payment", "Payments made in the last 365 days", "count", kind="int"),
     ]
 
 
@@ -195,6 +204,11 @@ def _account() -> list[FeatureSpec]:
         FeatureSpec("daily_capacity_utilisation", "account",
                     "Highest daily kWh in the last 365 days over 24 h × contracted kVA", "ratio",
                     missing=_NO_HISTORY),
+        FeatureSpec("supply_station", "account", "Supply station serving the account", "category", kind="category"),
+        FeatureSpec("preferred_channel", "account", "Channel the customer prefers", "category", kind="category"),
+        FeatureSpec("household_size", "account", "Persons in the household", "persons",
+                    missing="not recorded (non-residential, or unknown)"),
+        FeatureSpec("prepaid", "account", "Pays in advance (False where unknown)", "flag", kind="bool"),
     ]
 
 

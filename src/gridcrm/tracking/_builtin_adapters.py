@@ -1,3 +1,46 @@
-"""The serving adapters of gridcrm's own models (registered on import)."""
+"""The serving adapters of gridcrm's own models (registered on import).
+
+Each answers one request frame with one row per input row, in input order; a
+``customer_id`` column in the request is echoed back so that callers can join.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from gridcrm.tracking.adapters import register_adapter
+
+
+def _ids(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series | None]:
+    if "customer_id" in frame.columns:
+        return frame.drop(columns="customer_id"), frame["customer_id"]
+    return frame, None
+
+
+def _with_ids(out: pd.DataFrame, ids: pd.Series | None) -> pd.DataFrame:
+    out = out.reset_index(drop=True)
+    if ids is not None:
+        out.insert(0, "customer_id", ids.to_numpy())
+    return out
+
+
+@register_adapter("credit")
+def _credit(model: Any, frame: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
+    """Indicators → credit score (0–100), grade, coverage."""
+    X, ids = _ids(frame)
+    scored = model.transform(X)
+    out = pd.DataFrame({"score": scored["score"].astype("float64"), "grade": scored["grade"].astype(str),
+                        "coverage": scored["coverage"].astype("float64")})
+    return _with_ids(out, ids)
+
+
+@register_adapter("value")
+def _value(model: Any, frame: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
+    """Indicators → customer value score and the six dimension scores."""
+    X, ids = _ids(frame)
+    scored = model.transform(X)
+    cols = ["value_score"] + [c for c in scored.columns if c.startswith("dim_")]
+    return _with_ids(scored[cols].astype("float64"), ids)

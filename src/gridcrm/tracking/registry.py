@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,12 +29,6 @@ def pip_requirements() -> list[str]:
 
     pkgs = ["mlflow", "pandas", "numpy", "scikit-learn", "joblib", "lightgbm", "statsmodels", "pyyaml", "pyarrow"]
     return [f"gridcrm=={__version__}"] + [f"{p}=={version(p)}" for p in pkgs]
-
-
-def _signature_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Integers become float64 so that a missing value in a request does not break the schema."""
-    ints = [c for c in frame.columns if pd.api.types.is_integer_dtype(frame[c])]
-    return frame.astype({c: "float64" for c in ints}) if ints else frame
 
 
 def log_model(
@@ -71,10 +66,14 @@ def log_model(
     import mlflow
 
     configure(mlflow.get_tracking_uri())
-    example = _signature_frame(input_example)
+    example = input_example
     output = serve_predict(kind, model, example, params)
     request_params = dict(params) if params else None
-    signature = mlflow.models.infer_signature(example, _signature_frame(output), params=request_params)
+    with warnings.catch_warnings():
+        # integer columns stay integers: ids and counts are never missing in gridcrm's frames, and MLflow
+        # refuses int64 requests against a double schema, so the "declare them as doubles" hint does not apply
+        warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column")
+        signature = mlflow.models.infer_signature(example, output, params=request_params)
     with tempfile.TemporaryDirectory() as tmp:
         file = Path(tmp) / "model.joblib"
         joblib.dump(model, file)
@@ -173,14 +172,17 @@ def promote(
         current = client.get_model_version_by_alias(name, "champion")
     except MlflowException:
         current = None
-    if current is None or current.version == version:
+    if current is not None and str(current.version) == version:
+        current = None
+    if current is None:
         decision = PromotionDecision(name, version, metric, new_value, None, None, True, "no champion yet")
     else:
-        old_value = float(evaluate(mlflow.pyfunc.load_model(f"models:/{name}/{current.version}")))
+        champion = str(current.version)
+        old_value = float(evaluate(mlflow.pyfunc.load_model(f"models:/{name}/{champion}")))
         better = new_value > old_value if higher_is_better else new_value < old_value
-        reason = (f"{metric} {new_value:.4f} {'beats' if better else 'does not beat'} champion v{current.version}'s "
+        reason = (f"{metric} {new_value:.4f} {'beats' if better else 'does not beat'} champion v{champion}'s "
                   f"{old_value:.4f} ({'higher' if higher_is_better else 'lower'} is better)")
-        decision = PromotionDecision(name, version, metric, new_value, current.version, old_value, better, reason)
+        decision = PromotionDecision(name, version, metric, new_value, champion, old_value, better, reason)
     if decision.promoted:
         client.set_registered_model_alias(name, "champion", version)
         if decision.champion_version is not None:

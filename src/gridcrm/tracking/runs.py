@@ -78,6 +78,8 @@ def configure(uri: str | None = None) -> str:
         logging.getLogger(name).setLevel(logging.WARNING)
     # MLflow 3.17's SQLAlchemy store trips a deprecation inside SQLAlchemy itself; nothing a user can act on
     warnings.filterwarnings("ignore", message=".*``noload`` loader strategy is deprecated")
+    # MLflow 3.17 compares columns with a range, which pandas 3 deprecates; MLflow's to fix
+    warnings.filterwarnings("ignore", message="Operation with range is deprecated", module="mlflow")
     resolved = tracking_uri(uri)
     mlflow.set_tracking_uri(resolved)
     return resolved

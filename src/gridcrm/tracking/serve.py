@@ -22,7 +22,7 @@ from types import TracebackType
 
 from gridcrm.tracking.runs import configure
 
-__all__ = ["ModelServer", "free_port"]
+__all__ = ["ModelServer", "free_port", "group_processes"]
 
 logger = logging.getLogger(__name__)
 
@@ -139,9 +139,23 @@ class ModelServer:
         self.stop()
 
 
+def group_processes(pgid: int) -> list[int]:
+    """PIDs of the living (not zombie) processes in process group ``pgid``.
+
+    Zombies are left out: where PID 1 does not reap orphans (some containers), a
+    killed worker stays a zombie that holds no port, memory or CPU.
+    """
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        state, group = fields[0], int(fields[2])
+        if group == pgid and state != "Z":
+            pids.append(int(stat.parent.name))
+    return pids
+
+
 def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+    return bool(group_processes(pgid))

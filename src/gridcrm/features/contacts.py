@@ -1,0 +1,74 @@
+"""Service-contact features: calls, complaints by category, repairs, applications, satisfaction.
+
+Windows are ``[as_of - w days, as_of)`` on the contact's timestamp.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from gridcrm.features._common import DAY_NS, count, group_max, isin, ns, positions, ratio, total, window_mask
+from gridcrm.features.registry import COMPLAINT_CATEGORIES
+
+__all__ = ["contact_features", "contact_feature_names", "CONTACT_WINDOWS"]
+
+#: Windows of the call, complaint and repair counts, in days.
+CONTACT_WINDOWS: tuple[int, ...] = (90, 365)
+_KIND_COLUMNS = {"call": "calls", "complaint": "complaints", "repair": "repairs"}
+
+
+def contact_feature_names() -> list[str]:
+    """Names of the columns :func:`contact_features` returns, in order."""
+    names = [f"{col}_{w}d" for w in CONTACT_WINDOWS for col in _KIND_COLUMNS.values()]
+    names += [f"complaints_{c}_365d" for c in COMPLAINT_CATEGORIES]
+    return names + ["applications_365d", "satisfaction_mean_365d", "days_since_last_complaint"]
+
+
+def contact_features(contacts: pd.DataFrame, customers: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, np.ndarray]:
+    """Contact features of ``customers`` (sorted by ``customer_id``) at ``as_of``.
+
+    ``days_since_last_complaint`` counts calendar days: a complaint made at any
+    time on the day before ``as_of`` is 1 day old.
+
+    Returns
+    -------
+    dict of str to ndarray
+        Keyed by :func:`contact_feature_names`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> contacts = pd.DataFrame({"customer_id": [7, 7], "kind": ["complaint", "survey"],
+    ...     "at": pd.to_datetime(["2024-01-10 15:00", "2024-01-12 09:00"]), "category": ["outage", None],
+    ...     "satisfaction": [None, 2.0]})
+    >>> f = contact_features(contacts, pd.DataFrame({"customer_id": [7]}), pd.Timestamp("2024-02-01"))
+    >>> int(f["complaints_outage_365d"][0]), float(f["satisfaction_mean_365d"][0])
+    (1, 2.0)
+    >>> float(f["days_since_last_complaint"][0])  # 10 January → 1 February
+    22.0
+    """
+    ids = customers["customer_id"].to_numpy()
+    n = len(ids)
+    at = ns(contacts["at"])
+    pos = positions(ids, contacts["customer_id"].to_numpy())
+    before = at < as_of.value
+    kind = contacts["kind"]
+    out: dict[str, np.ndarray] = {}
+    kinds = {k: isin(kind, (k,)) for k in (*_KIND_COLUMNS, "application")}
+    for w in CONTACT_WINDOWS:
+        win = window_mask(at, as_of, w)
+        for k, col in _KIND_COLUMNS.items():
+            out[f"{col}_{w}d"] = count(pos, win & kinds[k], n)
+    year = window_mask(at, as_of, 365)
+    complaint_year = year & kinds["complaint"]
+    category = contacts["category"]
+    for c in COMPLAINT_CATEGORIES:
+        out[f"complaints_{c}_365d"] = count(pos, complaint_year & isin(category, (c,)), n)
+    out["applications_365d"] = count(pos, year & kinds["application"], n)
+    score = contacts["satisfaction"].to_numpy(dtype=np.float64, na_value=np.nan)
+    out["satisfaction_mean_365d"] = ratio(total(pos, score, year, n), count(pos, year & ~np.isnan(score), n))
+    day = (at // DAY_NS).astype(np.float64)
+    last = group_max(pos, day, before & kinds["complaint"], n)
+    out["days_since_last_complaint"] = as_of.value // DAY_NS - last
+    return out

@@ -59,3 +59,9 @@ def test_tracked_run_logs_params_tags_config_dataset_and_artifacts(tracking_uri,
     root = Path(tracking_uri[len("sqlite:///"):]).parent / "mlartifacts"
     assert any(root.rglob("profile.csv"))
     assert mlflow.active_run() is None
+
+
+def test_importing_gridcrm_does_not_import_matplotlib():
+    code = "import sys, gridcrm; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

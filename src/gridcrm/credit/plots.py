@@ -7,10 +7,13 @@ state, no backend to choose) and save them when given a path.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
+
+if TYPE_CHECKING:  # matplotlib is imported when a plot is drawn, not with gridcrm
+    from matplotlib.figure import Figure
 
 from gridcrm.credit.config import GradeScale
 from gridcrm.credit.hierarchy import AHPHierarchy
@@ -51,6 +54,8 @@ def plot_weights(hierarchy: AHPHierarchy, path: str | Path | None = None, *, tit
     leaf_of = hierarchy.top_level_of()
     leaves = hierarchy.leaf_weights
     colors = {c.name: _COLORS[k % len(_COLORS)] for k, c in enumerate(criteria)}
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(12, max(4.0, 0.32 * len(leaves) + 1.5)), layout="constrained")
     left, right = fig.subplots(1, 2, width_ratios=[1, 1.6])
 
@@ -108,6 +113,8 @@ def plot_score_distribution(
     """
     s = np.asarray(scores, dtype=float)
     s = s[~np.isnan(s)]
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(8, 4), layout="constrained")
     ax = fig.subplots()
     ax.hist(s, bins=np.linspace(0, 100, 51), color="#4c72b0")

@@ -139,7 +139,7 @@ def _payment(windows: Iterable[int]) -> list[FeatureSpec]:
     return [
         FeatureSpec("bills_365d", "payment", "Bills due in the last 365 days", "count", kind="int"),
         FeatureSpec("bill_amount_mean_365d", "payment", "Mean amount of the bills issued in the last 365 days",
-                    "CNY", missing=_NO_BILLS),
+                    "CNY", missing="no bill issued in the window"),
         FeatureSpec("on_time_rate_365d", "payment",
                     "Share of bills due in the last 365 days paid in full by their due date", "share",
                     missing=_NO_BILLS),

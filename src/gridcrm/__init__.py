@@ -27,8 +27,8 @@ from gridcrm.credit import (  # noqa: E402
     CustomerValueScorer,
     InconsistencyWarning,
     PairwiseMatrix,
-    ahp_weights,
     aggregate_judgements,
+    ahp_weights,
     load_scoring_config,
 )
 from gridcrm.data import (  # noqa: E402

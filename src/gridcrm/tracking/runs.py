@@ -232,8 +232,11 @@ def tracked_run(
     --------
     >>> import tempfile
     >>> uri = f"sqlite:///{tempfile.mkdtemp()}/mlruns.db"
-    >>> with tracked_run("doc", config={"k": 3}, uri=uri) as run:  # doctest: +SKIP
+    >>> with tracked_run("doc", config={"k": 3}, uri=uri) as run:
     ...     run.log_metrics({"silhouette": 0.41})
+    >>> import mlflow
+    >>> mlflow.get_run(run.run_id).data.metrics
+    {'silhouette': 0.41}
     """
     import mlflow
 

@@ -52,9 +52,10 @@ class ModelServer:
 
     Examples
     --------
-    >>> with ModelServer("models:/gridcrm-credit@champion") as server:  # doctest: +SKIP
-    ...     server.url
-    'http://127.0.0.1:50123'
+    A served model answers JSON on ``/invocations`` (``tests/tracking`` starts a real one)::
+
+        with ModelServer("models:/gridcrm-credit@champion") as server:
+            requests.post(f"{server.url}/invocations", json={"dataframe_split": ...})
     """
 
     def __init__(self, model_uri: str, host: str = "127.0.0.1", port: int | None = None, timeout: float = 90.0,

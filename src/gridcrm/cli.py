@@ -105,6 +105,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
           f"(extracted on {result.dataset.extracted_on.date()})\n")
     _print_summary(result.summary)
     _print_rejections(result.rejections)
+    print()
+    for note in result.notes:
+        print(f"  {note}")
     print(f"\nDone in {time.perf_counter() - t0:.1f} s. Results in {result.output_dir}/:")
     for what, file in result.files.items():
         print(f"  {file}  ({what})")

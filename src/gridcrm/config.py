@@ -16,7 +16,16 @@ from typing import Any, Literal
 
 import yaml
 
-__all__ = ["ConfigError", "DataConfig", "OutputConfig", "RunConfig", "load_config"]
+__all__ = [
+    "ConfigError",
+    "DataConfig",
+    "FeaturesConfig",
+    "OutputConfig",
+    "RunConfig",
+    "StepConfig",
+    "TrackingConfig",
+    "load_config",
+]
 
 
 class ConfigError(ValueError):
@@ -56,23 +65,95 @@ class OutputConfig:
 
 
 @dataclass(frozen=True)
+class FeaturesConfig:
+    """Point-in-time features.
+
+    Attributes
+    ----------
+    windows : list of int
+        Look-back windows of the consumption level features, in days.
+    """
+
+    windows: tuple[int, ...] = (30, 90, 365)
+
+
+@dataclass(frozen=True)
+class StepConfig:
+    """A capability step of the main job, configured by its own YAML file.
+
+    Attributes
+    ----------
+    config : Path
+        The capability's configuration (``configs/tags.yaml``, ``configs/credit_ahp.yaml``, ...).
+    enabled : bool
+        Run the step (default true when the section is present).
+    """
+
+    config: Path
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class TrackingConfig:
+    """MLflow tracking of the main job's models.
+
+    Attributes
+    ----------
+    enabled : bool
+        Log runs, metrics, artifacts and models (default false: modelling needs no tracking store).
+    uri : str or None
+        Tracking URI; default ``$MLFLOW_TRACKING_URI`` or ``sqlite:///<output dir>/mlruns.db``.
+    experiment : str
+        Experiment name.
+    register : bool
+        Register each model under ``gridcrm-<kind>`` and promote it by champion/challenger.
+    """
+
+    enabled: bool = False
+    uri: str | None = None
+    experiment: str = "gridcrm"
+    register: bool = True
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """The main job's configuration (``gridcrm run --config ...``).
+
+    A step runs when its section is present (and not ``enabled: false``).
 
     Attributes
     ----------
     name : str
         Name of the run, used in output names.
+    as_of : str or None
+        Date the features, scores and forecasts are made at (default: the extraction date).
     data : DataConfig
     output : OutputConfig
+    features : FeaturesConfig
+    tags, credit, value, segmentation, forecasting, risk : StepConfig or None
+    tracking : TrackingConfig
     source : Path or None
         The file this config was read from.
     """
 
     data: DataConfig
     name: str = "gridcrm"
+    as_of: str | None = None
     output: OutputConfig = field(default_factory=OutputConfig)
+    features: FeaturesConfig = field(default_factory=FeaturesConfig)
+    tags: StepConfig | None = None
+    credit: StepConfig | None = None
+    value: StepConfig | None = None
+    segmentation: StepConfig | None = None
+    forecasting: StepConfig | None = None
+    risk: StepConfig | None = None
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
     source: Path | None = None
+
+    def step(self, name: str) -> StepConfig | None:
+        """The step's config when it is to run, else None."""
+        section = getattr(self, name)
+        return section if section is not None and section.enabled else None
 
 
 def _build(cls: type, raw: Any, where: str, root: Path) -> Any:
@@ -109,6 +190,11 @@ def _value(tp: Any, value: Any, key: str, root: Path) -> Any:
         if value not in allowed:
             raise ConfigError(f"{key}: expected one of {list(allowed)}, got {value!r}")
         return value
+    if origin is tuple:
+        inner = typing.get_args(tp)[0]
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: expected a list, got {value!r}")
+        return tuple(_value(inner, v, f"{key}[{i}]", root) for i, v in enumerate(value))
     if tp is Path:
         if not isinstance(value, str):
             raise ConfigError(f"{key}: expected a path (string), got {value!r}")

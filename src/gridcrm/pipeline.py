@@ -1,8 +1,15 @@
 """The main job, step by step, from a validated :class:`~gridcrm.config.RunConfig`.
 
-Each step is a library call; this module only wires them and writes results to
-the output folder. Later capabilities (features, segments, forecasts, scores)
-join as further steps.
+Each step is a library call; this module only wires them together and writes
+the results to the output folder. A step runs when its config section is present:
+
+1. data — load and validate, summarise every table;
+2. features — point-in-time features at ``as_of``;
+3. credit, value — AHP credit score and grade, six-dimension customer value;
+4. segmentation — k-means segments, named;
+5. forecasting — consumption forecasts with ranges;
+6. risk — churn and arrears probabilities with reasons;
+7. tags and portraits — every customer's portrait row (``portraits.parquet``).
 """
 
 from __future__ import annotations
@@ -10,8 +17,10 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -36,19 +45,144 @@ class RunResult:
     rejections : DataFrame
         Per table, column and rule: rows set aside, with examples.
     output_dir : Path
+    as_of : Timestamp
     files : dict of str to Path
         Every file written, by what it holds.
+    frames : dict of str to DataFrame
+        Every step's result (``features``, ``credit``, ``value``, ``portraits``, ...).
+    notes : list of str
+        One line per step on what it did, for people.
     """
 
     dataset: Dataset
     summary: pd.DataFrame
     rejections: pd.DataFrame
     output_dir: Path
+    as_of: pd.Timestamp
     files: dict[str, Path] = field(default_factory=dict)
+    frames: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def write(self, key: str, frame: pd.DataFrame, name: str) -> None:
+        """Keep ``frame`` as ``key`` and write it to ``name`` (Parquet or CSV by suffix)."""
+        self.frames[key] = frame
+        path = self.output_dir / name
+        if name.endswith(".parquet"):
+            frame.to_parquet(path)
+        else:
+            frame.to_csv(path)
+        self.files[key] = path
+
+
+def _step_data(config: RunConfig, out: Path) -> RunResult:
+    dataset = load_dataset(config.data.path, on_error=config.data.on_error, extracted_on=config.data.extracted_on)
+    report = dataset.report
+    summary = dataset.summary()
+    rejections = report.to_frame() if report is not None else pd.DataFrame()
+    as_of = pd.Timestamp(config.as_of) if config.as_of else dataset.extracted_on
+    result = RunResult(dataset, summary, rejections, out, as_of)
+    result.write("summary", summary, "data_summary.csv")
+    rejections.to_csv(out / "data_rejections.csv", index=False)
+    result.files["rejections"] = out / "data_rejections.csv"
+    body = {
+        "extracted_on": str(dataset.extracted_on.date()),
+        "rows_in": report.rows_in if report else {},
+        "rows_kept": report.rows_kept if report else {},
+        "rows_rejected": report.rows_rejected if report else {},
+        "ignored_columns": report.ignored_columns if report else {},
+        "rejections": json.loads(rejections.to_json(orient="records", date_format="iso")),
+    }
+    (out / "data_report.json").write_text(json.dumps(body, indent=2, default=str) + "\n")
+    result.files["report"] = out / "data_report.json"
+    rejected = sum(report.rows_rejected.values()) if report else 0
+    result.notes.append(f"data: {len(dataset.customers):,} customers, {len(dataset.meter_daily):,} daily reads, "
+                        f"{rejected:,} rows set aside")
+    return result
+
+
+def _step_features(config: RunConfig, result: RunResult) -> None:
+    from gridcrm.features import build_features
+
+    features = build_features(result.dataset, as_of=result.as_of, windows=config.features.windows)
+    result.write("features", features, "features.parquet")
+    result.notes.append(f"features: {len(features):,} active customers × {features.shape[1]} features "
+                        f"as of {result.as_of.date()}")
+
+
+def _step_credit(config: RunConfig, result: RunResult) -> None:
+    from gridcrm.credit import CreditScorer, plot_weights
+
+    step = config.step("credit")
+    assert step is not None
+    features = result.frames["features"]
+    scorer = CreditScorer(step.config).fit(features)
+    scored = scorer.transform(features)
+    result.frames["credit_model"] = scorer
+    result.write("credit", scored, "credit.parquet")
+    plot_weights(scorer.hierarchy_, result.output_dir / "credit_ahp_weights.png")
+    result.files["credit_weights_plot"] = result.output_dir / "credit_ahp_weights.png"
+    grades = scored["grade"].value_counts().sort_index(ascending=False)
+    result.notes.append("credit: grades " + ", ".join(f"{g} {n:,}" for g, n in grades.items()))
+
+
+def _step_value(config: RunConfig, result: RunResult) -> None:
+    from gridcrm.credit import CustomerValueScorer
+
+    step = config.step("value")
+    assert step is not None
+    features = result.frames["features"]
+    scorer = CustomerValueScorer(step.config).fit(features)
+    result.frames["value_model"] = scorer
+    result.write("value", scorer.transform(features), "value.parquet")
+    big = scorer.big_customers(features)
+    result.write("big_customers", big, "big_customers.csv")
+    result.notes.append(f"value: top {len(big):,} customers by value listed with reasons")
+
+
+def _scores(result: RunResult) -> pd.DataFrame | None:
+    cols: dict[str, pd.Series] = {}
+    if "credit" in result.frames:
+        cols["credit_score"] = result.frames["credit"]["score"]
+        cols["credit_grade"] = result.frames["credit"]["grade"]
+    if "value" in result.frames:
+        cols["value_score"] = result.frames["value"]["value_score"]
+        cols["value_rank"] = result.frames["value"]["value_rank"]
+    for key in ("churn", "arrears"):
+        if key in result.frames:
+            for c in result.frames[key].columns:
+                cols[c] = result.frames[key][c]
+    return pd.DataFrame(cols) if cols else None
+
+
+def _step_tags(config: RunConfig, result: RunResult) -> None:
+    from gridcrm.tags import Portraits, load_tags, plot_group_portrait
+
+    step = config.step("tags")
+    assert step is not None
+    features = result.frames["features"]
+    scores = _scores(result)
+    tags = load_tags(step.config).evaluate(features, extra=scores)
+    result.write("tags", tags.long, "tags.parquet")
+    segments = result.frames.get("segments")
+    portraits = Portraits(features, tags, segments=segments, scores=scores, forecasts=result.frames.get("ranges"))
+    result.write("portraits", portraits.table(), "portraits.parquet")
+    by: str | pd.Series = segments if segments is not None else "customer_class"
+    plot_group_portrait(portraits.group_portrait(by), result.output_dir / "group_portrait.png")
+    result.files["group_portrait_plot"] = result.output_dir / "group_portrait.png"
+    top = tags.prevalence().sort_values(ascending=False).head(3)
+    result.notes.append(f"tags: {tags.wide.shape[1]} tags, {len(tags.long):,} (customer, tag) pairs; most common "
+                        + ", ".join(f"{t} {p:.0%}" for t, p in top.items()))
+
+
+_STEPS: list[tuple[str, Callable[[RunConfig, RunResult], None]]] = [
+    ("credit", _step_credit),
+    ("value", _step_value),
+    ("tags", _step_tags),
+]
 
 
 def run(config: RunConfig) -> RunResult:
-    """Run the main job: load and validate the data, summarise it, write the results.
+    """Run the main job: every configured step, in order; results written to ``config.output.dir``.
 
     Parameters
     ----------
@@ -61,29 +195,15 @@ def run(config: RunConfig) -> RunResult:
     """
     out = config.output.dir
     out.mkdir(parents=True, exist_ok=True)
-    logger.info("step 1/2: loading and validating %s", config.data.path)
-    dataset = load_dataset(config.data.path, on_error=config.data.on_error, extracted_on=config.data.extracted_on)
-    summary = dataset.summary()
-    rejections = dataset.report.to_frame() if dataset.report is not None else pd.DataFrame()
-
-    logger.info("step 2/2: writing the data summary to %s", out)
-    files = {
-        "summary": out / "data_summary.csv",
-        "rejections": out / "data_rejections.csv",
-        "report": out / "data_report.json",
-    }
-    summary.to_csv(files["summary"])
-    rejections.to_csv(files["rejections"], index=False)
-    report = {
-        "extracted_on": str(dataset.extracted_on.date()),
-        "rows_in": dataset.report.rows_in if dataset.report else {},
-        "rows_kept": dataset.report.rows_kept if dataset.report else {},
-        "rows_rejected": dataset.report.rows_rejected if dataset.report else {},
-        "ignored_columns": dataset.report.ignored_columns if dataset.report else {},
-        "rejections": json.loads(rejections.to_json(orient="records", date_format="iso")),
-    }
-    files["report"].write_text(json.dumps(report, indent=2, default=str) + "\n")
+    planned = ["data", "features"] + [name for name, _ in _STEPS if config.step(name) is not None]
+    logger.info("step 1/%d: loading and validating %s", len(planned), config.data.path)
+    result = _step_data(config, out)
+    logger.info("step 2/%d: features as of %s", len(planned), result.as_of.date())
+    _step_features(config, result)
+    for i, (name, fn) in enumerate(((n, f) for n, f in _STEPS if config.step(n) is not None), start=3):
+        logger.info("step %d/%d: %s", i, len(planned), name)
+        fn(config, result)
     if config.source is not None:
-        files["config"] = out / "config.yaml"
-        shutil.copyfile(config.source, files["config"])
-    return RunResult(dataset=dataset, summary=summary, rejections=rejections, output_dir=out, files=files)
+        result.files["config"] = out / "config.yaml"
+        shutil.copyfile(config.source, result.files["config"])
+    return result

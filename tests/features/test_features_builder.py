@@ -26,7 +26,7 @@ def features(synth):
     return build_features(synth.dataset, AS_OF)
 
 
-def test_columns_and_dtypes_follow_the_registry(features):
+def test_columns_and_dtypes_follow_the_registry(features, tmp_path):
     assert list(features.columns) == list(FEATURES)
     assert features.index.name == "customer_id" and features.index.dtype == np.int64
     assert features.index.is_monotonic_increasing and features.index.is_unique
@@ -35,7 +35,10 @@ def test_columns_and_dtypes_follow_the_registry(features):
     for name, spec in FEATURES.items():
         if not spec.missing:
             assert features[name].notna().all(), f"{name} is documented as never missing"
-    assert features.attrs["as_of"] == AS_OF
+    assert features.attrs["as_of"] == AS_OF.isoformat()
+    roundtrip = tmp_path / "features.parquet"
+    features.to_parquet(roundtrip)  # attrs must survive Parquet (JSON metadata)
+    assert pd.read_parquet(roundtrip).attrs["as_of"] == AS_OF.isoformat()
 
 
 def test_one_row_per_customer_active_at_as_of(synth, features):

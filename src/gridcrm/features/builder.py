@@ -92,7 +92,7 @@ def build_features(
     -------
     DataFrame
         Indexed by ``customer_id`` (sorted), columns in registry order with the dtypes
-        of :func:`feature_dtypes`; ``frame.attrs["as_of"]`` holds ``as_of``.
+        of :func:`feature_dtypes`; ``frame.attrs["as_of"]`` holds ``as_of`` (ISO string).
 
     Raises
     ------
@@ -154,7 +154,7 @@ def build_features(
     index = pd.Index(customers["customer_id"].to_numpy(dtype=np.int64), name="customer_id")
     data = {name: _as_dtype(columns[name], dtypes[name]) for name in registry}
     frame = pd.DataFrame(data, index=index, copy=False)
-    frame.attrs["as_of"] = cut
+    frame.attrs["as_of"] = cut.isoformat()  # a string: attrs travel into Parquet metadata as JSON
     return frame
 
 

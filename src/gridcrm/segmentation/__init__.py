@@ -1,0 +1,46 @@
+"""Customer segmentation and load-shape clustering with k-means: k chosen, stability checked, segments named.
+
+* :class:`CustomerSegmenter` — segments customers from their feature table
+  (:data:`DEFAULT_FEATURES`), chooses k, reports stability, and describes
+  each segment (:meth:`CustomerSegmenter.profile`).
+* :class:`LoadShapeClusterer` — typical daily load shapes from
+  :func:`daily_load_profiles`, and each customer's dominant shape and shape mix.
+* :func:`profile_groups` — the same portrait for any grouping (class, tag).
+* :func:`score_k_range`, :func:`choose_k`, :func:`assess_stability` — the
+  building blocks, for data already prepared.
+
+Plots live in :mod:`gridcrm.segmentation.plots` (matplotlib is imported only
+when a plot is drawn); ``configs/segmentation.yaml`` is read by
+:func:`load_segmentation_config`.
+"""
+
+from gridcrm.segmentation.config import SegmentationConfig, load_segmentation_config
+from gridcrm.segmentation.customers import DEFAULT_FEATURES, CustomerSegmenter
+from gridcrm.segmentation.errors import SegmentationConfigError, SegmentationInputError, UnstableSegmentsWarning
+from gridcrm.segmentation.preprocessing import SegmentationPreprocessor
+from gridcrm.segmentation.profile import Phrase, SegmentProfile, name_segments, profile_groups
+from gridcrm.segmentation.selection import choose_k, score_k_range
+from gridcrm.segmentation.shapes import LoadShapeClusterer, daily_load_profiles, normalize_profiles
+from gridcrm.segmentation.stability import StabilityReport, assess_stability
+
+__all__ = [
+    "CustomerSegmenter",
+    "DEFAULT_FEATURES",
+    "LoadShapeClusterer",
+    "Phrase",
+    "SegmentProfile",
+    "SegmentationConfig",
+    "SegmentationConfigError",
+    "SegmentationInputError",
+    "SegmentationPreprocessor",
+    "StabilityReport",
+    "UnstableSegmentsWarning",
+    "assess_stability",
+    "choose_k",
+    "daily_load_profiles",
+    "load_segmentation_config",
+    "name_segments",
+    "normalize_profiles",
+    "profile_groups",
+    "score_k_range",
+]

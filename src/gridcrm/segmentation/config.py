@@ -1,0 +1,153 @@
+"""``configs/segmentation.yaml`` → validated settings and ready-to-fit estimators.
+
+The file has three sections, each optional:
+
+* ``customers`` — parameters of :class:`CustomerSegmenter`;
+* ``shapes`` — parameters of :class:`LoadShapeClusterer`;
+* ``profiles`` — arguments of :func:`daily_load_profiles`.
+
+Every key is checked when the file is read, with the estimators' own
+parameter rules, so a typo or a bad value stops the run before any fitting
+with a message naming the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import InvalidParameterError
+
+from gridcrm.segmentation.customers import CustomerSegmenter
+from gridcrm.segmentation.errors import SegmentationConfigError
+from gridcrm.segmentation.shapes import LoadShapeClusterer
+
+__all__ = ["SegmentationConfig", "load_segmentation_config"]
+
+_PROFILE_KEYS = {"points_per_day": (24, 48, 96), "per": ("day", "customer"), "days": ("all", "weekday", "weekend")}
+
+
+@dataclass(frozen=True)
+class SegmentationConfig:
+    """Validated segmentation settings.
+
+    Attributes
+    ----------
+    customers : dict
+        :class:`CustomerSegmenter` parameters.
+    shapes : dict
+        :class:`LoadShapeClusterer` parameters.
+    profiles : dict
+        :func:`daily_load_profiles` keyword arguments.
+    source : Path or None
+        The file read.
+    """
+
+    customers: dict[str, Any] = field(default_factory=dict)
+    shapes: dict[str, Any] = field(default_factory=dict)
+    profiles: dict[str, Any] = field(default_factory=dict)
+    source: Path | None = None
+
+    def customer_segmenter(self) -> CustomerSegmenter:
+        """A new, unfitted :class:`CustomerSegmenter` with the configured parameters."""
+        return CustomerSegmenter(**self.customers)
+
+    def load_shape_clusterer(self) -> LoadShapeClusterer:
+        """A new, unfitted :class:`LoadShapeClusterer` with the configured parameters."""
+        return LoadShapeClusterer(**self.shapes)
+
+
+def load_segmentation_config(source: str | Path | Mapping[str, Any]) -> SegmentationConfig:
+    """Read and validate segmentation settings.
+
+    Parameters
+    ----------
+    source : str, Path or mapping
+        A YAML file, or its already-parsed content.
+
+    Returns
+    -------
+    SegmentationConfig
+
+    Raises
+    ------
+    SegmentationConfigError
+        Naming the key: unknown sections or keys, values of the wrong type or range.
+
+    Examples
+    --------
+    >>> cfg = load_segmentation_config({"customers": {"n_clusters": 6, "k_range": [3, 8]}})
+    >>> cfg.customer_segmenter().k_range
+    (3, 8)
+    >>> load_segmentation_config({"customers": {"n_clusterz": 6}})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    gridcrm.segmentation.errors.SegmentationConfigError: customers.n_clusterz: unknown key; allowed keys are [...]
+    """
+    path = None
+    if isinstance(source, Mapping):
+        raw: Any = dict(source)
+    else:
+        path = Path(source)
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise SegmentationConfigError(f"{path}: cannot read the segmentation config: {exc}") from exc
+    if not isinstance(raw, Mapping):
+        raise SegmentationConfigError(f"{path or 'config'}: expected a mapping of sections, got {type(raw).__name__}")
+    unknown = sorted(set(raw) - {"customers", "shapes", "profiles"})
+    if unknown:
+        raise SegmentationConfigError(f"unknown section(s) {unknown}; allowed sections are customers, shapes, profiles")
+    customers = _estimator_params("customers", raw.get("customers"), CustomerSegmenter)
+    shapes = _estimator_params("shapes", raw.get("shapes"), LoadShapeClusterer)
+    profiles = _profile_params(raw.get("profiles"))
+    return SegmentationConfig(customers=customers, shapes=shapes, profiles=profiles, source=path)
+
+
+def _section(name: str, section: Any) -> dict[str, Any]:
+    if section is None:
+        return {}
+    if not isinstance(section, Mapping):
+        raise SegmentationConfigError(f"{name}: expected a mapping of parameters, got {section!r}")
+    return dict(section)
+
+
+def _estimator_params(name: str, section: Any, cls: type[BaseEstimator]) -> dict[str, Any]:
+    params = _section(name, section)
+    allowed = sorted(cls().get_params())
+    for key in params:
+        if key not in allowed:
+            raise SegmentationConfigError(f"{name}.{key}: unknown key; allowed keys are {allowed}")
+    if isinstance(params.get("k_range"), list):
+        params["k_range"] = tuple(params["k_range"])
+    k_range = params.get("k_range")
+    if k_range is not None and not (
+        len(k_range) == 2 and all(isinstance(k, int) and not isinstance(k, bool) for k in k_range)
+        and 2 <= k_range[0] <= k_range[1]
+    ):
+        raise SegmentationConfigError(
+            f"{name}.k_range: expected [k_min, k_max] with 2 <= k_min <= k_max, got {k_range!r}"
+        )
+    for key, value in params.items():
+        try:
+            cls(**{key: value})._validate_params()
+        except InvalidParameterError as exc:
+            raise SegmentationConfigError(f"{name}.{key}: {exc}") from exc
+    return params
+
+
+def _profile_params(section: Any) -> dict[str, Any]:
+    params = _section("profiles", section)
+    allowed = sorted([*_PROFILE_KEYS, "min_coverage"])
+    for key, value in params.items():
+        if key not in allowed:
+            raise SegmentationConfigError(f"profiles.{key}: unknown key; allowed keys are {allowed}")
+        if key in _PROFILE_KEYS and value not in _PROFILE_KEYS[key]:
+            raise SegmentationConfigError(f"profiles.{key}: expected one of {list(_PROFILE_KEYS[key])}, got {value!r}")
+        if key == "min_coverage" and not (isinstance(value, (int, float)) and 0 <= value <= 1):
+            raise SegmentationConfigError(f"profiles.min_coverage: expected a share between 0 and 1, got {value!r}")
+    return params

@@ -1,0 +1,444 @@
+"""Customer segmentation: k-means on the customer feature table, with k chosen, stability checked and segments named."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Mapping, Sequence
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClusterMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
+
+from gridcrm.segmentation._kmeans import n_threads, nearest_center, seeds
+from gridcrm.segmentation._validation import array_names, numeric_matrix, short, validated_input
+from gridcrm.segmentation.errors import SegmentationInputError, UnstableSegmentsWarning
+from gridcrm.segmentation.preprocessing import SegmentationPreprocessor
+from gridcrm.segmentation.profile import Phrase, SegmentProfile, profile_groups
+from gridcrm.segmentation.selection import K_SELECTION_METHODS, cluster
+from gridcrm.segmentation.stability import assess_stability
+
+__all__ = ["CustomerSegmenter", "DEFAULT_FEATURES"]
+
+logger = logging.getLogger(__name__)
+
+#: Registry features used by default (those present in the data): how much, when in
+#: the week and the year, how regularly, in what daily shape, on what connection,
+#: and how the customer pays.
+DEFAULT_FEATURES: tuple[str, ...] = (
+    "kwh_mean_365d",
+    "kwh_cv_90d",
+    "weekday_weekend_ratio",
+    "seasonality_strength",
+    "zero_day_share_365d",
+    "load_factor",
+    "peak_share",
+    "valley_share",
+    "contracted_kva",
+    "daily_capacity_utilisation",
+    "on_time_rate_365d",
+    "days_late_mean_365d",
+    "online_channel_share_365d",
+)
+#: Customers on which refits for the stability report are made.
+STABILITY_SAMPLE_SIZE = 20_000
+
+
+class CustomerSegmenter(ClusterMixin, BaseEstimator):
+    """K-means segmentation of customers, with k chosen from the data and segments described in words.
+
+    ``fit`` selects the features, prepares them for k-means
+    (:class:`SegmentationPreprocessor`: log of skewed amounts, robust scaling,
+    median imputation with missing indicators, constant columns dropped),
+    chooses k when ``n_clusters="auto"`` (silhouette, Calinski–Harabasz,
+    Davies–Bouldin and elbow over ``k_range``, on a sample of
+    ``selection_sample_size`` customers), fits k-means on all customers
+    (``KMeans``, or ``MiniBatchKMeans`` above ``minibatch_threshold``
+    customers; ``n_init`` seeded initialisations) and measures how stable the
+    segments are across seeds and bootstrap resamples. Segments are numbered
+    by decreasing size.
+
+    Parameters
+    ----------
+    n_clusters : "auto" or int, default="auto"
+        Number of segments, or ``"auto"`` to choose it in ``k_range``.
+    features : "default", list of str or int, or None, default="default"
+        Columns to cluster on. ``"default"``: the :data:`DEFAULT_FEATURES`
+        present in a DataFrame (all columns of an array, or of a DataFrame
+        holding none of them); default features missing in every row are
+        left out with a warning. A list: those columns (names for a
+        DataFrame, positions for an array). ``None``: all columns.
+    k_range : (int, int), default=(2, 12)
+        Smallest and largest k tried by ``n_clusters="auto"``.
+    k_selection : {"vote", "silhouette", "calinski_harabasz", "davies_bouldin", "elbow"}, default="vote"
+        How k is chosen: the k most criteria find best (ties: best
+        silhouette), or one criterion.
+    log_transform, scaling, missing_indicator, clip
+        Passed to :class:`SegmentationPreprocessor`.
+    n_init : int, default=4
+        Seeded k-means initialisations; the best (lowest inertia) is kept.
+    minibatch_threshold : int, default=100_000
+        Customers above which ``MiniBatchKMeans`` replaces ``KMeans``.
+    selection_sample_size : int or None, default=50_000
+        Customers on which k is chosen (all if ``None`` or fewer).
+    silhouette_sample_size : int or None, default=4_000
+        Customers on which the silhouette is computed for each k.
+    stability_runs : int, default=5
+        Refits with other seeds, and on bootstrap resamples, each (on up to
+        20,000 customers); 0 skips the stability check.
+    stability_threshold : float, default=0.75
+        Mean adjusted Rand index below which the segments are called unstable
+        (an :class:`UnstableSegmentsWarning` is issued; so it is when a
+        segment's bootstrap Jaccard similarity falls below 0.5).
+    n_jobs : int or None, default=None
+        Threads: the k-means fits of the k scan and of the stability check run
+        side by side (each on one core), the final fit and ``predict`` use
+        this many cores. ``None``: 1 (unless in a ``joblib.parallel_config``
+        context), ``-1``: all cores.
+    random_state : int, RandomState or None, default=None
+        Seed of every random choice (samples, initialisations, resamples).
+    verbose : int, default=0
+        0: progress is logged at DEBUG level; 1 or more: at INFO level
+        (logger ``gridcrm.segmentation``).
+
+    Attributes
+    ----------
+    n_clusters_ : int
+        Number of segments.
+    labels_ : ndarray of shape (n_samples,)
+        Segment of each customer of ``X``.
+    cluster_centers_ : ndarray of shape (n_clusters_, n_model_features)
+        Segment centres in the preprocessed space (columns:
+        ``preprocessor_.get_feature_names_out()``).
+    inertia_ : float
+        Sum of squared distances to the nearest centre (preprocessed space).
+    n_iter_ : int
+        Iterations (mini-batch steps for ``MiniBatchKMeans``) of the final fit.
+    algorithm_ : {"kmeans", "minibatch"}
+        Which k-means ran on all customers.
+    features_ : list of str
+        Input columns clustered on.
+    preprocessor_ : SegmentationPreprocessor
+        The fitted preprocessing.
+    k_scores_ : DataFrame or None
+        For ``n_clusters="auto"``: per k, inertia, silhouette,
+        Calinski–Harabasz and Davies–Bouldin; ``None`` otherwise.
+    k_votes_ : dict of str to int or None
+        Best k of each criterion (``n_clusters="auto"``).
+    stability_ : StabilityReport or None
+        Agreement across seeds and bootstrap resamples.
+    n_features_in_ : int
+        Number of columns of ``X`` in fit.
+    feature_names_in_ : ndarray of str
+        Column names of ``X`` in fit (DataFrame input only).
+
+    Notes
+    -----
+    Missing values: NaN is imputed with the feature's median, at fit and at
+    predict time, and flagged by the missing indicators of often-missing
+    features; a feature never missing in fit but missing at predict time is
+    logged as a warning. Infinite values and non-numeric columns are errors.
+
+    See Also
+    --------
+    LoadShapeClusterer : clusters daily load shapes; its shape mix can be fed in as features.
+    profile_groups : the same portrait for any grouping (class, tag).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({
+    ...     "kwh_mean_365d": np.r_[rng.lognormal(1.5, 0.3, 60), rng.lognormal(6, 0.3, 30)],
+    ...     "weekday_weekend_ratio": np.r_[rng.normal(0.95, 0.05, 60), rng.normal(1.8, 0.1, 30)],
+    ... })
+    >>> seg = CustomerSegmenter(k_range=(2, 5), stability_runs=2, random_state=0).fit(X)
+    >>> seg.n_clusters_, np.bincount(seg.labels_).tolist()
+    (2, [60, 30])
+    >>> seg.profile(X).names.tolist()
+    ['low-consumption customers, weekend-heavy', 'high-consumption customers, weekday-heavy']
+    """
+
+    _parameter_constraints: dict = {
+        "n_clusters": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "features": [StrOptions({"default"}), "array-like", None],
+        "k_range": [tuple, list],
+        "k_selection": [StrOptions(set(K_SELECTION_METHODS))],
+        "log_transform": [StrOptions({"auto"}), "array-like", None],
+        "scaling": [StrOptions({"robust", "standard"}), None],
+        "missing_indicator": [StrOptions({"auto"}), "boolean"],
+        "clip": [Interval(Real, 0, None, closed="neither"), None],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "minibatch_threshold": [Interval(Integral, 1, None, closed="left")],
+        "selection_sample_size": [Interval(Integral, 10, None, closed="left"), None],
+        "silhouette_sample_size": [Interval(Integral, 10, None, closed="left"), None],
+        "stability_runs": [Interval(Integral, 0, None, closed="left")],
+        "stability_threshold": [Interval(Real, 0, 1, closed="both")],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        n_clusters: str | int = "auto",
+        *,
+        features: str | Sequence[str | int] | None = "default",
+        k_range: tuple[int, int] = (2, 12),
+        k_selection: str = "vote",
+        log_transform: str | Sequence[str | int] | None = "auto",
+        scaling: str | None = "robust",
+        missing_indicator: str | bool = "auto",
+        clip: float | None = 5.0,
+        n_init: int = 4,
+        minibatch_threshold: int = 100_000,
+        selection_sample_size: int | None = 50_000,
+        silhouette_sample_size: int | None = 4_000,
+        stability_runs: int = 5,
+        stability_threshold: float = 0.75,
+        n_jobs: int | None = None,
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.features = features
+        self.k_range = k_range
+        self.k_selection = k_selection
+        self.log_transform = log_transform
+        self.scaling = scaling
+        self.missing_indicator = missing_indicator
+        self.clip = clip
+        self.n_init = n_init
+        self.minibatch_threshold = minibatch_threshold
+        self.selection_sample_size = selection_sample_size
+        self.silhouette_sample_size = silhouette_sample_size
+        self.stability_runs = stability_runs
+        self.stability_threshold = stability_threshold
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: Any, y: None = None) -> CustomerSegmenter:
+        """Choose k (if asked), fit k-means on all customers and check the segments' stability.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            One row per customer, e.g. the output of
+            ``gridcrm.features.build_features``; NaN for missing values.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        level = logging.INFO if self.verbose else logging.DEBUG
+        Z = self._prepare(X, level)
+        rng = check_random_state(self.random_state)
+        found = cluster(Z, self, rng, level)
+        self.n_clusters_ = found.k
+        self.k_scores_, self.k_votes_ = found.scores, found.votes
+        self.cluster_centers_ = found.fit.centers
+        self.labels_ = found.fit.labels
+        self.inertia_ = found.fit.inertia
+        self.n_iter_ = found.fit.n_iter
+        self.algorithm_ = found.fit.algorithm
+        self.stability_ = self._stability(Z, seeds(rng, 1)[0], level)
+        return self
+
+    def _prepare(self, X: Any, level: int) -> np.ndarray:
+        """Select and check the features, fit the preprocessing, return the data k-means sees."""
+        X, names = validated_input(self, X, reset=True)
+        positions = self._feature_positions(X, names, level)
+        A = numeric_matrix(X, names, positions)
+        positions, A = self._drop_empty_defaults(X, names, positions, A)
+        n = A.shape[0]
+        if isinstance(self.n_clusters, Integral) and n < self.n_clusters:
+            raise SegmentationInputError(
+                f"n_clusters={self.n_clusters} but X has only n_samples={n} rows (customers); "
+                "lower n_clusters or pass more customers"
+            )
+        self._positions = positions
+        self._never_missing = ~np.isnan(A).any(axis=0)
+        self.features_ = [names[j] for j in positions]
+        pre = SegmentationPreprocessor(
+            log_transform=self.log_transform,
+            scaling=self.scaling,
+            missing_indicator=self.missing_indicator,
+            clip=self.clip,
+        )
+        self.preprocessor_ = pre._fit_matrix(A, self.features_)
+        if isinstance(X, pd.DataFrame):
+            pre.feature_names_in_ = np.asarray(self.features_, dtype=object)
+        Z = pre._transform_matrix(A)
+        logger.log(level, "segmenting %d customers on %d model features %s", n, Z.shape[1], short(self.features_))
+        return Z
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Segment of each customer: the nearest segment centre after the fitted preprocessing.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Same columns as in fit. NaN is imputed with the training median.
+
+        Returns
+        -------
+        ndarray of int64, shape (n_samples,)
+        """
+        check_is_fitted(self, "cluster_centers_")
+        X, names = validated_input(self, X, reset=False)
+        A = numeric_matrix(X, names, self._positions)
+        newly_missing = np.isnan(A).any(axis=0) & self._never_missing
+        if newly_missing.any():
+            logger.warning(
+                "feature(s) %s have missing values although they had none in fit; imputed with the training median",
+                short([self.features_[j] for j in np.flatnonzero(newly_missing)]),
+            )
+        with threadpool_limits(limits=n_threads(self.n_jobs)):
+            return nearest_center(self.preprocessor_._transform_matrix(A), self.cluster_centers_)[0]
+
+    def profile(
+        self,
+        X: pd.DataFrame,
+        *,
+        labels: Sequence[int] | np.ndarray | None = None,
+        describe: Sequence[str] = (),
+        consumption: str | None = "auto",
+        revenue: str | None = "auto",
+        class_column: str | None = "auto",
+        top_n: int = 3,
+        phrases: Mapping[str, Phrase] | None = None,
+    ) -> SegmentProfile:
+        """Portrait of each segment: size, shares of consumption and revenue, distinguishing features, name.
+
+        Parameters
+        ----------
+        X : DataFrame
+            The customers to describe: the columns seen in fit, plus any
+            others (consumption, revenue, ``customer_class``) used by the
+            portrait.
+        labels : array-like of int, optional
+            Segment of each row; default: :meth:`predict` on the fit-time columns.
+        describe : list of str, optional
+            Further numeric columns of ``X`` to compare across segments
+            without having clustered on them (complaints, tenure, ...).
+        consumption, revenue, class_column, top_n, phrases
+            See :func:`profile_groups`.
+
+        Returns
+        -------
+        SegmentProfile
+            Differences are computed on the clustered features (the log scale
+            for logged ones) and on the missing indicators.
+        """
+        check_is_fitted(self, "cluster_centers_")
+        if not isinstance(X, pd.DataFrame):
+            X = pd.DataFrame(np.asarray(X), columns=array_names(np.asarray(X).shape[1]))
+        if labels is None:
+            fit_columns = list(getattr(self, "feature_names_in_", X.columns[: self.n_features_in_]))
+            absent = [c for c in fit_columns if c not in X.columns]
+            if absent:
+                raise SegmentationInputError(f"X lacks column(s) {short(absent)} seen in fit; pass labels= or add them")
+            labels = self.predict(X[fit_columns])
+        pre = self.preprocessor_
+        kept = [self.features_[j] for j in pre.columns_]
+        indicators = {
+            f"{self.features_[g[0]]}_missing": X[[self.features_[j] for j in g]].isna().mean(axis=1)
+            for g in pre.indicator_groups_
+        }
+        return profile_groups(
+            X.assign(**indicators),
+            np.asarray(labels),
+            features=kept + list(indicators) + [c for c in describe if c not in kept],
+            log_columns=[c for c, logged in zip(kept, pre.log_columns_, strict=True) if logged],
+            consumption=consumption,
+            revenue=revenue,
+            class_column=class_column,
+            top_n=top_n,
+            phrases=phrases,
+        )
+
+    def __sklearn_tags__(self):  # noqa: D105
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+    def _feature_positions(self, X: Any, names: list[str], level: int) -> list[int]:
+        if self.features is None:
+            return list(range(len(names)))
+        if isinstance(self.features, str):  # "default"
+            present = set(DEFAULT_FEATURES) & set(names) if isinstance(X, pd.DataFrame) else set()
+            if not present:
+                return list(range(len(names)))
+            absent = [f for f in DEFAULT_FEATURES if f not in present]
+            if absent:
+                logger.log(level, "default features absent from X, not used: %s", short(absent))
+            return [j for j, c in enumerate(names) if c in present]
+        positions = []
+        for f in self.features:
+            if isinstance(f, Integral) and not isinstance(f, bool):
+                if not 0 <= int(f) < len(names):
+                    raise SegmentationInputError(f"features: position {f} is outside X's {len(names)} columns")
+                positions.append(int(f))
+            elif f in names:
+                positions.append(names.index(f))
+            else:
+                raise SegmentationInputError(f"features: X has no column {f!r}; its columns are {short(names)}")
+        if not positions or len(set(positions)) != len(positions):
+            raise SegmentationInputError(f"features must list distinct columns of X, got {self.features!r}")
+        return positions
+
+    def _drop_empty_defaults(
+        self, X: Any, names: list[str], positions: list[int], A: np.ndarray
+    ) -> tuple[list[int], np.ndarray]:
+        """Default features missing in every row are left out (an extract may lack a source); others are errors."""
+        if not isinstance(self.features, str) or not isinstance(X, pd.DataFrame) or A.shape[0] == 0:
+            return positions, A
+        empty = np.isnan(A).all(axis=0) & np.isin([names[j] for j in positions], DEFAULT_FEATURES)
+        if not empty.any():
+            return positions, A
+        if empty.all():
+            raise SegmentationInputError(
+                f"the default features present in X ({short([names[j] for j in positions])}) are missing (NaN) for "
+                "every customer: choose the columns to cluster on with features=[...]"
+            )
+        warnings.warn(
+            f"default feature(s) {short([names[positions[j]] for j in np.flatnonzero(empty)])} are missing for every "
+            "customer and are left out",
+            UserWarning,
+            stacklevel=4,
+        )
+        return [p for p, e in zip(positions, empty, strict=True) if not e], A[:, ~empty]
+
+    def _stability(self, Z: np.ndarray, seed: int, level: int):
+        if self.stability_runs == 0 or self.n_clusters_ < 2:
+            return None
+        report = assess_stability(
+            Z,
+            self.cluster_centers_,
+            n_runs=self.stability_runs,
+            n_init=self.n_init,
+            random_state=seed,
+            sample_size=STABILITY_SAMPLE_SIZE,
+            minibatch_threshold=self.minibatch_threshold,
+            threshold=self.stability_threshold,
+            n_jobs=self.n_jobs,
+        )
+        logger.log(level, "stability: %s", report.summary())
+        if not report.is_stable:
+            warnings.warn(
+                f"the {self.n_clusters_} segments are unstable: {report.summary()}. Consider fewer segments, "
+                "other features or more customers before building on them.",
+                UnstableSegmentsWarning,
+                stacklevel=4,
+            )
+        return report

@@ -1,0 +1,48 @@
+"""configs/segmentation.yaml: read, validated, turned into estimators."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gridcrm.config import ConfigError
+from gridcrm.segmentation import CustomerSegmenter, SegmentationConfigError
+from gridcrm.segmentation.config import load_segmentation_config
+from gridcrm.segmentation.shapes import LoadShapeClusterer
+
+CONFIG = Path(__file__).resolve().parents[2] / "configs" / "segmentation.yaml"
+
+
+def test_the_committed_config_loads() -> None:
+    cfg = load_segmentation_config(CONFIG)
+    seg = cfg.customer_segmenter()
+    assert isinstance(seg, CustomerSegmenter) and seg.k_range == (2, 12) and seg.random_state == 42
+    assert isinstance(cfg.load_shape_clusterer(), LoadShapeClusterer)
+    assert cfg.profiles == {"points_per_day": 24, "per": "day", "days": "all", "min_coverage": 0.9}
+    assert cfg.source == CONFIG
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"segments": {}}, r"unknown section\(s\) \['segments'\]"),
+        ({"customers": {"n_clusterz": 4}}, "customers.n_clusterz: unknown key"),
+        ({"customers": {"n_clusters": 0}}, "customers.n_clusters: The 'n_clusters' parameter"),
+        ({"customers": {"k_range": [1, 5]}}, r"customers.k_range: expected \[k_min, k_max\]"),
+        ({"shapes": {"normalize": "sum"}}, "shapes.normalize:"),
+        ({"shapes": []}, "shapes: expected a mapping"),
+        ({"profiles": {"points_per_day": 60}}, "profiles.points_per_day: expected one of"),
+        ({"profiles": {"min_coverage": "all"}}, "profiles.min_coverage"),
+    ],
+)
+def test_bad_keys_are_named(raw, message: str) -> None:
+    with pytest.raises(SegmentationConfigError, match=message):
+        load_segmentation_config(raw)
+
+
+def test_config_error_is_a_config_error(tmp_path) -> None:
+    path = tmp_path / "seg.yaml"
+    path.write_text("customers: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_segmentation_config(path)

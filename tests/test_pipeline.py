@@ -56,3 +56,4 @@ def test_a_step_can_be_switched_off(tmp_path, extract):
     (tmp_path / "configs" / "run.yaml").write_text(cfg)
     result = run(load_config(tmp_path / "configs" / "run.yaml"))
     assert "value" not in result.files and "credit" in result.files
+

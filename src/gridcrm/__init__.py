@@ -42,6 +42,13 @@ from gridcrm.data import (  # noqa: E402
 )
 from gridcrm.data.synth import SyntheticData, generate_dataset  # noqa: E402
 from gridcrm.features import FEATURES, FeatureBuilder, build_features, feature_registry, registry_frame  # noqa: E402
+from gridcrm.segmentation import (  # noqa: E402
+    CustomerSegmenter,
+    LoadShapeClusterer,
+    SegmentationInputError,
+    daily_load_profiles,
+    profile_groups,
+)
 from gridcrm.tags import Portraits, TagRuleError, TagSet, group_kpis, load_tags, plot_group_portrait  # noqa: E402
 
 __all__ = [
@@ -72,6 +79,12 @@ __all__ = [
     "group_kpis",
     "load_tags",
     "plot_group_portrait",
+    # segmentation
+    "CustomerSegmenter",
+    "LoadShapeClusterer",
+    "SegmentationInputError",
+    "daily_load_profiles",
+    "profile_groups",
     # credit and value
     "AHPHierarchy",
     "CreditScorer",

@@ -139,6 +139,37 @@ def _step_value(config: RunConfig, result: RunResult) -> None:
     result.notes.append(f"value: top {len(big):,} customers by value listed with reasons")
 
 
+def _step_segmentation(config: RunConfig, result: RunResult) -> None:
+    from gridcrm.segmentation import load_segmentation_config
+    from gridcrm.segmentation.plots import plot_feature_heatmap, plot_k_selection, plot_segment_sizes
+
+    step = config.step("segmentation")
+    assert step is not None
+    features = result.frames["features"]
+    segmenter = load_segmentation_config(step.config).customer_segmenter().fit(features)
+    result.frames["segmentation_model"] = segmenter
+    profile = segmenter.profile(features)
+    names = profile.names
+    labels = pd.Series(segmenter.labels_, index=features.index, name="segment")
+    segments = pd.DataFrame({"segment": labels, "segment_name": labels.map(names)})
+    result.write("segments", segments, "segments.parquet")
+    result.frames["segments"] = segments["segment_name"]
+    result.write("segment_profiles", profile.summary, "segment_profiles.csv")
+    result.write("segment_k_scores", segmenter.k_scores_, "segment_k_scores.csv")
+    figures = {
+        "segment_k_plot": ("segment_k_selection.png", plot_k_selection(segmenter.k_scores_, segmenter.n_clusters_)),
+        "segment_sizes_plot": ("segment_sizes.png", plot_segment_sizes(profile)),
+        "segment_heatmap_plot": ("segment_heatmap.png", plot_feature_heatmap(profile)),
+    }
+    for key, (name, fig) in figures.items():
+        fig.savefig(result.output_dir / name, dpi=110)
+        result.files[key] = result.output_dir / name
+    stability = getattr(segmenter, "stability_", None)
+    stable = f", stability ARI {stability.mean_ari:.2f}" if stability is not None else ""
+    result.notes.append(f"segmentation: k = {segmenter.n_clusters_} (chosen from {len(segmenter.k_scores_)}){stable}: "
+                        + "; ".join(f"{n} ({(labels == g).mean():.0%})" for g, n in names.items()))
+
+
 def _scores(result: RunResult) -> pd.DataFrame | None:
     cols: dict[str, pd.Series] = {}
     if "credit" in result.frames:
@@ -175,6 +206,7 @@ def _step_tags(config: RunConfig, result: RunResult) -> None:
 
 
 _STEPS: list[tuple[str, Callable[[RunConfig, RunResult], None]]] = [
+    ("segmentation", _step_segmentation),
     ("credit", _step_credit),
     ("value", _step_value),
     ("tags", _step_tags),
@@ -203,6 +235,11 @@ def run(config: RunConfig) -> RunResult:
     for i, (name, fn) in enumerate(((n, f) for n, f in _STEPS if config.step(n) is not None), start=3):
         logger.info("step %d/%d: %s", i, len(planned), name)
         fn(config, result)
+    if config.tracking.enabled:
+        from gridcrm._pipeline_tracking import track
+
+        logger.info("tracking: logging, registering and promoting the models")
+        track(config, result)
     if config.source is not None:
         result.files["config"] = out / "config.yaml"
         shutil.copyfile(config.source, result.files["config"])

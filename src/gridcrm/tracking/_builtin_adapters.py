@@ -44,3 +44,19 @@ def _value(model: Any, frame: pd.DataFrame, params: Mapping[str, Any]) -> pd.Dat
     scored = model.transform(X)
     cols = ["value_score"] + [c for c in scored.columns if c.startswith("dim_")]
     return _with_ids(scored[cols].astype("float64"), ids)
+
+
+@register_adapter("segmenter")
+def _segmenter(model: Any, frame: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
+    """Features → segment number and readable segment name.
+
+    ``model`` is ``{"segmenter": fitted CustomerSegmenter, "names": {segment: name}}``.
+    """
+    X, ids = _ids(frame)
+    segmenter = model["segmenter"]
+    # a request carries the clustered features only; columns seen in fit but not clustered on are unused
+    X = X.reindex(columns=getattr(segmenter, "feature_names_in_", X.columns))
+    labels = segmenter.predict(X)
+    names = model["names"]
+    out = pd.DataFrame({"segment": labels.astype("int64"), "segment_name": [names.get(int(g), "") for g in labels]})
+    return _with_ids(out, ids)

@@ -187,9 +187,11 @@ class TrackedRun:
 
         tags = {"as_of": str(pd.Timestamp(as_of).date()) if as_of is not None else "",
                 "rows": str(len(frame)), "columns": str(frame.shape[1])}
+        if source is not None:  # as a tag: MLflow cannot tell which kind of source a plain local path is
+            tags["source"] = str(source)
         schema_rows = frame.head(0)
         ints = [c for c in schema_rows.columns if pd.api.types.is_integer_dtype(schema_rows[c])]
-        data = mlflow.data.from_pandas(schema_rows.astype({c: "float64" for c in ints}), source=source, name=name,
+        data = mlflow.data.from_pandas(schema_rows.astype({c: "float64" for c in ints}), name=name,
                                        digest=frame_digest(frame))
         mlflow.log_input(data, context=context, tags=tags)
         self.log_params({f"dataset.{name}.as_of": tags["as_of"], f"dataset.{name}.rows": len(frame)})

@@ -1,0 +1,165 @@
+"""The main job's MLflow step: one run per model, registered and promoted by champion/challenger.
+
+Every model is judged on data after ``as_of`` that it never saw, with a metric
+that does not depend on the model's own internals, so that a new version and
+the champion are compared like for like:
+
+* credit: ROC-AUC of the score (low score = risk) for next-bill arrears;
+* value: Spearman correlation of the value score with the revenue billed in the
+  90 days after ``as_of``;
+* segmenter: silhouette of the segments in a fixed space (rank-scaled features);
+* churn, arrears: ROC-AUC on the later snapshot (logged by the risk step).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from gridcrm.config import RunConfig
+
+if TYPE_CHECKING:
+    from gridcrm.pipeline import RunResult
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class _Tracked:
+    kind: str
+    model: Any
+    input_example: pd.DataFrame
+    metric: str
+    evaluate: Callable[[Any], float]
+    params: dict[str, Any]
+    artifacts: list[str]
+    frames: dict[str, pd.DataFrame]
+    higher_is_better: bool = True
+
+
+def _auc(y: np.ndarray, score: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    ok = ~np.isnan(score)
+    return float(roc_auc_score(y[ok], score[ok])) if len(np.unique(y[ok])) == 2 else float("nan")
+
+
+def _credit(config: RunConfig, result: RunResult) -> _Tracked | None:
+    from gridcrm.models.labels import arrears_labels
+
+    scorer = result.frames["credit_model"]
+    features = result.frames["features"]
+    labels = arrears_labels(result.dataset, result.as_of)
+    X = features.loc[features.index.intersection(labels.index), [c for c in scorer.indicators_ if c in features]]
+    y = labels.loc[X.index, "label"].to_numpy()
+    request = X.reset_index()
+
+    def evaluate(model: Any) -> float:
+        return _auc(y, -model.predict(request)["score"].to_numpy(dtype=float))
+
+    step = config.step("credit")
+    return _Tracked("credit", scorer, request.head(5), "arrears_auc", evaluate,
+                    {"config": str(step.config) if step else ""},
+                    ["credit_weights_plot"], {"credit_scores.csv": result.frames["credit"].head(1000)})
+
+
+def _value(config: RunConfig, result: RunResult) -> _Tracked | None:
+    from scipy.stats import spearmanr
+
+    scorer = result.frames["value_model"]
+    features = result.frames["features"]
+    bills = result.dataset.bills
+    later = bills[(bills["issued_on"] >= result.as_of) & (bills["issued_on"] < result.as_of + pd.Timedelta(days=90))]
+    revenue = later.groupby("customer_id")["amount"].sum().reindex(features.index, fill_value=0.0)
+    request = features[[c for c in scorer.indicators_ if c in features.columns]].reset_index()
+
+    def evaluate(model: Any) -> float:
+        return float(spearmanr(model.predict(request)["value_score"], revenue.to_numpy()).statistic)
+
+    step = config.step("value")
+    return _Tracked("value", scorer, request.head(5), "future_revenue_spearman", evaluate,
+                    {"config": str(step.config) if step else ""}, [],
+                    {"big_customers.csv": result.frames["big_customers"]})
+
+
+def _segmenter(config: RunConfig, result: RunResult) -> _Tracked | None:
+    from sklearn.metrics import silhouette_score
+
+    segmenter = result.frames["segmentation_model"]
+    features = result.frames["features"]
+    request = features[list(segmenter.features_)].reset_index()
+    space = request.drop(columns="customer_id").rank(pct=True).fillna(0.5).to_numpy()
+    sample = np.random.default_rng(0).permutation(len(space))[:5000]
+    names = result.frames["segment_profiles"]["name"].to_dict()
+
+    def evaluate(model: Any) -> float:
+        labels = model.predict(request)["segment"].to_numpy()
+        if len(np.unique(labels[sample])) < 2:
+            return float("-inf")
+        return float(silhouette_score(space[sample], labels[sample]))
+
+    step = config.step("segmentation")
+    return _Tracked("segmenter", {"segmenter": segmenter, "names": names}, request.head(5), "silhouette_rank_space",
+                    evaluate, {"config": str(step.config) if step else "", "k": segmenter.n_clusters_},
+                    ["segment_k_plot", "segment_sizes_plot", "segment_heatmap_plot"],
+                    {"segment_profiles.csv": result.frames["segment_profiles"],
+                     "segment_k_scores.csv": result.frames["segment_k_scores"]})
+
+
+_TRACKERS: dict[str, tuple[str, Callable[[RunConfig, RunResult], _Tracked | None]]] = {
+    "segmentation_model": ("segmenter", _segmenter),
+    "credit_model": ("credit", _credit),
+    "value_model": ("value", _value),
+}
+
+
+def track(config: RunConfig, result: RunResult) -> None:
+    """Log one MLflow run per fitted model of ``result``; register and promote when configured."""
+    from gridcrm.tracking import log_model, promote, tracked_run, tracking_uri
+
+    if config.tracking.uri or os.environ.get("MLFLOW_TRACKING_URI"):
+        uri = tracking_uri(config.tracking.uri)
+    else:  # beside the job's other results
+        uri = f"sqlite:///{(result.output_dir / 'mlruns.db').resolve()}"
+    decisions = {}
+    for key, (kind, build) in _TRACKERS.items():
+        if key not in result.frames:
+            continue
+        tracked = build(config, result)
+        if tracked is None:
+            continue
+        name = f"gridcrm-{kind}"
+        with tracked_run(config.tracking.experiment, f"{config.name}-{kind}", uri=uri,
+                         config={"as_of": str(result.as_of.date()), kind: tracked.params},
+                         config_file=config.source, tags={"gridcrm.kind": kind}) as run:
+            run.log_dataset(result.frames["features"], "features", as_of=result.as_of,
+                            source=str(config.data.path))
+            for artifact in tracked.artifacts:
+                if artifact in result.files:
+                    run.log_artifact(result.files[artifact], "plots")
+            for file, frame in tracked.frames.items():
+                run.log_frame(frame, file, "tables")
+            info = log_model(tracked.model, kind, tracked.input_example,
+                             registered_model_name=name if config.tracking.register else None)
+            value = tracked.evaluate(_load(info.model_uri))
+            run.log_metrics({tracked.metric: value})
+            if config.tracking.register:
+                decision = promote(name, info.registered_model_version, tracked.metric, tracked.evaluate,
+                                   higher_is_better=tracked.higher_is_better, run=run)
+                decisions[name] = asdict(decision)
+    result.frames["tracking"] = {"uri": uri, "decisions": decisions}
+    result.notes.append(f"tracking: {len(decisions) or 'no'} model(s) registered in {uri}" + "".join(
+        f"\n    {n} v{d['version']}: {'champion' if d['promoted'] else 'challenger'} ({d['reason']})"
+        for n, d in decisions.items()))
+
+
+def _load(model_uri: str) -> Any:
+    import mlflow
+
+    return mlflow.pyfunc.load_model(model_uri)

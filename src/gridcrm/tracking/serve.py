@@ -110,26 +110,26 @@ class ModelServer:
         return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-n:])
 
     def stop(self) -> None:
-        """Stop the server and every process it started."""
+        """Stop the server and every process it started; return once none is left."""
         if self.process is None:
             return
-        try:
-            pgid = os.getpgid(self.process.pid)
-        except ProcessLookupError:
-            pgid = None
-        for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
-            if pgid is None:
-                break
+        pgid = self.process.pid  # the server leads its own session, so its pid is the group id
+        for sig, grace in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
             try:
                 os.killpg(pgid, sig)
             except ProcessLookupError:
                 break
             try:
-                self.process.wait(timeout=wait)
+                self.process.wait(timeout=grace)
             except subprocess.TimeoutExpired:
                 continue
+            deadline = time.monotonic() + grace  # workers leave after the parent: wait for them too
+            while _group_alive(pgid) and time.monotonic() < deadline:
+                time.sleep(0.05)
             if not _group_alive(pgid):
                 break
+        if _group_alive(pgid):
+            logger.warning("model server processes %s did not exit", group_processes(pgid))
         self.process = None
 
     def __enter__(self) -> ModelServer:

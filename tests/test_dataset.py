@@ -52,7 +52,7 @@ def test_truncate_is_exact_at_the_boundary(dataset):
 
 
 def test_truncate_rejects_non_dates(dataset):
-    with pytest.raises(ValueError, match="as_of must be a date, got 'soon'"):
+    with pytest.raises(ValueError, match="as_of must be a date such as .2024-01-01., got .soon."):
         dataset.truncate("soon")
 
 

@@ -77,7 +77,7 @@ def test_as_of_defaults_to_the_extraction_date(raw_tables):
 
 
 @pytest.mark.parametrize(("kwargs", "error", "match"), [
-    ({"as_of": "soon"}, ValueError, "as_of must be a date, got 'soon'"),
+    ({"as_of": "soon"}, ValueError, "as_of must be a date such as '2024-01-01', got 'soon'"),
     ({"windows": (30, 30)}, ValueError, "windows must be distinct"),
     ({"windows": (0,)}, ValueError, "windows must be positive whole numbers"),
     ({"windows": 30}, ValueError, "windows must be a sequence"),

@@ -156,7 +156,7 @@ class Dataset:
         Parameters
         ----------
         as_of : Timestamp-like
-            The first instant that is *not* known.
+            The first day that is *not* known (a time of day is dropped).
 
         Returns
         -------
@@ -168,12 +168,9 @@ class Dataset:
         ValueError
             If ``as_of`` is not a date.
         """
-        try:
-            cut = pd.Timestamp(as_of)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"as_of must be a date, got {as_of!r}") from exc
-        if pd.isna(cut):
-            raise ValueError(f"as_of must be a date, got {as_of!r}")
+        from gridcrm.data.dates import as_date
+
+        cut = as_date(as_of, "as_of")
         customers = self._tables["customers"]
         customers = customers.loc[customers["connected_on"] < cut]
         closed_later = customers["closed_on"] >= cut

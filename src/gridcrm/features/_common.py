@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from gridcrm.data.dates import as_date
+
 DAY_NS: int = 86_400 * 10**9
 #: Days in a "month" when a feature is expressed in months.
 DAYS_PER_MONTH: float = 365.25 / 12
@@ -20,15 +22,7 @@ def parse_as_of(as_of: object, default: pd.Timestamp | None = None) -> pd.Timest
         if default is None:
             raise ValueError("as_of must be a date, got None")
         as_of = default
-    try:
-        ts = pd.Timestamp(as_of)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"as_of must be a date, got {as_of!r}") from exc
-    if pd.isna(ts):
-        raise ValueError(f"as_of must be a date, got {as_of!r}")
-    if ts.tzinfo is not None:
-        raise ValueError(f"as_of must be a naive date (tables hold local time), got {as_of!r}")
-    return ts.normalize()
+    return as_date(as_of, "as_of")
 
 
 def ns(values: pd.Series) -> np.ndarray:

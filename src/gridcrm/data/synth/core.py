@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from gridcrm.data.dataset import Dataset
+from gridcrm.data.dates import as_date
 from gridcrm.data.schemas import CUSTOMER_CLASSES
 from gridcrm.data.synth.billing import bills_frame, make_bills
 from gridcrm.data.synth.calendar import Calendar, make_calendar
@@ -71,15 +72,7 @@ def _integer(name: str, value: object, minimum: int, maximum: int | None = None)
 
 
 def _date(name: str, value: object) -> pd.Timestamp:
-    try:
-        stamp = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a date such as '2024-01-01', got {value!r}") from exc
-    if pd.isna(stamp):
-        raise ValueError(f"{name} must be a date such as '2024-01-01', got {value!r}")
-    if stamp.tz is not None:
-        raise ValueError(f"{name} must be a naive local date (no time zone), got {value!r}")
-    return stamp.normalize()
+    return as_date(value, name)
 
 
 def _dates(dates: np.ndarray, cal: Calendar, valid: np.ndarray) -> np.ndarray:

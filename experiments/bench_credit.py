@@ -19,45 +19,10 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from gridcrm.credit import CreditScorer
+from gridcrm.credit.synthetic import synthetic_indicators
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "credit_ahp.yaml"
-
-
-def indicator_frame(n: int, seed: int = 0) -> pd.DataFrame:
-    """Random but plausible credit indicators for ``n`` customers, indexed by customer_id."""
-    rng = np.random.default_rng(seed)
-    late = rng.random(n) < 0.25
-    arrears = np.where(late, rng.poisson(0.8, n), 0)
-    frame = pd.DataFrame(
-        {
-            "on_time_rate_365d": np.clip(1 - late * rng.beta(2, 5, n), 0, 1),
-            "days_late_mean_365d": late * rng.gamma(2.0, 4.0, n),
-            "days_late_max_365d": late * rng.gamma(2.0, 12.0, n),
-            "arrears_count": arrears,
-            "arrears_amount": arrears * rng.lognormal(5, 1.5, n),
-            "months_since_last_arrears": np.where(late, rng.integers(0, 36, n), np.nan),
-            "disconnection_notices_365d": (arrears > 1) * rng.poisson(0.5, n),
-            "theft_count": (rng.random(n) < 0.01).astype(int),
-            "violation_count": rng.poisson(0.03, n),
-            "blacklisted": rng.random(n) < 0.005,
-            "tenure_years": rng.gamma(2.0, 5.0, n),
-            "kwh_cv_90d": rng.gamma(2.0, 0.15, n),
-            "daily_capacity_utilisation": rng.beta(2, 5, n),
-            "complaints_365d": rng.poisson(0.3, n),
-            "complaints_billing_365d": rng.poisson(0.1, n),
-            "external_credit_score": np.where(rng.random(n) < 0.4, rng.uniform(30, 100, n), np.nan),
-        },
-        index=pd.RangeIndex(1, n + 1, name="customer_id"),
-    )
-    for col in ["on_time_rate_365d", "days_late_mean_365d", "tenure_years", "kwh_cv_90d"]:
-        values = frame[col].to_numpy(dtype=float, copy=True)
-        values[rng.random(n) < 0.05] = np.nan
-        frame[col] = values
-    return frame
 
 
 def main() -> None:
@@ -73,7 +38,7 @@ def main() -> None:
           f"{load[2]:.2f} (other jobs may share the cores)")
 
     t0 = time.perf_counter()
-    X = indicator_frame(args.customers, args.seed)
+    X = synthetic_indicators(args.customers, args.seed)
     print(f"indicator frame: {X.shape[0]:,} customers × {X.shape[1]} indicators, built in "
           f"{time.perf_counter() - t0:.2f} s")
 

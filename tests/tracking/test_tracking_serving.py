@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from gridcrm.credit import CreditScorer, load_scoring_config
+from gridcrm.credit.synthetic import synthetic_indicators
 from gridcrm.tracking import ModelServer, load_model, log_model, promote, tracked_run
 from gridcrm.tracking.serve import group_processes
 
@@ -22,11 +23,9 @@ CREDIT_CONFIG = ROOT / "configs" / "credit_ahp.yaml"
 
 def _indicators(n: int, seed: int) -> pd.DataFrame:
     names = list(load_scoring_config(CREDIT_CONFIG).indicators)
-    rng = np.random.default_rng(seed)
-    X = pd.DataFrame(rng.gamma(2.0, 1.0, size=(n, len(names))), columns=names)
-    X.iloc[::7, 0] = np.nan  # missing indicators, handled by the config's policy
-    X.index = pd.Index(np.arange(1000, 1000 + n), name="customer_id")
-    return X
+    X = synthetic_indicators(n, seed)
+    X.index = X.index + 999  # customer ids 1000..
+    return X[[c for c in names if c in X.columns]]
 
 
 def _post(url: str, body: dict) -> tuple[int, dict]:

@@ -1,0 +1,134 @@
+"""Forecasting configuration (``configs/forecast.yaml``) → typed, validated objects."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gridcrm.config import ConfigError
+
+__all__ = ["BacktestConfig", "ForecastConfig", "load_forecast_config"]
+
+
+@dataclass(frozen=True)
+class BacktestConfig:
+    """Rolling-origin backtest: ``windows`` origins ``step`` steps apart, each forecasting ``horizon`` steps."""
+
+    windows: int = 3
+    step: int = 28
+    horizon: int = 28
+
+
+@dataclass(frozen=True)
+class ForecastConfig:
+    """Parameters of :class:`~gridcrm.forecasting.ConsumptionForecaster`, the horizon and the backtest.
+
+    Examples
+    --------
+    >>> cfg = ForecastConfig(engine="exact")
+    >>> cfg.forecaster().engine
+    'exact'
+    """
+
+    engine: str = "batched"
+    season_length: int = 7
+    level: tuple[int, ...] = (80, 95)
+    horizon: int = 28
+    n_jobs: int = 1
+    interval_method: str = "model"
+    clip: bool = True
+    max_history: int | None = None
+    n_segments: int = 8
+    chunk_size: int = 500
+    random_state: int = 0
+    backtest: BacktestConfig = field(default_factory=BacktestConfig)
+
+    def forecaster(self, **overrides: Any):  # noqa: ANN201 - avoids an import cycle in the annotation
+        """A :class:`~gridcrm.forecasting.ConsumptionForecaster` with these parameters."""
+        from gridcrm.forecasting.forecaster import ConsumptionForecaster
+
+        params = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("horizon", "backtest")}
+        params["level"] = tuple(self.level)
+        params.update(overrides)
+        return ConsumptionForecaster(**params)
+
+
+_TYPES = {"engine": str, "interval_method": str, "season_length": int, "horizon": int, "n_jobs": int, "clip": bool,
+          "max_history": (int, type(None)), "n_segments": int, "chunk_size": int, "random_state": int}
+
+
+def _check_type(key: str, value: Any, tp: Any) -> None:
+    types = tp if isinstance(tp, tuple) else (tp,)
+    if isinstance(value, bool) and bool not in types:
+        raise ConfigError(f"{key}: expected {types[0].__name__}, got {value!r}")
+    if not isinstance(value, types):
+        raise ConfigError(f"{key}: expected {types[0].__name__}, got {value!r}")
+
+
+def load_forecast_config(path: str | Path, section: str = "forecast") -> ForecastConfig:
+    """Read the ``forecast`` section of a YAML file and validate every key.
+
+    Raises
+    ------
+    ConfigError
+        Missing file, unknown key, or a value of the wrong type or range; the message names the key.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "f.yaml"
+    >>> _ = p.write_text("forecast:\\n  engine: exact\\n  backtest:\\n    windows: 2\\n")
+    >>> load_forecast_config(p).backtest.windows
+    2
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(f"config file {file} does not exist")
+    try:
+        raw = yaml.safe_load(file.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {file} is not valid YAML: {exc}") from exc
+    body = raw.get(section, {}) if isinstance(raw, dict) else None
+    if not isinstance(body, dict):
+        raise ConfigError(f"{section}: expected a mapping")
+    allowed = {f.name for f in dataclasses.fields(ForecastConfig)}
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise ConfigError(f"{section}: unknown key(s) {unknown}; allowed keys are {sorted(allowed)}")
+    values: dict[str, Any] = {}
+    for key, value in body.items():
+        where = f"{section}.{key}"
+        if key == "backtest":
+            values[key] = _backtest(value, where)
+        elif key == "level":
+            if not isinstance(value, list) or not value or not all(
+                isinstance(v, int) and not isinstance(v, bool) and 0 < v < 100 for v in value
+            ):
+                raise ConfigError(f"{where}: expected a list of integers between 0 and 100, got {value!r}")
+            values[key] = tuple(value)
+        else:
+            _check_type(where, value, _TYPES[key])
+            values[key] = value
+    cfg = ForecastConfig(**values)
+    try:
+        cfg.forecaster()._validate_params()
+    except ValueError as exc:
+        raise ConfigError(f"{section}: {exc}") from exc
+    return cfg
+
+
+def _backtest(value: Any, where: str) -> BacktestConfig:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: expected a mapping")
+    allowed = {f.name for f in dataclasses.fields(BacktestConfig)}
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {unknown}; allowed keys are {sorted(allowed)}")
+    for k, v in value.items():
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ConfigError(f"{where}.{k}: expected an integer >= 1, got {v!r}")
+    return BacktestConfig(**value)

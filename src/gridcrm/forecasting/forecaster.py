@@ -1,0 +1,396 @@
+"""``ConsumptionForecaster``: ARIMA forecasts with ranges for every series of a long frame."""
+
+from __future__ import annotations
+
+import logging
+import numbers
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
+
+from gridcrm.forecasting._arima import interval_z
+from gridcrm.forecasting._models import FittedModels, predict_models
+from gridcrm.forecasting.batched import fit_batched, refit_batched
+from gridcrm.forecasting.clustered import ClusteredFit, fit_clustered
+from gridcrm.forecasting.exact import fit_exact, orders_from_table
+from gridcrm.forecasting.frame import (
+    FrameError,
+    fill_gaps,
+    future_dates,
+    impute_seasonal,
+    infer_freq,
+    to_matrix,
+    validate_frame,
+)
+from gridcrm.forecasting.longseason import LONG_SEASON, BlockFit, fit_long_season
+
+__all__ = ["ConsumptionForecaster", "ENGINES"]
+
+logger = logging.getLogger(__name__)
+
+#: Engines of :class:`ConsumptionForecaster`.
+ENGINES = ("batched", "exact", "clustered")
+
+
+def _check(name: str, value: Any, ok: bool, expected: str) -> None:
+    if not ok:
+        raise ValueError(f"ConsumptionForecaster: {name}={value!r} is not allowed; expected {expected}")
+
+
+def _is_int(v: Any, lo: int) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= lo
+
+
+class ConsumptionForecaster(BaseEstimator):
+    """Seasonal ARIMA forecasts of consumption with prediction intervals, for every series of a long frame.
+
+    Parameters
+    ----------
+    season_length : int
+        Period of the seasonality in steps: 7 for daily kWh, 24 or 168 for hourly load,
+        96 or 672 for 15-minute load, 12 for monthly bills; 1 for none.
+    level : sequence of int
+        Levels of the prediction intervals, in % (columns ``lo_80``, ``hi_80``, ...).
+    engine : {"batched", "exact", "clustered"}
+        ``batched``: vectorised ARIMA for thousands of series at once (the default, for
+        everyone); ``exact``: per-series maximum likelihood with a stepwise AICc search
+        (statsmodels; big customers, reference); ``clustered``: ARIMA of segment totals
+        shared out to customers. Only ``batched`` and ``exact`` use exogenous columns.
+    n_jobs : int
+        Processes (joblib) over series (``exact``) or chunks of series (``batched``).
+    freq : str, optional
+        Pandas frequency of ``ds``; inferred from the data when omitted.
+    interval_method : {"model", "calibrated"}
+        ``model`` (default): Gaussian intervals from the model's psi-weights and residual
+        variance (their coverage is measured by :func:`~gridcrm.forecasting.backtest`).
+        ``calibrated``: the same, widened or narrowed by a factor per level so
+        that they cover their level on holdouts: the models (orders kept) are refitted on
+        the history minus its last ``k * calibration_horizon`` steps (``k = 1 ..
+        calibration_windows``) for up to ``calibration_size`` series, each forecasts the
+        next ``calibration_horizon`` steps, and the factor is the ratio of the empirical
+        quantile of the absolute standardised errors to the normal one (kept within
+        0.5–4). See ``interval_scale_``.
+    calibration_size : int
+        Series used for the calibration (a seeded random sample).
+    calibration_horizon : int, optional
+        Holdout length of the calibration; default ``4 * season_length`` (at least 14).
+    calibration_windows : int
+        Holdout windows of the calibration, one after the other back from the end.
+    clip : bool
+        Clip forecasts and interval bounds at 0 (consumption cannot be negative).
+    max_history : int, optional
+        Use at most this many most recent steps of each series.
+    segments : Series or mapping, optional
+        ``clustered`` only: segment label per ``unique_id`` (e.g. customer class, or the
+        segment from :mod:`gridcrm.segmentation`); default k-means (``n_segments``).
+    n_segments : int
+        ``clustered`` only: k-means segments when ``segments`` is not given.
+    candidates : sequence of (p, q, P, Q), optional
+        ``batched`` only: the orders searched (default per seasonal differencing).
+    chunk_size : int
+        ``batched`` only: series per vectorised block.
+    max_models : int
+        ``exact`` only: models tried by the stepwise search, at most.
+    random_state : int
+        Seed of the calibration sample and of k-means.
+
+    Attributes
+    ----------
+    models_ : DataFrame
+        Indexed by ``unique_id``: the chosen model (``model``, ``p, d, q, P, D, Q, s``,
+        ``constant``), its ``aicc`` and ``sigma2``, ``n_obs``, ``n_imputed`` (gap
+        points imputed), ``n_negative``, ``engine`` and ``fallback`` (empty, or why a
+        simpler model was used).
+    interval_scale_ : dict of int to float
+        Factor applied to the standard deviation at each level (1.0 with ``model``).
+    segments_ : DataFrame
+        ``clustered`` only: the segment totals' models, indexed by segment.
+    freq_ : str
+    n_series_ : int
+
+    See Also
+    --------
+    gridcrm.forecasting.backtest : rolling-origin evaluation.
+    gridcrm.forecasting.reconcile : coherent group totals.
+
+    Notes
+    -----
+    Gaps (missing time stamps or NaN ``y``) are imputed by the value one season earlier
+    and counted in ``models_["n_imputed"]``. A series that is too short, constant (all
+    zeros included) or has no valid ARIMA falls back to seasonal naive (or naive,
+    or its single value), with the reason in ``models_["fallback"]``; a series without
+    any observation gets NaN forecasts. With ``clip=True`` forecasts and bounds are
+    clipped at 0.
+
+    Examples
+    --------
+    >>> from gridcrm.forecasting.simulate import simulate_arima, arima_frame
+    >>> Y = 50 + simulate_arima(ma=[0.4], seasonal_ma=[-0.6], D=1, s=7, n=400, n_series=3, seed=1)
+    >>> fc = ConsumptionForecaster(season_length=7).fit(arima_frame(Y))
+    >>> out = fc.predict(14)
+    >>> out.columns.tolist()
+    ['unique_id', 'ds', 'forecast', 'lo_80', 'hi_80', 'lo_95', 'hi_95']
+    >>> len(out), bool((out["lo_95"] <= out["forecast"]).all())
+    (42, True)
+    """
+
+    def __init__(
+        self,
+        season_length: int = 7,
+        level: Sequence[int] = (80, 95),
+        engine: str = "batched",
+        n_jobs: int = 1,
+        freq: str | None = None,
+        interval_method: str = "model",
+        calibration_size: int = 1000,
+        calibration_horizon: int | None = None,
+        calibration_windows: int = 3,
+        clip: bool = True,
+        max_history: int | None = None,
+        segments: pd.Series | Mapping | None = None,
+        n_segments: int = 8,
+        candidates: Sequence[tuple[int, int, int, int]] | None = None,
+        chunk_size: int = 500,
+        max_models: int = 60,
+        random_state: int = 0,
+    ) -> None:
+        self.season_length = season_length
+        self.level = level
+        self.engine = engine
+        self.n_jobs = n_jobs
+        self.freq = freq
+        self.interval_method = interval_method
+        self.calibration_size = calibration_size
+        self.calibration_horizon = calibration_horizon
+        self.calibration_windows = calibration_windows
+        self.clip = clip
+        self.max_history = max_history
+        self.segments = segments
+        self.n_segments = n_segments
+        self.candidates = candidates
+        self.chunk_size = chunk_size
+        self.max_models = max_models
+        self.random_state = random_state
+
+    # -- validation -------------------------------------------------------------------------
+    def _validate_params(self) -> None:
+        _check("season_length", self.season_length, _is_int(self.season_length, 1), "an integer >= 1")
+        levels = list(self.level) if isinstance(self.level, (list, tuple)) else None
+        _check("level", self.level, bool(levels) and all(isinstance(v, numbers.Real) and 0 < v < 100 for v in levels),
+               "a non-empty list of numbers between 0 and 100, e.g. (80, 95)")
+        _check("engine", self.engine, self.engine in ENGINES, f"one of {list(ENGINES)}")
+        _check("n_jobs", self.n_jobs, isinstance(self.n_jobs, numbers.Integral) and self.n_jobs != 0,
+               "a non-zero integer (-1: all cores)")
+        _check("interval_method", self.interval_method, self.interval_method in ("calibrated", "model"),
+               "'calibrated' or 'model'")
+        _check("calibration_size", self.calibration_size, _is_int(self.calibration_size, 0), "an integer >= 0")
+        _check("calibration_horizon", self.calibration_horizon,
+               self.calibration_horizon is None or _is_int(self.calibration_horizon, 1), "None or an integer >= 1")
+        _check("calibration_windows", self.calibration_windows, _is_int(self.calibration_windows, 1),
+               "an integer >= 1")
+        _check("clip", self.clip, isinstance(self.clip, bool), "True or False")
+        _check("max_history", self.max_history, self.max_history is None or _is_int(self.max_history, 10),
+               "None or an integer >= 10")
+        _check("n_segments", self.n_segments, _is_int(self.n_segments, 1), "an integer >= 1")
+        _check("chunk_size", self.chunk_size, _is_int(self.chunk_size, 1), "an integer >= 1")
+        _check("max_models", self.max_models, _is_int(self.max_models, 1), "an integer >= 1")
+
+    # -- fitting ----------------------------------------------------------------------------
+    def fit(self, df: pd.DataFrame, y: None = None) -> ConsumptionForecaster:
+        """Fit one model per series of ``df``.
+
+        Parameters
+        ----------
+        df : DataFrame
+            Long frame ``unique_id, ds, y`` plus exogenous columns (used by the
+            ``batched`` and ``exact`` engines; their future values go to :meth:`predict`).
+        y : None
+            Ignored (the target is the ``y`` column).
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        exog = validate_frame(df, name="df")
+        if exog and self.engine == "clustered":
+            raise FrameError(f"df has exogenous column(s) {exog}, which the clustered engine cannot use; drop them "
+                             "or choose engine='batched' or 'exact'")
+        self.freq_ = self.freq or infer_freq(df)
+        # missing time stamps become NaN in the matrix; only exogenous columns need the rows themselves
+        filled = fill_gaps(df, self.freq_) if exog else df
+        sm = to_matrix(filled, self.freq_, max_length=self.max_history, exog=exog)
+        del filled
+        Y, n_imputed = impute_seasonal(sm.values, self.season_length, copy=False)
+        X = sm.exog if exog else None
+        if exog and self.season_length >= LONG_SEASON:
+            raise FrameError(f"df has exogenous column(s) {exog}, which long seasons (season_length >= {LONG_SEASON}) "
+                             "cannot use; drop them or aggregate the data to days")
+        core = self._fit_core(Y, X, sm.ids)
+        table = core.table if isinstance(core, FittedModels) else core.table()
+        table = table.assign(n_obs=sm.n_obs, n_imputed=n_imputed, n_negative=(Y < 0).sum(axis=0))
+        self.models_ = table.set_index(pd.Index(sm.ids, name="unique_id"))
+        self._core, self._ids, self._last_ds, self._offset = core, sm.ids, sm.last_ds, sm.offset
+        self.exog_names_ = exog
+        self.n_series_ = len(sm.ids)
+        if isinstance(core, ClusteredFit):
+            seg = core.totals.table.copy()
+            seg.index = pd.Index(core.segment_labels, name="segment")
+            self.segments_ = seg.assign(n_members=np.bincount(core.segments, minlength=len(core.segment_labels)))
+        self.interval_scale_ = self._calibrate(Y, X, sm.ids)
+        n_fb = int((self.models_["fallback"] != "").sum())
+        logger.info("fitted %d series with the %s engine; %d fallback(s)", self.n_series_, self.engine, n_fb)
+        return self
+
+    def _segment_labels(self, ids: np.ndarray) -> np.ndarray | None:
+        if self.segments is None:
+            return None
+        seg = pd.Series(self.segments) if not isinstance(self.segments, pd.Series) else self.segments
+        labels = seg.reindex(ids)
+        if labels.isna().any():
+            missing = ids[labels.isna().to_numpy()]
+            raise ValueError(f"segments has no label for some series; add them. Affected series: {list(missing)[:10]}")
+        return labels.to_numpy()
+
+    def _fit_blocks(self, B: np.ndarray, season: int) -> FittedModels:
+        if self.engine == "exact":
+            return fit_exact(B, season, n_jobs=self.n_jobs, max_models=self.max_models)
+        return fit_batched(B, season, chunk_size=self.chunk_size, n_jobs=self.n_jobs)
+
+    def _fit_core(
+        self, Y: np.ndarray, X: np.ndarray | None, ids: np.ndarray
+    ) -> FittedModels | ClusteredFit | BlockFit:
+        s = int(self.season_length)
+        if s >= LONG_SEASON and self.engine != "clustered":
+            return fit_long_season(Y, s, self._fit_blocks)
+        if self.engine == "batched":
+            return fit_batched(Y, s, X, candidates=self.candidates, chunk_size=self.chunk_size, n_jobs=self.n_jobs)
+        if self.engine == "exact":
+            return fit_exact(Y, s, X, n_jobs=self.n_jobs, max_models=self.max_models)
+        return fit_clustered(Y, s, self._segment_labels(ids), n_segments=self.n_segments,
+                             random_state=self.random_state, chunk_size=self.chunk_size)
+
+    def _predict_core(
+        self, core: FittedModels | ClusteredFit | BlockFit, h: int, Xf: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if isinstance(core, ClusteredFit):
+            return core.predict(h)[:2]
+        if isinstance(core, BlockFit):
+            return core.predict(h)
+        return predict_models(core, h, Xf)
+
+    def _calibrate(self, Y: np.ndarray, X: np.ndarray | None, ids: np.ndarray) -> dict[int, float]:
+        levels = [int(v) if float(v).is_integer() else float(v) for v in self.level]
+        ones = {lv: 1.0 for lv in levels}
+        if self.interval_method == "model" or self.calibration_size == 0:
+            return ones
+        h = int(self.calibration_horizon or max(4 * self.season_length, 14))
+        n_obs = (~np.isnan(Y)).sum(axis=0)
+        eligible = np.flatnonzero(n_obs > (2 + self.calibration_windows) * h)
+        if eligible.size == 0:
+            logger.info("interval calibration skipped: no series longer than %d steps", 3 * h)
+            return ones
+        rng = np.random.default_rng(self.random_state)
+        if self.engine == "clustered" or isinstance(self._core, BlockFit):
+            sample = np.arange(Y.shape[1])
+        else:
+            sample = np.sort(rng.choice(eligible, size=min(self.calibration_size, eligible.size), replace=False))
+        table = self.models_.iloc[sample].reset_index(drop=True)
+        zs = []
+        for w in range(self.calibration_windows):
+            end = Y.shape[0] - w * h
+            if (n_obs[sample] - w * h).min() < 2 * h:
+                break
+            Ytr, Yte = Y[: end - h, sample], Y[end - h : end, sample]
+            Xtr = X[: end - h, sample] if X is not None else None
+            Xte = X[end - h : end, sample] if X is not None else None
+            if isinstance(self._core, BlockFit):
+                core = fit_long_season(Ytr, int(self.season_length), self._fit_blocks)
+            elif self.engine == "batched":
+                core = refit_batched(Ytr, table, Xtr)
+            elif self.engine == "exact":
+                core = fit_exact(Ytr, int(self.season_length), Xtr, n_jobs=self.n_jobs,
+                                 orders=orders_from_table(table))
+            else:
+                core = fit_clustered(Ytr, int(self.season_length), self._core.segments, chunk_size=self.chunk_size)
+            mean, sd = self._predict_core(core, h, Xte)
+            if self.clip:
+                mean = np.maximum(mean, 0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                zs.append((np.abs(Yte - mean) / sd)[sd > 0])
+        z = np.concatenate(zs) if zs else np.zeros(0)
+        z = z[np.isfinite(z)]
+        if z.size < 100:
+            logger.info("interval calibration skipped: only %d holdout errors", z.size)
+            return ones
+        scale = {lv: float(np.clip(np.quantile(z, lv / 100) / interval_z(lv), 0.5, 4.0)) for lv in levels}
+        logger.info("interval calibration on %d series x %d steps: %s", len(sample), h, scale)
+        return scale
+
+    # -- prediction -------------------------------------------------------------------------
+    def predict(self, h: int, X_future: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Forecast ``h`` steps after each series' last time stamp.
+
+        Parameters
+        ----------
+        h : int
+            Horizon in steps.
+        X_future : DataFrame, optional
+            ``unique_id, ds`` and the exogenous columns used in :meth:`fit`, for the
+            ``h`` time stamps after each series' end.
+
+        Returns
+        -------
+        DataFrame
+            ``unique_id, ds, forecast`` and ``lo_<level>, hi_<level>`` per level,
+            clipped at 0 when ``clip``.
+        """
+        if not hasattr(self, "models_"):
+            raise NotFittedError("This ConsumptionForecaster is not fitted yet; call fit(df) first.")
+        if not _is_int(h, 1):
+            raise ValueError(f"h must be an integer >= 1, got {h!r}")
+        out = future_dates(self._ids, self._last_ds, h, self._offset)
+        Xf = self._future_exog(out, X_future)
+        mean, sd = self._predict_core(self._core, h, Xf)
+        return self._frame(out, mean, sd)
+
+    def _future_exog(self, dates: pd.DataFrame, X_future: pd.DataFrame | None) -> np.ndarray | None:
+        if not self.exog_names_:
+            return None
+        if X_future is None:
+            raise FrameError(f"the model was fitted with exogenous columns {self.exog_names_}; pass their future "
+                             "values as X_future (unique_id, ds and those columns)")
+        validate_frame(X_future, target=None, exog=self.exog_names_, name="X_future")
+        merged = dates.merge(X_future[["unique_id", "ds", *self.exog_names_]], on=["unique_id", "ds"], how="left")
+        missing = merged[self.exog_names_].isna().any(axis=1)
+        if missing.any():
+            bad = merged.loc[missing, "unique_id"].unique()
+            raise FrameError(f"X_future lacks rows for some forecast dates. Affected series: {list(bad)[:10]}")
+        h = len(dates) // len(self._ids)
+        return merged[self.exog_names_].to_numpy(float).reshape(len(self._ids), h, -1).transpose(1, 0, 2)
+
+    def _frame(self, out: pd.DataFrame, mean: np.ndarray, sd: np.ndarray) -> pd.DataFrame:
+        cols: dict[str, np.ndarray] = {"forecast": mean.T.ravel()}
+        sdf = sd.T.ravel()
+        for lv in self.level:
+            lv = int(lv) if float(lv).is_integer() else lv
+            half = interval_z(lv) * self.interval_scale_.get(lv, 1.0) * sdf
+            cols[f"lo_{lv}"] = cols["forecast"] - half
+            cols[f"hi_{lv}"] = cols["forecast"] + half
+        if self.clip:
+            cols = {k: np.maximum(v, 0.0) for k, v in cols.items()}
+        return out.assign(**cols)
+
+    def predict_segments(self, h: int) -> pd.DataFrame:
+        """``clustered`` only: forecasts of the segment totals (``unique_id`` is the segment label)."""
+        if not isinstance(getattr(self, "_core", None), ClusteredFit):
+            raise ValueError("predict_segments needs a fitted ConsumptionForecaster with engine='clustered'")
+        core = self._core
+        _, _, tmean, tsd = core.predict(h)
+        last = pd.DatetimeIndex([self._last_ds.max()] * len(core.segment_labels))
+        out = future_dates(core.segment_labels, last, h, self._offset)
+        return self._frame(out, tmean, tsd)

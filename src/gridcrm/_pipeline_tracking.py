@@ -8,6 +8,7 @@ the champion are compared like for like:
 * value: Spearman correlation of the value score with the revenue billed in the
   90 days after ``as_of``;
 * segmenter: silhouette of the segments in a fixed space (rank-scaled features);
+* forecaster: MASE of the daily forecasts over the horizon after ``as_of`` (lower is better);
 * churn, arrears: ROC-AUC on the later snapshot (logged by the risk step).
 """
 
@@ -41,6 +42,7 @@ class _Tracked:
     artifacts: list[str]
     frames: dict[str, pd.DataFrame]
     higher_is_better: bool = True
+    request_params: dict[str, Any] | None = None
 
 
 def _auc(y: np.ndarray, score: np.ndarray) -> float:
@@ -112,10 +114,36 @@ def _segmenter(config: RunConfig, result: RunResult) -> _Tracked | None:
                      "segment_k_scores.csv": result.frames["segment_k_scores"]})
 
 
+def _forecaster(config: RunConfig, result: RunResult) -> _Tracked | None:
+    from gridcrm.forecasting import daily_frame, series_metrics, training_scales
+
+    forecaster = result.frames["forecast_model"]
+    horizon = int(result.frames["forecasts"].groupby("unique_id").size().max())
+    features = result.frames["features"]
+    actual = daily_frame(result.dataset, customers=features.index, fill=False)
+    history = actual[actual["ds"] < result.as_of]
+    later = actual[(actual["ds"] >= result.as_of) & (actual["ds"] < result.as_of + pd.Timedelta(days=horizon))]
+    scales = training_scales(history, forecaster.season_length)
+    request = pd.DataFrame({"customer_id": features.index.to_numpy()})
+
+    def evaluate(model: Any) -> float:
+        fc = model.predict(request, params={"horizon": horizon}).rename(columns={"customer_id": "unique_id"})
+        joined = fc.merge(later, on=["unique_id", "ds"], how="inner")
+        return float(series_metrics(joined, scales)["mase"].mean())
+
+    step = config.step("forecasting")
+    return _Tracked("forecaster", forecaster, request.head(5), "mase_after_as_of", evaluate,
+                    {"config": str(step.config) if step else "", "horizon": horizon},
+                    ["forecast_fan_plot"], {"forecast_backtest.csv": result.frames["forecast_backtest"],
+                                            "forecast_models.csv": result.frames["forecast_models"]},
+                    higher_is_better=False, request_params={"horizon": horizon})
+
+
 _TRACKERS: dict[str, tuple[str, Callable[[RunConfig, RunResult], _Tracked | None]]] = {
     "segmentation_model": ("segmenter", _segmenter),
     "credit_model": ("credit", _credit),
     "value_model": ("value", _value),
+    "forecast_model": ("forecaster", _forecaster),
 }
 
 
@@ -145,7 +173,7 @@ def track(config: RunConfig, result: RunResult) -> None:
                     run.log_artifact(result.files[artifact], "plots")
             for file, frame in tracked.frames.items():
                 run.log_frame(frame, file, "tables")
-            info = log_model(tracked.model, kind, tracked.input_example,
+            info = log_model(tracked.model, kind, tracked.input_example, params=tracked.request_params,
                              registered_model_name=name if config.tracking.register else None)
             value = tracked.evaluate(_load(info.model_uri))
             run.log_metrics({tracked.metric: value})
@@ -155,7 +183,8 @@ def track(config: RunConfig, result: RunResult) -> None:
                 decisions[name] = asdict(decision)
     result.frames["tracking"] = {"uri": uri, "decisions": decisions}
     result.notes.append(f"tracking: {len(decisions) or 'no'} model(s) registered in {uri}" + "".join(
-        f"\n    {n} v{d['version']}: {'champion' if d['promoted'] else 'challenger'} ({d['reason']})"
+        f"\n    {n} v{d['version']}: {'champion' if d['promoted'] else 'challenger'} "
+        f"({d['metric']} {d['challenger_value']:.4f}; {d['reason']})"
         for n, d in decisions.items()))
 
 

@@ -43,6 +43,13 @@ def _parser() -> argparse.ArgumentParser:
                    help="raise on the first bad table, or set bad rows aside and count them (default)")
     v.add_argument("--extracted-on", help="extraction date (default: the folder's dataset.json, else today)")
 
+    sc = sub.add_parser("score", help="batch-score every customer with the registered models",
+                        description="Write every active customer's portrait row (segment, credit grade, value, "
+                        "churn and arrears probabilities with reasons, tags) from the registered champions.")
+    sc.add_argument("--config", required=True, type=Path, help="run configuration (data, as_of, tags, tracking)")
+    sc.add_argument("--output", type=Path, help="Parquet file (default: <output dir>/scores.parquet)")
+    sc.add_argument("--alias", default="champion", help="registered model alias (default: champion)")
+
     sv = sub.add_parser("serve", help="serve a registered model over HTTP on 127.0.0.1",
                         description="Serve a registered model (its champion by default) until interrupted.")
     sv.add_argument("name", help="registered model name, e.g. gridcrm-churn")
@@ -141,6 +148,18 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_score(args: argparse.Namespace) -> int:
+    from gridcrm.config import load_config
+    from gridcrm.pipeline import score
+
+    t0 = time.perf_counter()
+    rows, path = score(load_config(args.config), output=args.output, alias=args.alias)
+    models = [c for c in rows.columns if not c.startswith("tag_")]
+    print(f"Scored {len(rows):,} customers in {time.perf_counter() - t0:.1f} s: {', '.join(models) or 'no model'}"
+          f" + {sum(c.startswith('tag_') for c in rows.columns)} tags -> {path}")
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from gridcrm.tracking import ModelServer
 
@@ -165,7 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gridcrm.config import ConfigError
     from gridcrm.data import DataValidationError
 
-    commands = {"run": _cmd_run, "validate": _cmd_validate, "synth": _cmd_synth, "serve": _cmd_serve}
+    commands = {"run": _cmd_run, "validate": _cmd_validate, "synth": _cmd_synth, "serve": _cmd_serve,
+                "score": _cmd_score}
     try:
         return commands[args.command](args)
     except (ConfigError, DataValidationError, FileNotFoundError, RuntimeError) as exc:

@@ -27,7 +27,7 @@ import pandas as pd
 from gridcrm.config import RunConfig
 from gridcrm.data import Dataset, load_dataset
 
-__all__ = ["RunResult", "run"]
+__all__ = ["RunResult", "run", "score"]
 
 logger = logging.getLogger(__name__)
 
@@ -170,6 +170,45 @@ def _step_segmentation(config: RunConfig, result: RunResult) -> None:
                         + "; ".join(f"{n} ({(labels == g).mean():.0%})" for g, n in names.items()))
 
 
+def _step_forecasting(config: RunConfig, result: RunResult) -> None:
+    from gridcrm.forecasting import backtest, daily_frame, fan_chart, load_forecast_config
+
+    step = config.step("forecasting")
+    assert step is not None
+    cfg = load_forecast_config(step.config)
+    features = result.frames["features"]
+    history = daily_frame(result.dataset.truncate(result.as_of), customers=features.index)
+    forecaster = cfg.forecaster().fit(history)
+    forecasts = forecaster.predict(cfg.horizon)
+    result.frames["forecast_model"] = forecaster
+    result.write("forecasts", forecasts, "forecasts.parquet")
+    result.write("forecast_models", forecaster.models_, "forecast_models.csv")
+    low, high = min(cfg.level), max(cfg.level)
+    # a typical day of the horizon: the mean daily forecast and the mean of its daily bounds
+    ranges = forecasts.groupby("unique_id")[["forecast", f"lo_{low}", f"hi_{high}"]].mean()
+    ranges.columns = ["forecast_kwh_day", f"forecast_kwh_day_lo_{low}", f"forecast_kwh_day_hi_{high}"]
+    ranges.index.name = "customer_id"
+    result.frames["ranges"] = ranges
+    # accuracy on the last windows before as_of, for a sample of customers (what the ranges are worth)
+    sample = history["unique_id"].drop_duplicates().sample(
+        n=min(300, history["unique_id"].nunique()), random_state=cfg.random_state)
+    bt = backtest(cfg.forecaster(), history[history["unique_id"].isin(sample)], h=cfg.backtest.horizon,
+                  n_windows=cfg.backtest.windows, step=cfg.backtest.step)
+    summary = bt.summary()
+    result.write("forecast_backtest", summary, "forecast_backtest.csv")
+    biggest = features["kwh_mean_90d"].idxmax()
+    later = daily_frame(result.dataset, customers=[biggest], fill=False)
+    ax = fan_chart(history, forecasts, biggest, actual=later[later["ds"] >= result.as_of])
+    ax.figure.savefig(result.output_dir / "forecast_fan_chart.png", dpi=110)
+    result.files["forecast_fan_plot"] = result.output_dir / "forecast_fan_chart.png"
+    overall = summary.loc["all"]
+    fallbacks = int((forecaster.models_["fallback"].fillna("") != "").sum())
+    result.notes.append(
+        f"forecasting: {forecasts['unique_id'].nunique():,} customers × {cfg.horizon} days ({cfg.engine}), "
+        f"{fallbacks} fallbacks; backtest on {len(sample)}: MASE {overall['mase']:.2f}, "
+        f"95% coverage {overall['coverage_95']:.0%}")
+
+
 def _scores(result: RunResult) -> pd.DataFrame | None:
     cols: dict[str, pd.Series] = {}
     if "credit" in result.frames:
@@ -209,6 +248,7 @@ _STEPS: list[tuple[str, Callable[[RunConfig, RunResult], None]]] = [
     ("segmentation", _step_segmentation),
     ("credit", _step_credit),
     ("value", _step_value),
+    ("forecasting", _step_forecasting),
     ("tags", _step_tags),
 ]
 
@@ -244,3 +284,81 @@ def run(config: RunConfig) -> RunResult:
         result.files["config"] = out / "config.yaml"
         shutil.copyfile(config.source, result.files["config"])
     return result
+
+
+#: Registered models read by :func:`score`, and the columns each contributes to a portrait row.
+_CHAMPIONS: dict[str, dict[str, str]] = {
+    "gridcrm-segmenter": {"segment": "segment", "segment_name": "segment_name"},
+    "gridcrm-credit": {"score": "credit_score", "grade": "credit_grade"},
+    "gridcrm-value": {"value_score": "value_score"},
+    "gridcrm-churn": {"probability": "churn_probability", "reasons": "churn_reasons"},
+    "gridcrm-arrears": {"probability": "arrears_probability", "reasons": "arrears_reasons"},
+}
+
+
+def score(config: RunConfig, output: Path | None = None, alias: str = "champion") -> tuple[pd.DataFrame, Path]:
+    """Batch scoring: every active customer's portrait row from the registered models, written to Parquet.
+
+    Loads the data, builds features at ``as_of``, asks each registered model's
+    ``alias`` version (``gridcrm-segmenter``, ``gridcrm-credit``, ``gridcrm-value``,
+    ``gridcrm-churn``, ``gridcrm-arrears``; those not registered are skipped with a
+    log line) for its answer, evaluates the tags on the features and the models'
+    outputs, and writes one row per customer.
+
+    Parameters
+    ----------
+    config : RunConfig
+        Data, ``as_of``, tags config and tracking store.
+    output : Path, optional
+        Parquet file; default ``<output dir>/scores.parquet``.
+    alias : str
+        Registered model alias to use.
+
+    Returns
+    -------
+    (DataFrame, Path)
+        The rows (index ``customer_id``) and the file written.
+    """
+    import os
+
+    from mlflow.exceptions import MlflowException
+
+    from gridcrm.features import build_features
+    from gridcrm.tracking import configure
+
+    dataset = load_dataset(config.data.path, on_error=config.data.on_error, extracted_on=config.data.extracted_on)
+    as_of = pd.Timestamp(config.as_of) if config.as_of else dataset.extracted_on
+    features = build_features(dataset, as_of=as_of, windows=config.features.windows)
+    if config.tracking.uri or os.environ.get("MLFLOW_TRACKING_URI"):
+        configure(config.tracking.uri)
+    else:
+        configure(f"sqlite:///{(config.output.dir / 'mlruns.db').resolve()}")
+    import mlflow
+
+    request = features.reset_index()
+    numeric = request.select_dtypes(include=["number", "bool"])
+    columns: dict[str, pd.Series] = {}
+    for name, wanted in _CHAMPIONS.items():
+        try:
+            model = mlflow.pyfunc.load_model(f"models:/{name}@{alias}")
+        except MlflowException:
+            logger.info("no %s@%s registered: its columns are left out", name, alias)
+            continue
+        inputs = [c.name for c in model.metadata.get_input_schema().inputs]
+        answer = model.predict(numeric.reindex(columns=inputs))
+        for source, target in wanted.items():
+            if source in answer.columns:
+                columns[target] = pd.Series(answer[source].to_numpy(), index=features.index)
+        logger.info("scored %s customers with %s@%s", f"{len(features):,}", name, alias)
+    scores = pd.DataFrame(columns, index=features.index)
+    step = config.step("tags")
+    if step is not None:
+        from gridcrm.tags import load_tags
+
+        wide = load_tags(step.config).evaluate(features, extra=scores).wide
+        scores = scores.join(wide.add_prefix("tag_"))
+    path = output or config.output.dir / "scores.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scores.attrs["as_of"] = as_of.isoformat()
+    scores.to_parquet(path)
+    return scores, path

@@ -60,3 +60,21 @@ def _segmenter(model: Any, frame: pd.DataFrame, params: Mapping[str, Any]) -> pd
     names = model["names"]
     out = pd.DataFrame({"segment": labels.astype("int64"), "segment_name": [names.get(int(g), "") for g in labels]})
     return _with_ids(out, ids)
+
+
+@register_adapter("forecaster")
+def _forecaster(model: Any, frame: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
+    """Customer ids (+ request parameter ``horizon``, days) → daily forecasts with their ranges.
+
+    ``model`` is a fitted :class:`~gridcrm.forecasting.ConsumptionForecaster`; its forecasts
+    start the day after the history it was fitted on. Unknown ids get no rows.
+    """
+    horizon = int(params.get("horizon", 28))
+    if horizon < 1:
+        raise ValueError(f"horizon must be a positive number of days, got {horizon}")
+    wanted = pd.Index(frame["customer_id"].to_numpy())
+    out = model.predict(horizon)
+    out = out[out["unique_id"].isin(wanted)].rename(columns={"unique_id": "customer_id"})
+    order = pd.Series(range(len(wanted)), index=wanted)
+    out = out.assign(_o=out["customer_id"].map(order)).sort_values(["_o", "ds"]).drop(columns="_o")
+    return out.reset_index(drop=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -57,3 +58,48 @@ def test_a_step_can_be_switched_off(tmp_path, extract):
     result = run(load_config(tmp_path / "configs" / "run.yaml"))
     assert "value" not in result.files and "credit" in result.files
 
+
+@pytest.mark.slow
+def test_main_job_registers_models_and_keeps_the_champion_on_a_tie(tmp_path, tracking_uri):
+    from mlflow import MlflowClient
+
+    risk = tmp_path / "risk.yaml"  # the shipped config with a small trial budget
+    risk.write_text((ROOT / "configs/risk.yaml").read_text().replace("n_trials: 30", "n_trials: 3")
+                    .replace("classifier: {}", "classifier: {n_jobs: 1}"))
+    extra = (f"segmentation:\n  config: {ROOT / 'configs/segmentation.yaml'}\n"
+             f"forecasting:\n  config: {ROOT / 'configs/forecast.yaml'}\n"
+             f"risk:\n  config: {risk}\n"
+             "tracking:\n  enabled: true\n  experiment: t\n")
+    # the committed sample: churn is rare, and a validation snapshot needs some
+    text = _config(tmp_path, ROOT / "data" / "sample", extra).read_text().replace("as_of: 2024-05-01", "as_of: 2024-10-01")
+    (tmp_path / "configs" / "run.yaml").write_text(text)
+    cfg = load_config(tmp_path / "configs" / "run.yaml")
+    first = run(cfg)
+    assert first.frames["tracking"]["uri"] == tracking_uri
+    decisions = first.frames["tracking"]["decisions"]
+    assert set(decisions) == {"gridcrm-segmenter", "gridcrm-credit", "gridcrm-value", "gridcrm-forecaster",
+                              "gridcrm-arrears", "gridcrm-churn"}
+    assert all(d["promoted"] for d in decisions.values())
+    second = run(cfg).frames["tracking"]["decisions"]
+    client = MlflowClient()
+    for name, d in second.items():
+        assert not d["promoted"], d  # the same model on the same data does not beat the champion
+        assert d["challenger_value"] == pytest.approx(d["champion_value"])
+        assert str(client.get_model_version_by_alias(name, "champion").version) == "1"
+    exp = client.get_experiment_by_name("t").experiment_id
+    run_ = client.search_runs(exp, "tags.`gridcrm.kind` = 'arrears'", max_results=1)[0]
+    assert run_.data.params["as_of"] == "2024-10-01"
+    assert "gridcrm.version" in run_.data.tags and "roc_auc_after_as_of" in run_.data.metrics
+    assert {a.path for a in client.list_artifacts(run_.info.run_id)} >= {"config", "plots", "tables"}
+    trials = client.search_runs(exp, f"tags.`mlflow.parentRunId` = '{run_.info.run_id}'")
+    assert len(trials) == 3 and all("objective" in t.data.metrics for t in trials)  # Optuna trials as child runs
+    # batch scoring from the registry gives what the job computed in process
+    from gridcrm.pipeline import score
+
+    rows, path = score(cfg)
+    assert path.is_file() and rows.index.equals(first.frames["features"].index)
+    pd.testing.assert_series_equal(rows["credit_score"], first.frames["credit"]["score"], check_names=False)
+    assert (rows["segment_name"] == first.frames["segments"]).all()
+    np.testing.assert_allclose(rows["arrears_probability"], first.frames["arrears"]["arrears_probability"], rtol=1e-9)
+    assert rows["arrears_reasons"].str.len().gt(0).all()
+    assert rows["tag_low_credit_grade"].sum() == first.frames["credit"]["grade"].astype(str).isin(["B", "C"]).sum()

@@ -9,7 +9,7 @@ the champion are compared like for like:
   90 days after ``as_of``;
 * segmenter: silhouette of the segments in a fixed space (rank-scaled features);
 * forecaster: MASE of the daily forecasts over the horizon after ``as_of`` (lower is better);
-* churn, arrears: ROC-AUC on the later snapshot (logged by the risk step).
+* churn, arrears: ROC-AUC of the probability for what happened after ``as_of``.
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ class _Tracked:
     frames: dict[str, pd.DataFrame]
     higher_is_better: bool = True
     request_params: dict[str, Any] | None = None
+    trials: pd.DataFrame | None = None
+    adapter: str | None = None  # serving adapter, when not named like the model
 
 
 def _auc(y: np.ndarray, score: np.ndarray) -> float:
@@ -139,11 +141,50 @@ def _forecaster(config: RunConfig, result: RunResult) -> _Tracked | None:
                     higher_is_better=False, request_params={"horizon": horizon})
 
 
+def _request(frame: pd.DataFrame) -> pd.DataFrame:
+    """Features as a serving request: categories as strings (JSON has no categorical type)."""
+    cats = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    return frame.astype({c: object for c in cats}).reset_index()
+
+
+def _risk(kind: str) -> Callable[[RunConfig, RunResult], _Tracked | None]:
+    def build(config: RunConfig, result: RunResult) -> _Tracked | None:
+        model = result.frames[f"{kind}_training"].model
+        features = result.frames["features"]
+        p = model.predict_proba(features)[:, 1]
+        cuts = {"high": float(np.quantile(p, 0.95)), "elevated": float(np.quantile(p, 0.80))}
+        report = result.frames[f"{kind}_report"]
+        label = result.frames[f"{kind}_outcome"]
+        rows = features.index.intersection(label.index)
+        request = _request(features.loc[rows, model.feature_names])
+        y = label.loc[rows, "label"].to_numpy()
+
+        def evaluate(served: Any) -> float:
+            return _auc(y, served.predict(request)["probability"].to_numpy(dtype=float))
+
+        trained = result.frames[f"{kind}_training"]
+        step = config.step("risk")
+        tables = {f"{kind}_evaluation_after_as_of.csv": report.metrics}
+        if trained.report is not None:
+            tables[f"{kind}_evaluation_test_snapshot.csv"] = trained.report.metrics
+        if trained.tuning is not None:
+            tables[f"{kind}_optuna_trials.csv"] = trained.tuning.history
+        return _Tracked(kind, {"model": model, "cuts": cuts}, request.head(5), "roc_auc_after_as_of", evaluate,
+                        {"config": str(step.config) if step else "", **{k: v for k, v in trained.summary().items()
+                                                                          if not isinstance(v, dict)}},
+                        [f"{kind}_{p}_plot" for p in ("roc", "calibration", "lift", "importance")], tables,
+                        trials=trained.tuning.history if trained.tuning is not None else None, adapter="risk")
+
+    return build
+
+
 _TRACKERS: dict[str, tuple[str, Callable[[RunConfig, RunResult], _Tracked | None]]] = {
     "segmentation_model": ("segmenter", _segmenter),
     "credit_model": ("credit", _credit),
     "value_model": ("value", _value),
     "forecast_model": ("forecaster", _forecaster),
+    "arrears_training": ("arrears", _risk("arrears")),
+    "churn_training": ("churn", _risk("churn")),
 }
 
 
@@ -173,7 +214,9 @@ def track(config: RunConfig, result: RunResult) -> None:
                     run.log_artifact(result.files[artifact], "plots")
             for file, frame in tracked.frames.items():
                 run.log_frame(frame, file, "tables")
-            info = log_model(tracked.model, kind, tracked.input_example, params=tracked.request_params,
+            if tracked.trials is not None:
+                _log_trials(config, tracked.trials, uri)
+            info = log_model(tracked.model, tracked.adapter or kind, tracked.input_example, params=tracked.request_params,
                              registered_model_name=name if config.tracking.register else None)
             value = tracked.evaluate(_load(info.model_uri))
             run.log_metrics({tracked.metric: value})
@@ -183,9 +226,25 @@ def track(config: RunConfig, result: RunResult) -> None:
                 decisions[name] = asdict(decision)
     result.frames["tracking"] = {"uri": uri, "decisions": decisions}
     result.notes.append(f"tracking: {len(decisions) or 'no'} model(s) registered in {uri}" + "".join(
-        f"\n    {n} v{d['version']}: {'champion' if d['promoted'] else 'challenger'} "
-        f"({d['metric']} {d['challenger_value']:.4f}; {d['reason']})"
+        f"\n    {n} v{d['version']}: {'champion' if d['promoted'] else 'challenger'} ("
+        + (f"{d['metric']} {d['challenger_value']:.4f}, first version)" if d["champion_value"] is None
+           else f"{d['reason']})")
         for n, d in decisions.items()))
+
+
+def _log_trials(config: RunConfig, trials: pd.DataFrame, uri: str) -> None:
+    """One child run per Optuna trial: its parameters, objective value, state and duration."""
+    from gridcrm.tracking import tracked_run
+
+    for trial in trials.itertuples(index=False):
+        row = trial._asdict()
+        params = {k[len("params_"):]: v for k, v in row.items() if k.startswith("params_")}
+        with tracked_run(config.tracking.experiment, f"trial-{row['number']}", uri=uri, nested=True,
+                         config=params, tags={"optuna.state": str(row.get("state", ""))}) as child:
+            duration = row.get("duration")
+            child.log_metrics({"objective": row.get("value"),
+                               "duration_s": duration.total_seconds() if hasattr(duration, "total_seconds") else None},
+                              step=int(row["number"]))
 
 
 def _load(model_uri: str) -> Any:

@@ -209,6 +209,66 @@ def _step_forecasting(config: RunConfig, result: RunResult) -> None:
         f"95% coverage {overall['coverage_95']:.0%}")
 
 
+def _step_risk(config: RunConfig, result: RunResult) -> None:
+    from gridcrm.models import (
+        build_training_set,
+        evaluate,
+        load_risk_config,
+        risk_list,
+        snapshot_dates,
+        time_split,
+        train_risk_model,
+    )
+    step = config.step("risk")
+    assert step is not None
+    cfg = load_risk_config(step.config)
+    known = result.dataset.truncate(result.as_of)  # training never sees an outcome after as_of
+    features = result.frames["features"]
+    models: dict[str, Any] = {}
+    snap = cfg.snapshots
+    for kind, label in (("arrears", cfg.arrears_label), ("churn", cfg.churn_label)):
+        snapshots = snapshot_dates(known, label, n=snap.n, freq=snap.freq, min_history_days=snap.min_history_days)
+        data = build_training_set(known, snapshots, label)
+        train, valid, test = time_split(data, valid_snapshots=snap.valid, test_snapshots=snap.test)
+        trained = train_risk_model(kind, train, valid, test, config=cfg)
+        models[kind] = trained.model
+        result.frames[f"{kind}_training"] = trained
+        # the honest figure: the model scored at as_of against what happened after it
+        outcome = label.labels(result.dataset, result.as_of)
+        result.frames[f"{kind}_outcome"] = outcome
+        rows = features.index.intersection(outcome.index)
+        report = evaluate(outcome.loc[rows, "label"].to_numpy(),
+                          {"model": trained.model.predict_proba(features.loc[rows])[:, 1]})
+        result.frames[f"{kind}_report"] = report
+        _risk_plots(kind, report, trained.model, result)
+        auc = float(report.metrics.loc["model", "roc_auc"])
+        result.notes.append(f"risk: {kind} model on {len(train.y):,} training rows from {len(snapshots)} snapshots; "
+                            f"ROC-AUC {auc:.3f} on what happened after {result.as_of.date()}")
+    ranked = risk_list(features, models, rules=cfg.risk_list.rules, n_reasons=cfg.risk_list.n_reasons,
+                       amount_column=cfg.risk_list.amount_column, columns=cfg.risk_list.columns)
+    result.write("risk_list", ranked, "risk_list.parquet")
+    for kind in models:
+        prob = ranked[f"p_{kind}"] if f"p_{kind}" in ranked else None
+        if prob is not None:
+            result.frames[kind] = pd.DataFrame({f"{kind}_probability": prob}, index=ranked.index).reindex(features.index)
+
+
+def _risk_plots(kind: str, report: Any, model: Any, result: RunResult) -> None:
+    from gridcrm.models import global_importance
+    from gridcrm.models.plots import plot_calibration, plot_importance, plot_lift, plot_roc
+
+    figures = {
+        "roc": plot_roc(report, f"{kind}: ROC after {result.as_of.date()}"),
+        "calibration": plot_calibration(report, f"{kind}: calibration after {result.as_of.date()}"),
+        "lift": plot_lift(report, f"{kind}: cumulative lift"),
+        "importance": plot_importance(global_importance(model), title=f"{kind}: feature importance (mean |SHAP|)"),
+    }
+    for what, fig in figures.items():
+        path = result.output_dir / f"{kind}_{what}.png"
+        fig.savefig(path, dpi=110)
+        result.files[f"{kind}_{what}_plot"] = path
+
+
 def _scores(result: RunResult) -> pd.DataFrame | None:
     cols: dict[str, pd.Series] = {}
     if "credit" in result.frames:
@@ -249,6 +309,7 @@ _STEPS: list[tuple[str, Callable[[RunConfig, RunResult], None]]] = [
     ("credit", _step_credit),
     ("value", _step_value),
     ("forecasting", _step_forecasting),
+    ("risk", _step_risk),
     ("tags", _step_tags),
 ]
 
@@ -335,8 +396,8 @@ def score(config: RunConfig, output: Path | None = None, alias: str = "champion"
         configure(f"sqlite:///{(config.output.dir / 'mlruns.db').resolve()}")
     import mlflow
 
-    request = features.reset_index()
-    numeric = request.select_dtypes(include=["number", "bool"])
+    cats = [c for c in features.columns if isinstance(features[c].dtype, pd.CategoricalDtype)]
+    request = features.astype({c: object for c in cats}).reset_index()  # JSON-like: categories as strings
     columns: dict[str, pd.Series] = {}
     for name, wanted in _CHAMPIONS.items():
         try:
@@ -345,7 +406,7 @@ def score(config: RunConfig, output: Path | None = None, alias: str = "champion"
             logger.info("no %s@%s registered: its columns are left out", name, alias)
             continue
         inputs = [c.name for c in model.metadata.get_input_schema().inputs]
-        answer = model.predict(numeric.reindex(columns=inputs))
+        answer = model.predict(request.reindex(columns=inputs))
         for source, target in wanted.items():
             if source in answer.columns:
                 columns[target] = pd.Series(answer[source].to_numpy(), index=features.index)

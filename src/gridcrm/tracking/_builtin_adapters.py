@@ -78,3 +78,26 @@ def _forecaster(model: Any, frame: pd.DataFrame, params: Mapping[str, Any]) -> p
     order = pd.Series(range(len(wanted)), index=wanted)
     out = out.assign(_o=out["customer_id"].map(order)).sort_values(["_o", "ds"]).drop(columns="_o")
     return out.reset_index(drop=True)
+
+
+@register_adapter("risk")
+def _risk(model: Any, frame: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
+    """Features → calibrated probability, risk grade and the top reasons in words.
+
+    ``model`` is ``{"model": fitted RiskClassifier, "cuts": {"high": p, "elevated": p}}``: the
+    probabilities above which a customer was in the top 5% ("high") and the top 20% ("elevated")
+    of the population the model was registered with. Request parameter ``n_reasons`` (default 3).
+    """
+    X, ids = _ids(frame)
+    clf, cuts = model["model"], model["cuts"]
+    X = X.reindex(columns=clf.feature_names)
+    p = clf.predict_proba(X)[:, 1]
+    grade = pd.Series("normal", index=range(len(p)), dtype=object)
+    grade[p >= cuts["elevated"]] = "elevated"
+    grade[p >= cuts["high"]] = "high"
+    n = int(params.get("n_reasons", 3))
+    reasons = clf.top_reasons(X, n_reasons=n)
+    text = reasons[[f"reason_{i}" for i in range(1, n + 1) if f"reason_{i}" in reasons]].fillna("")
+    out = pd.DataFrame({"probability": p, "risk_grade": grade.to_numpy(),
+                        "reasons": text.apply(lambda r: "; ".join(x for x in r if x), axis=1).to_numpy()})
+    return _with_ids(out, ids)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from helpers import make_raw_tables
 
 os.environ.setdefault("MPLBACKEND", "Agg")

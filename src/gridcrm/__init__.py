@@ -42,6 +42,22 @@ from gridcrm.data import (  # noqa: E402
 )
 from gridcrm.data.synth import SyntheticData, generate_dataset  # noqa: E402
 from gridcrm.features import FEATURES, FeatureBuilder, build_features, feature_registry, registry_frame  # noqa: E402
+from gridcrm.forecasting import (  # noqa: E402
+    ConsumptionForecaster,
+    backtest,
+    daily_frame,
+    interval_frame,
+    reconcile,
+)
+from gridcrm.models import (  # noqa: E402
+    ArrearsModel,
+    ChurnModel,
+    RiskClassifier,
+    build_training_set,
+    risk_list,
+    train_risk_model,
+    tune,
+)
 from gridcrm.segmentation import (  # noqa: E402
     CustomerSegmenter,
     LoadShapeClusterer,
@@ -85,6 +101,20 @@ __all__ = [
     "SegmentationInputError",
     "daily_load_profiles",
     "profile_groups",
+    # forecasting
+    "ConsumptionForecaster",
+    "backtest",
+    "daily_frame",
+    "interval_frame",
+    "reconcile",
+    # churn and arrears risk
+    "ArrearsModel",
+    "ChurnModel",
+    "RiskClassifier",
+    "build_training_set",
+    "risk_list",
+    "train_risk_model",
+    "tune",
     # credit and value
     "AHPHierarchy",
     "CreditScorer",

@@ -65,7 +65,7 @@ def test_main_job_registers_models_and_keeps_the_champion_on_a_tie(tmp_path, tra
 
     risk = tmp_path / "risk.yaml"  # the shipped config with a small trial budget
     risk.write_text((ROOT / "configs/risk.yaml").read_text().replace("n_trials: 30", "n_trials: 3")
-                    .replace("classifier: {}", "classifier: {n_jobs: 1}"))
+                    )
     extra = (f"segmentation:\n  config: {ROOT / 'configs/segmentation.yaml'}\n"
              f"forecasting:\n  config: {ROOT / 'configs/forecast.yaml'}\n"
              f"risk:\n  config: {risk}\n"

@@ -22,7 +22,7 @@ def test_shipped_config_is_the_default():
     assert cfg.snapshots == default.snapshots
     assert cfg.tuning.search_space == DEFAULT_SEARCH_SPACE
     assert cfg.risk_list.rules == default.risk_list.rules
-    assert cfg.classifier == {} and cfg.calibration == "auto"
+    assert cfg.classifier == {"n_jobs": 1} and cfg.calibration == "auto"  # one thread: see configs/risk.yaml
     assert load_risk_config(cfg) is cfg
 
 

@@ -191,19 +191,27 @@ _TRACKERS: dict[str, tuple[str, Callable[[RunConfig, RunResult], _Tracked | None
 def track(config: RunConfig, result: RunResult) -> None:
     """Log one MLflow run per fitted model of ``result``; register and promote when configured."""
     from gridcrm.tracking import log_model, promote, tracked_run, tracking_uri
+    from gridcrm.tracking.runs import frame_digest
 
     if config.tracking.uri or os.environ.get("MLFLOW_TRACKING_URI"):
         uri = tracking_uri(config.tracking.uri)
     else:  # beside the job's other results
         uri = f"sqlite:///{(result.output_dir / 'mlruns.db').resolve()}"
     decisions = {}
+    unchanged = []
+    features_digest = frame_digest(result.frames["features"])
     for key, (kind, build) in _TRACKERS.items():
         if key not in result.frames:
+            continue
+        name = f"gridcrm-{kind}"
+        fingerprint = _fingerprint(config, kind, features_digest, result.as_of)
+        same = _champion_with(name, fingerprint) if config.tracking.register else None
+        if same is not None:  # training is deterministic: same inputs, same model; registering it again says nothing
+            unchanged.append(f"{name} v{same}")
             continue
         tracked = build(config, result)
         if tracked is None:
             continue
-        name = f"gridcrm-{kind}"
         with tracked_run(config.tracking.experiment, f"{config.name}-{kind}", uri=uri,
                          config={"as_of": str(result.as_of.date()), kind: tracked.params},
                          config_file=config.source, tags={"gridcrm.kind": kind}) as run:
@@ -221,11 +229,17 @@ def track(config: RunConfig, result: RunResult) -> None:
             value = tracked.evaluate(_load(info.model_uri))
             run.log_metrics({tracked.metric: value})
             if config.tracking.register:
+                from mlflow import MlflowClient
+
+                MlflowClient().set_model_version_tag(name, str(info.registered_model_version), "gridcrm.fingerprint",
+                                                     fingerprint)
                 decision = promote(name, info.registered_model_version, tracked.metric, tracked.evaluate,
                                    higher_is_better=tracked.higher_is_better, run=run)
                 decisions[name] = asdict(decision)
-    result.frames["tracking"] = {"uri": uri, "decisions": decisions}
-    result.notes.append(f"tracking: {len(decisions) or 'no'} model(s) registered in {uri}" + "".join(
+    result.frames["tracking"] = {"uri": uri, "decisions": decisions, "unchanged": unchanged}
+    if unchanged:
+        result.notes.append(f"tracking: unchanged inputs, not registered again: {', '.join(unchanged)}")
+    result.notes.append(f"tracking: {len(decisions) or 'no'} new model version(s) registered in {uri}" + "".join(
         f"\n    {n} v{d['version']}: {'champion' if d['promoted'] else 'challenger'} ("
         + (f"{d['metric']} {d['challenger_value']:.4f}, first version)" if d["champion_value"] is None
            else f"{d['reason']})")
@@ -245,6 +259,31 @@ def _log_trials(config: RunConfig, trials: pd.DataFrame, uri: str) -> None:
             child.log_metrics({"objective": row.get("value"),
                                "duration_s": duration.total_seconds() if hasattr(duration, "total_seconds") else None},
                               step=int(row["number"]))
+
+
+def _fingerprint(config: RunConfig, kind: str, features_digest: str, as_of: pd.Timestamp) -> str:
+    """What determines a model: gridcrm's version, its step's config file, the features and as_of."""
+    import hashlib
+
+    from gridcrm import __version__
+
+    step = {"segmenter": "segmentation", "forecaster": "forecasting", "arrears": "risk", "churn": "risk"}.get(kind, kind)
+    section = config.step(step)
+    text = section.config.read_text() if section is not None and section.config.is_file() else ""
+    h = hashlib.sha256("|".join([__version__, kind, text, features_digest, str(as_of.date())]).encode())
+    return h.hexdigest()[:20]
+
+
+def _champion_with(name: str, fingerprint: str) -> str | None:
+    """The champion's version when it was trained from the same inputs, else None."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    try:
+        champion = MlflowClient().get_model_version_by_alias(name, "champion")
+    except MlflowException:
+        return None
+    return str(champion.version) if champion.tags.get("gridcrm.fingerprint") == fingerprint else None
 
 
 def _load(model_uri: str) -> Any:

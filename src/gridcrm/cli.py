@@ -118,6 +118,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"\nDone in {time.perf_counter() - t0:.1f} s. Results in {result.output_dir}/:")
     for what, file in result.files.items():
         print(f"  {file}  ({what})")
+    print(f"\nReport with every plot: {result.files['report_md']}")
+    tracking = result.frames.get("tracking")
+    if tracking:
+        print(f"Browse the runs and registered models: mlflow ui --backend-store-uri {tracking['uri']}")
+        print(f"Batch-score with the champions:        gridcrm score --config {args.config}")
     return 0
 
 

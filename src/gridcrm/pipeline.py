@@ -344,7 +344,30 @@ def run(config: RunConfig) -> RunResult:
     if config.source is not None:
         result.files["config"] = out / "config.yaml"
         shutil.copyfile(config.source, result.files["config"])
+    result.files["report_md"] = _write_report(config, result)
     return result
+
+
+def _markdown_table(frame: pd.DataFrame) -> str:
+    shown = frame.reset_index().astype(str)
+    lines = ["| " + " | ".join(shown.columns) + " |", "|" + " --- |" * shown.shape[1]]
+    lines += ["| " + " | ".join(map(str, row)) + " |" for row in shown.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def _write_report(config: RunConfig, result: RunResult) -> Path:
+    """``report.md`` in the output folder: what each step did, the data summary and every plot."""
+    parts = [f"# gridcrm run `{config.name}` — as of {result.as_of.date()}", "",
+             *[f"- {note}" for note in result.notes], "", "## Data", "", _markdown_table(result.summary)]
+    for key in ("segment_profiles", "forecast_backtest"):
+        if key in result.frames:
+            parts += ["", f"## {key.replace('_', ' ').capitalize()}", "", _markdown_table(result.frames[key])]
+    plots = [(k, p) for k, p in result.files.items() if k.endswith("_plot")]
+    if plots:
+        parts += ["", "## Plots", ""] + [f"### {k[:-5].replace('_', ' ')}\n\n![{k}]({p.name})\n" for k, p in plots]
+    path = result.output_dir / "report.md"
+    path.write_text("\n".join(parts) + "\n")
+    return path
 
 
 #: Registered models read by :func:`score`, and the columns each contributes to a portrait row.

@@ -60,6 +60,9 @@ def test_risk_list_sort_top_and_single_model(models_and_features):
     assert "p_churn" in single.columns and "expected_arrears_amount" not in single.columns
     reasons = risk_list(feats.head(50), models["arrears"], n_reasons=2)["arrears_reasons"]
     assert reasons.map(lambda t: t.count("; ") <= 1).all()
+    partial = risk_list(feats, models, explain=5)
+    assert (partial["arrears_reasons"].iloc[5:] == "").all() and (partial["arrears_reasons"].iloc[:5] != "").any()
+    assert list(partial.columns[:5]) == ["rank", "p_arrears", "p_churn", "expected_arrears_amount", "arrears_reasons"]
 
 
 def test_risk_list_errors(models_and_features):

@@ -41,6 +41,7 @@ def risk_list(
     columns: Sequence[str] = (),
     sort_by: str | None = None,
     top: int | None = None,
+    explain: int | None = None,
     descriptions: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Score, explain, flag and rank customers.
@@ -69,6 +70,12 @@ def risk_list(
         Probability column to rank by; default the first model's.
     top : int, optional
         Keep only the ``top`` highest-ranked customers.
+    explain : int, optional
+        Give reasons only to the first ``explain`` customers of the ranked list
+        (the others get ""). Exact SHAP costs about 0.06 s per million rows for
+        every tree × leaf of the model on 2 cores — a 300-tree, 15-leaf model
+        needs 4–5 minutes for a million customers, so explain the rows people
+        will read. None: all.
     descriptions : mapping, optional
         Feature texts for the reasons (see :func:`gridcrm.models.explain.top_reasons`).
 
@@ -78,7 +85,9 @@ def risk_list(
         Indexed like ``features``, sorted by risk: ``rank``, ``p_<risk>`` per
         model, ``expected_arrears_amount``, ``<risk>_reasons`` (the reasons
         joined by "; "), the ``columns``, one boolean column per rule and
-        ``flags`` (the names of the rules raised, comma-separated).
+        ``flags`` (the names of the rules raised, comma-separated). The
+        reasons are only the features that raise the risk; a customer whose
+        every feature lowers it has none.
 
     Raises
     ------
@@ -108,19 +117,13 @@ def risk_list(
     if missing_cols:
         raise KeyError(f"columns {missing_cols} are not in the feature table")
     out = pd.DataFrame(index=features.index)
-    reasons = {}
     for name, model in models.items():
         out[f"p_{name}"] = model.predict_proba(features)[:, 1]
-        r = model.top_reasons(features, n_reasons=n_reasons, descriptions=descriptions)
-        text = r[[f"reason_{k}" for k in range(1, n_reasons + 1)]].to_numpy(dtype=object)
-        reasons[f"{name}_reasons"] = ["; ".join(t for t in row if isinstance(t, str)) for row in text]
     if "arrears" in models and amount_column is not None:
         if amount_column not in features.columns:
             raise KeyError(f"amount_column {amount_column!r} is not in the feature table; pass amount_column=None "
                            "to leave the expected arrears amount out")
         out["expected_arrears_amount"] = out["p_arrears"] * features[amount_column].astype("float64").to_numpy()
-    for key, value in reasons.items():
-        out[key] = value
     for c in columns:
         out[c] = features[c]
     if rules:
@@ -137,7 +140,19 @@ def risk_list(
         raise KeyError(f"sort_by {key!r} is not a column of the list; use one of {[c for c in out if c.startswith('p_')]}")
     out = out.sort_values(key, ascending=False, kind="stable")
     out.insert(0, "rank", np.arange(1, len(out) + 1))
-    return out.head(top) if top is not None else out
+    if top is not None:
+        out = out.head(top)
+    shown = out.index if explain is None else out.index[:explain]
+    at = out.columns.get_loc("expected_arrears_amount" if "expected_arrears_amount" in out.columns
+                             else f"p_{list(models)[-1]}") + 1
+    for i, (name, model) in enumerate(models.items()):
+        text = [""] * len(out)
+        if len(shown):
+            r = model.top_reasons(features.loc[shown], n_reasons=n_reasons, descriptions=descriptions)
+            joined = r[[f"reason_{k}" for k in range(1, n_reasons + 1)]].to_numpy(dtype=object)
+            text[: len(shown)] = ["; ".join(t for t in row if isinstance(t, str)) for row in joined]
+        out.insert(at + i, f"{name}_reasons", text)
+    return out
 
 
 def flagged(lst: pd.DataFrame, rule: str) -> pd.DataFrame:

@@ -143,8 +143,9 @@ def _forecaster(config: RunConfig, result: RunResult) -> _Tracked | None:
 
 def _request(frame: pd.DataFrame) -> pd.DataFrame:
     """Features as a serving request: categories as strings (JSON has no categorical type)."""
-    cats = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
-    return frame.astype({c: object for c in cats}).reset_index()
+    from gridcrm.tracking import to_request
+
+    return to_request(frame)
 
 
 def _risk(kind: str) -> Callable[[RunConfig, RunResult], _Tracked | None]:

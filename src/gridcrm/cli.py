@@ -170,9 +170,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     server = ModelServer(f"models:/{args.name}@{args.alias}", host=args.host, port=args.port,
                          tracking_uri=args.tracking_uri)
-    server.start()
-    print(f"Serving {server.model_uri} at {server.url}/invocations (Ctrl-C to stop)")
     try:
+        server.start()
+        print(f"Serving {server.model_uri} at {server.url}/invocations (Ctrl-C to stop)", flush=True)
         while server.process is not None and server.process.poll() is None:
             time.sleep(1)
     except KeyboardInterrupt:

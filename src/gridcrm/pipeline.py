@@ -408,7 +408,7 @@ def score(config: RunConfig, output: Path | None = None, alias: str = "champion"
     from mlflow.exceptions import MlflowException
 
     from gridcrm.features import build_features
-    from gridcrm.tracking import configure
+    from gridcrm.tracking import configure, to_request
 
     dataset = load_dataset(config.data.path, on_error=config.data.on_error, extracted_on=config.data.extracted_on)
     as_of = pd.Timestamp(config.as_of) if config.as_of else dataset.extracted_on
@@ -419,8 +419,7 @@ def score(config: RunConfig, output: Path | None = None, alias: str = "champion"
         configure(f"sqlite:///{(config.output.dir / 'mlruns.db').resolve()}")
     import mlflow
 
-    cats = [c for c in features.columns if isinstance(features[c].dtype, pd.CategoricalDtype)]
-    request = features.astype({c: object for c in cats}).reset_index()  # JSON-like: categories as strings
+    request = to_request(features)  # JSON-like: categories as strings
     columns: dict[str, pd.Series] = {}
     for name, wanted in _CHAMPIONS.items():
         try:

@@ -94,3 +94,95 @@ def test_served_champion_answers_like_in_process_and_rejects_bad_requests(tracki
         assert 400 <= bad_status < 500
         assert "message" in bad_body and len(bad_body["message"]) > 10
     assert group_processes(pgid) == []  # no server process left behind
+
+
+def _descendants(pid: int) -> list[int]:
+    """Live (non-zombie) processes below ``pid``, read from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z":
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+@pytest.mark.slow
+def test_gridcrm_serve_answers_for_the_risk_model_with_reasons(tracking_uri):
+    """``gridcrm serve gridcrm-arrears``: features → probability, risk grade and reasons, as in process."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from gridcrm.models import RiskClassifier
+    from gridcrm.tracking.serve import free_port
+    from models.conftest import make_frame
+
+    X, y, _ = make_frame(1500, seed=4)
+    clf = RiskClassifier(n_jobs=1, n_estimators=60).fit(X.iloc[:1200], y.iloc[:1200])
+    p_all = clf.predict_proba(X)[:, 1]
+    model = {"model": clf, "cuts": {"high": float(np.quantile(p_all, 0.95)), "elevated": float(np.quantile(p_all, 0.8))}}
+    with tracked_run("arrears", "serve"):
+        info = log_model(model, "risk", X.reset_index().head(5), registered_model_name="gridcrm-arrears")
+    promote("gridcrm-arrears", info.registered_model_version, "n", lambda m: 1.0)
+    request = X.iloc[1200:1230].reset_index()
+    expected = load_model("gridcrm-arrears").predict(request)  # in process, through the registry
+    assert set(expected.columns) == {"customer_id", "probability", "risk_grade", "reasons"}
+    np.testing.assert_allclose(expected["probability"], clf.predict_proba(X.iloc[1200:1230])[:, 1], rtol=1e-12)
+
+    port = free_port()
+    cli = subprocess.Popen([sys.executable, "-m", "gridcrm.cli", "serve", "gridcrm-arrears", "--port", str(port),
+                            "--tracking-uri", tracking_uri], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           start_new_session=True)
+    try:
+        os.set_blocking(cli.stdout.fileno(), False)
+        said = b""
+        deadline = time.monotonic() + 120
+        while b"Serving" not in said:  # the CLI says so once the server answers
+            assert cli.poll() is None, said.decode() + cli.stdout.read().decode()
+            assert time.monotonic() < deadline, f"gridcrm serve did not start in 120 s: {said.decode()}"
+            said += cli.stdout.read() or b""
+            time.sleep(0.2)
+        os.set_blocking(cli.stdout.fileno(), True)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=5) as resp:
+            assert resp.status == 200
+        served = _descendants(cli.pid)
+        assert served, "the model server runs below the gridcrm serve process"
+        url = f"http://127.0.0.1:{port}/invocations"
+        body = {"dataframe_split": json.loads(request.to_json(orient="split", index=False, double_precision=15))}
+        status, answer = _post(url, body)
+        assert status == 200, answer
+        got = pd.DataFrame(answer["predictions"])
+        assert list(got["customer_id"]) == list(request["customer_id"])
+        np.testing.assert_allclose(got["probability"], expected["probability"], rtol=1e-9)
+        assert list(got["risk_grade"]) == list(expected["risk_grade"])
+        assert list(got["reasons"]) == list(expected["reasons"])
+        # reasons name what raises the risk; a customer at high or elevated risk always has some
+        assert (got["risk_grade"] != "normal").sum() >= 3
+        assert got.loc[got["risk_grade"] != "normal", "reasons"].str.len().gt(0).all()
+        assert got["reasons"].str.len().gt(0).mean() > 0.8
+        # a request without a feature the model needs: 4xx naming the column
+        status, answer = _post(url, {"dataframe_split": json.loads(
+            request.drop(columns="on_time_rate_365d").to_json(orient="split", index=False))})
+        assert 400 <= status < 500 and "on_time_rate_365d" in answer.get("message", ""), answer
+    finally:
+        cli.send_signal(signal.SIGINT)  # Ctrl-C
+        out, _ = cli.communicate(timeout=60)
+    assert cli.returncode == 0, out.decode()
+    assert "Serving models:/gridcrm-arrears@champion" in said.decode()
+    assert [pid for pid in served if _alive(pid)] == []  # the server and its workers are gone
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False

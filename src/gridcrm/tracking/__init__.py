@@ -5,13 +5,22 @@ store; this package wraps it. MLflow itself is imported lazily, on first use.
 """
 
 from gridcrm.tracking.adapters import register_adapter, serve_predict
-from gridcrm.tracking.registry import PromotionDecision, load_model, log_model, pip_requirements, promote
+from gridcrm.tracking.registry import (
+    PromotionDecision,
+    RegisteredModel,
+    load_model,
+    log_model,
+    pip_requirements,
+    promote,
+    to_request,
+)
 from gridcrm.tracking.runs import TrackedRun, configure, flatten, tracked_run, tracking_uri
 from gridcrm.tracking.serve import ModelServer, free_port
 
 __all__ = [
     "ModelServer",
     "PromotionDecision",
+    "RegisteredModel",
     "TrackedRun",
     "configure",
     "flatten",
@@ -22,6 +31,7 @@ __all__ = [
     "promote",
     "register_adapter",
     "serve_predict",
+    "to_request",
     "tracked_run",
     "tracking_uri",
 ]

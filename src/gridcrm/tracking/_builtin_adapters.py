@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from gridcrm.tracking.adapters import register_adapter
@@ -90,14 +91,15 @@ def _risk(model: Any, frame: pd.DataFrame, params: Mapping[str, Any]) -> pd.Data
     """
     X, ids = _ids(frame)
     clf, cuts = model["model"], model["cuts"]
-    X = X.reindex(columns=clf.feature_names)
-    p = clf.predict_proba(X)[:, 1]
-    grade = pd.Series("normal", index=range(len(p)), dtype=object)
-    grade[p >= cuts["elevated"]] = "elevated"
-    grade[p >= cuts["high"]] = "high"
+    p = clf.predict_proba(X)[:, 1]  # a missing feature column is an error naming it
+    grade = np.select([p >= cuts["high"], p >= cuts["elevated"]], ["high", "elevated"], "normal").astype(object)
     n = int(params.get("n_reasons", 3))
     reasons = clf.top_reasons(X, n_reasons=n)
-    text = reasons[[f"reason_{i}" for i in range(1, n + 1) if f"reason_{i}" in reasons]].fillna("")
-    out = pd.DataFrame({"probability": p, "risk_grade": grade.to_numpy(),
-                        "reasons": text.apply(lambda r: "; ".join(x for x in r if x), axis=1).to_numpy()})
+    text = pd.Series("", index=reasons.index, dtype=object)
+    for i in range(1, n + 1):  # a loop over the n reason columns, vectorised over customers
+        if f"reason_{i}" not in reasons:
+            continue
+        r = reasons[f"reason_{i}"].fillna("").astype(object)
+        text = text.where(r.eq(""), text.where(text.eq(""), text + "; ") + r)
+    out = pd.DataFrame({"probability": p, "risk_grade": grade, "reasons": text.to_numpy()})
     return _with_ids(out, ids)

@@ -16,11 +16,45 @@ from gridcrm import __version__
 from gridcrm.tracking.adapters import serve_predict
 from gridcrm.tracking.runs import TrackedRun, configure
 
-__all__ = ["PromotionDecision", "load_model", "log_model", "promote", "pip_requirements"]
+__all__ = ["PromotionDecision", "RegisteredModel", "load_model", "log_model", "promote", "pip_requirements", "to_request"]
 
 logger = logging.getLogger(__name__)
 
 _SERVED_MODEL = Path(__file__).with_name("_served_model.py")
+
+
+def to_request(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame as a model server receives it: a named index becomes a column, categories become strings.
+
+    JSON has no categorical type, so a served model's signature declares category columns as strings;
+    :func:`log_model` infers it from ``to_request(input_example)`` and :class:`RegisteredModel` applies
+    this to every frame it is given, so a feature frame straight from
+    :func:`gridcrm.features.build_features` can be scored in a notebook as it is.
+
+    Parameters
+    ----------
+    frame : DataFrame
+
+    Returns
+    -------
+    DataFrame
+        A copy with a default ``RangeIndex``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame({"customer_class": pd.Categorical(["residential"]), "kwh": [1.5]},
+    ...                  index=pd.Index([7], name="customer_id"))
+    >>> r = to_request(X)
+    >>> list(r.columns), r["customer_class"].dtype == object
+    (['customer_id', 'customer_class', 'kwh'], True)
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"a request must be a pandas DataFrame, got {type(frame).__name__}")
+    cats = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    out = frame.astype({c: object for c in cats}) if cats else frame
+    named = [n for n in frame.index.names if n is not None]
+    return out.reset_index() if named else out.reset_index(drop=True)
 
 
 def pip_requirements() -> list[str]:
@@ -66,7 +100,7 @@ def log_model(
     import mlflow
 
     configure(mlflow.get_tracking_uri())
-    example = input_example
+    example = to_request(input_example)
     output = serve_predict(kind, model, example, params)
     request_params = dict(params) if params else None
     with warnings.catch_warnings():
@@ -89,12 +123,60 @@ def log_model(
         )
 
 
-def load_model(name: str, alias: str = "champion") -> Any:
-    """Load a registered model by alias: ``load_model("gridcrm-churn")`` is ``models:/gridcrm-churn@champion``."""
+class RegisteredModel:
+    """A registered gridcrm model loaded from the registry, scoring frames as they come from gridcrm.
+
+    ``predict`` passes the frame through :func:`to_request` (index to columns, categories to
+    strings) and then to the MLflow pyfunc, which checks it against the model's signature: the
+    answer is the one the HTTP server gives for the same rows.
+
+    Attributes
+    ----------
+    pyfunc : mlflow.pyfunc.PyFuncModel
+        The underlying MLflow model.
+    model_uri : str
+    """
+
+    def __init__(self, pyfunc: Any, model_uri: str) -> None:
+        self.pyfunc = pyfunc
+        self.model_uri = model_uri
+
+    @property
+    def metadata(self) -> Any:
+        """The MLflow model metadata (signature, run id, ...)."""
+        return self.pyfunc.metadata
+
+    def predict(self, frame: pd.DataFrame, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """Score ``frame`` (one answer row per input row, in order; ``customer_id`` echoed)."""
+        return self.pyfunc.predict(to_request(frame), params=dict(params) if params else None)
+
+    def __repr__(self) -> str:
+        return f"RegisteredModel({self.model_uri!r})"
+
+
+def load_model(name: str, alias: str = "champion") -> RegisteredModel:
+    """Load a registered model by alias, in one line from a notebook.
+
+    ``load_model("gridcrm-churn")`` loads ``models:/gridcrm-churn@champion`` from the tracking
+    store (``$MLFLOW_TRACKING_URI``, else ``sqlite:///mlruns.db``).
+
+    Parameters
+    ----------
+    name : str
+        Registered model name (``gridcrm-churn``, ``gridcrm-arrears``, ``gridcrm-credit``, ...).
+    alias : str
+        ``"champion"`` (default), ``"challenger"`` or any alias set on a version.
+
+    Returns
+    -------
+    RegisteredModel
+        ``.predict(frame, params=None)`` scores a gridcrm frame as it is.
+    """
     import mlflow
 
     configure(mlflow.get_tracking_uri())
-    return mlflow.pyfunc.load_model(f"models:/{name}@{alias}")
+    uri = f"models:/{name}@{alias}"
+    return RegisteredModel(mlflow.pyfunc.load_model(uri), uri)
 
 
 @dataclass(frozen=True)

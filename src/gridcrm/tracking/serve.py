@@ -90,6 +90,15 @@ class ModelServer:
         logger.info("serving %s on %s", self.model_uri, self.url)
         self.process = subprocess.Popen(cmd, env=env, stdout=fd, stderr=subprocess.STDOUT, start_new_session=True)
         os.close(fd)
+        try:
+            self._wait_ready()
+        except BaseException:  # not answering, or Ctrl-C while starting: leave no server behind
+            self.stop()
+            raise
+        return self
+
+    def _wait_ready(self) -> None:
+        assert self.process is not None
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -97,11 +106,10 @@ class ModelServer:
             try:
                 with urllib.request.urlopen(f"{self.url}/ping", timeout=2) as resp:
                     if resp.status == 200:
-                        return self
+                        return
             except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
                 pass
             time.sleep(0.5)
-        self.stop()
         raise RuntimeError(f"model server did not answer /ping within {self.timeout:.0f} s:\n{self._log_tail()}")
 
     def _log_tail(self, n: int = 40) -> str:

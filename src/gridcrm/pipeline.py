@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,7 +147,12 @@ def _step_segmentation(config: RunConfig, result: RunResult) -> None:
     step = config.step("segmentation")
     assert step is not None
     features = result.frames["features"]
-    segmenter = load_segmentation_config(step.config).customer_segmenter().fit(features)
+    with warnings.catch_warnings(record=True) as caught:  # e.g. no 15-min load before as_of: shape features left out
+        warnings.simplefilter("always", UserWarning)
+        segmenter = load_segmentation_config(step.config).customer_segmenter().fit(features)
+    for w in caught:
+        logger.warning("segmentation: %s", w.message)
+        result.notes.append(f"segmentation: {w.message}")
     result.frames["segmentation_model"] = segmenter
     profile = segmenter.profile(features)
     names = profile.names

@@ -50,11 +50,18 @@ from gridcrm.forecasting import (  # noqa: E402
     reconcile,
 )
 from gridcrm.models import (  # noqa: E402
+    ArrearsLabel,
     ArrearsModel,
+    ChurnLabel,
     ChurnModel,
     RiskClassifier,
     build_training_set,
+    evaluate,
+    load_risk_config,
     risk_list,
+    snapshot_dates,
+    time_split,
+    top_reasons,
     train_risk_model,
     tune,
 )
@@ -108,11 +115,18 @@ __all__ = [
     "interval_frame",
     "reconcile",
     # churn and arrears risk
+    "ArrearsLabel",
     "ArrearsModel",
+    "ChurnLabel",
     "ChurnModel",
     "RiskClassifier",
     "build_training_set",
+    "evaluate",
+    "load_risk_config",
     "risk_list",
+    "snapshot_dates",
+    "time_split",
+    "top_reasons",
     "train_risk_model",
     "tune",
     # credit and value

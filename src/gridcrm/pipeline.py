@@ -261,10 +261,11 @@ def _step_risk(config: RunConfig, result: RunResult) -> None:
 
 def _risk_plots(kind: str, report: Any, model: Any, result: RunResult) -> None:
     from gridcrm.models import global_importance
-    from gridcrm.models.plots import plot_calibration, plot_importance, plot_lift, plot_roc
+    from gridcrm.models.plots import plot_calibration, plot_importance, plot_lift, plot_pr, plot_roc
 
     figures = {
         "roc": plot_roc(report, f"{kind}: ROC after {result.as_of.date()}"),
+        "pr": plot_pr(report, f"{kind}: precision–recall after {result.as_of.date()}"),
         "calibration": plot_calibration(report, f"{kind}: calibration after {result.as_of.date()}"),
         "lift": plot_lift(report, f"{kind}: cumulative lift"),
         "importance": plot_importance(global_importance(model), title=f"{kind}: feature importance (mean |SHAP|)"),

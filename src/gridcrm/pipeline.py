@@ -151,7 +151,7 @@ def _step_segmentation(config: RunConfig, result: RunResult) -> None:
         warnings.simplefilter("always", UserWarning)
         segmenter = load_segmentation_config(step.config).customer_segmenter().fit(features)
     for w in caught:
-        logger.warning("segmentation: %s", w.message)
+        logger.info("segmentation: %s", w.message)  # also in the summary notes
         result.notes.append(f"segmentation: {w.message}")
     result.frames["segmentation_model"] = segmenter
     profile = segmenter.profile(features)

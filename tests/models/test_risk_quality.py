@@ -8,18 +8,32 @@ snapshot for arrears (``bill_truth.p_arrears`` of each customer's next bill) and
 extraction date for churn (``truth.p_churn_90d``: the generator has no churn truth for earlier
 snapshots).
 
-With the features of ``gridcrm.features`` the gap is about 0.06 (arrears) and 0.09 (churn): the
-generator draws arrears from a latent credit quality and from whether the *previous* bill ends in
-arrears — decided 5–10 days after the next bill is issued, so after every possible ``as_of`` —
-and churn from latent satisfaction and price sensitivity. Given the latent credit quality as one
-more column, the same tuned model comes within 0.03 of the arrears oracle: the gap is missing
-information in the features, not the learner. The 0.03 criteria on the observable features are
-strict expected failures, so that they turn into failures to remove once richer features close
-the gap.
+With the features of ``gridcrm.features`` the gap is about 0.046 (arrears) and 0.09 (churn), from
+0.064 and 0.094 before the two-year payment-habit, contact and last-month consumption features
+(``payment_earliness_730d``, ``arrears_rate_730d``, ``last_bill_unpaid_share``, ``complaints_3m``,
+``kwh_last_month_ratio``, ...); the churn figure moves by ±0.008 with the few tuning trials. What
+is left is missing information, not the learner:
+
+* arrears: the generator draws arrears from a latent credit quality and from whether the
+  *previous* bill ends in arrears — decided 5–10 days after the next bill is issued, so after
+  every possible ``as_of``. Given the latent credit quality as one more column, the same tuned
+  model comes within 0.03 of the oracle. Without it, the credit quality must be inferred from
+  about two years of bills: a LightGBM regression *trained on the true credit quality* explains
+  only R² ≈ 0.45 of it from the features (0.48 with 40,000 customers; an exact Bayesian posterior
+  on 24 fully observed bills of simulated payers reaches ≈ 0.6), and that estimate put into the
+  generator's own formula, with the true previous-bill outcome and bill shock, ranks at 0.792
+  against the oracle's 0.826 on the test snapshot — 0.034 away before any learning.
+* churn: the hazard rests on latent satisfaction, which the features barely reveal (R² ≈ 0.03:
+  surveys are rare), and on price sensitivity. The oracle itself, with satisfaction replaced by
+  its mean and everything else exact, has ROC-AUC 0.696 against 0.729 — 0.033 away.
+
+The 0.03 criteria on the observable features are therefore strict expected failures, so that
+they turn into failures to remove if richer data (a longer history, more surveys) closes the gap.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -94,7 +108,7 @@ def churn(world):
 
 def test_arrears_model_beats_the_baselines_and_stays_near_the_oracle(arrears):
     assert arrears["model_auc"] >= arrears["logistic_auc"] - 0.01
-    assert arrears["model_auc"] >= arrears["oracle_auc"] - 0.075  # measured gap ≈ 0.06 (see the module docstring)
+    assert arrears["model_auc"] >= arrears["oracle_auc"] - 0.06  # measured gap ≈ 0.046 (see the module docstring)
 
 
 def test_arrears_calibration_brings_brier_near_the_oracle(arrears):
@@ -107,7 +121,7 @@ def test_arrears_with_latent_credit_within_003_of_the_oracle(world):
     assert f["model_auc"] >= f["oracle_auc"] - 0.03
 
 
-@pytest.mark.xfail(strict=True, reason="features lack the generator's latent credit quality; gap ≈ 0.06")
+@pytest.mark.xfail(strict=True, reason="latent credit quality only partly inferable from 2 years of bills; gap ≈ 0.046")
 def test_arrears_within_003_of_the_oracle(arrears):
     assert arrears["model_auc"] >= arrears["oracle_auc"] - 0.03
 
@@ -118,6 +132,18 @@ def test_churn_model_learns_and_is_calibrated(churn):
     assert churn["calibrated_brier"] <= 1.05 * churn["oracle_brier"]
 
 
-@pytest.mark.xfail(strict=True, reason="churn truth rests on latent satisfaction and price sensitivity; gap ≈ 0.09")
+def test_churn_oracle_without_satisfaction_is_already_more_than_003_away(world):
+    """Why the next criterion cannot hold: the truth itself, blind to satisfaction, misses it."""
+    synth, _ = world
+    truth = synth.truth.dropna(subset=["p_churn_90d"])
+    p = truth["p_churn_90d"].to_numpy()
+    daily = -np.expm1(np.log1p(-p) / 90)  # p = 1 - (1 - h)^90, h the daily hazard (capped at 0.05)
+    satisfaction = truth["satisfaction"].to_numpy()
+    blind = np.log(daily) + 2.5 * (satisfaction - satisfaction.mean())  # exp(2.5 (0.7 - s)) at the mean s
+    p_blind = -np.expm1(90 * np.log1p(-np.minimum(np.exp(blind), 0.05)))
+    assert expected_roc_auc(p, p_blind) < expected_roc_auc(p, p) - 0.03
+
+
+@pytest.mark.xfail(strict=True, reason="churn truth rests on latent satisfaction (oracle without it: gap 0.033); gap ≈ 0.09")
 def test_churn_within_003_of_the_oracle(churn):
     assert churn["model_auc"] >= churn["oracle_auc"] - 0.03

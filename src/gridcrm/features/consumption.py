@@ -36,6 +36,8 @@ MIN_READS_PER_MONTH: int = 10
 MIN_YOY_READS: int = 183
 _YEAR = 365
 _DAYS_PER_YEAR = 365.25
+#: Months before the last one that ``kwh_last_month_ratio`` compares it with.
+_SHOCK_MONTHS = 6
 
 
 def consumption_feature_names(windows: Sequence[int]) -> list[str]:
@@ -55,6 +57,7 @@ def consumption_feature_names(windows: Sequence[int]) -> list[str]:
         "heating_sensitivity",
         "cooling_sensitivity",
         "daily_capacity_utilisation",
+        "kwh_last_month_ratio",
     ]
 
 
@@ -101,6 +104,15 @@ def consumption_features(
     >>> f = consumption_features(meter, customers, pd.Timestamp("2024-01-08"), windows=(7,))
     >>> float(f["kwh_mean_7d"][0]), float(f["kwh_median_7d"][0]), round(float(f["zero_day_share_365d"][0]), 3)
     (6.0, 6.0, 0.143)
+
+    ``kwh_last_month_ratio`` compares the mean daily kWh of the calendar month of the day before
+    ``as_of`` with that of the six months before it: on the first of a month, the month the
+    next bill will cover (a bill shock in the making).
+
+    >>> meter = pd.DataFrame({"customer_id": 1, "date": pd.date_range("2023-12-01", "2024-01-31"),
+    ...                       "kwh": [5.0] * 31 + [8.0] * 31})
+    >>> float(consumption_features(meter, customers, pd.Timestamp("2024-02-01"))["kwh_last_month_ratio"][0])
+    1.6
     """
     ids = customers["customer_id"].to_numpy()
     n = len(ids)
@@ -151,6 +163,10 @@ class _Calendar:
         # time of each of the last 365 days, in years, relative to as_of
         self.t_years = -np.arange(1, _YEAR + 1, dtype=np.float64) / _DAYS_PER_YEAR
         self.dates = dates
+        # columns of the calendar month of the day before as_of (up to as_of), and of the six months before it
+        month_start = (as_of - pd.Timedelta(days=1)).to_period("M").to_timestamp()
+        self.last_month = (as_of - month_start).days
+        self.six_months_before = (as_of - (month_start - pd.DateOffset(months=_SHOCK_MONTHS))).days
 
 
 def _temperature_rows(weather: pd.DataFrame | None, regions: pd.Series, as_of: pd.Timestamp) -> np.ndarray | None:
@@ -259,6 +275,9 @@ def _block_features(m: np.ndarray, cal: _Calendar, windows: Sequence[int], temps
     out["heating_sensitivity"], out["cooling_sensitivity"] = heat / positive, cool / positive
     peak_day = np.where(v1, m[:, :_YEAR], -np.inf).max(axis=1, initial=-np.inf)
     out["daily_capacity_utilisation"] = np.where(n1 > 0, ratio(peak_day, 24.0 * kva), np.nan)
+    last, before = slice(0, cal.last_month), slice(cal.last_month, cal.six_months_before)
+    out["kwh_last_month_ratio"] = ratio(ratio(z[:, last].sum(axis=1), valid[:, last].sum(axis=1)),
+                                        ratio(z[:, before].sum(axis=1), valid[:, before].sum(axis=1)))
     return out
 
 

@@ -1,6 +1,11 @@
 """Service-contact features: calls, complaints by category, repairs, applications, satisfaction.
 
-Windows are ``[as_of - w days, as_of)`` on the contact's timestamp.
+Windows are ``[as_of - w days, as_of)`` on the contact's timestamp;
+``complaints_3m`` counts the complaints of the last three calendar months,
+``[as_of - 3 months, as_of)``. Over two years, how often a customer calls and
+complains, and how many of the contacts are complaints, describe how satisfied
+the customer is better than the rare survey scores; billing calls and
+complaints show how the customer reacts to the size of the bills.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from gridcrm.features.registry import COMPLAINT_CATEGORIES
 __all__ = ["contact_features", "contact_feature_names", "CONTACT_WINDOWS"]
 
 #: Windows of the call, complaint and repair counts, in days.
-CONTACT_WINDOWS: tuple[int, ...] = (90, 365)
+CONTACT_WINDOWS: tuple[int, ...] = (90, 365, 730)
 _KIND_COLUMNS = {"call": "calls", "complaint": "complaints", "repair": "repairs"}
 
 
@@ -22,7 +27,8 @@ def contact_feature_names() -> list[str]:
     """Names of the columns :func:`contact_features` returns, in order."""
     names = [f"{col}_{w}d" for w in CONTACT_WINDOWS for col in _KIND_COLUMNS.values()]
     names += [f"complaints_{c}_365d" for c in COMPLAINT_CATEGORIES]
-    return names + ["applications_365d", "satisfaction_mean_365d", "days_since_last_complaint"]
+    return names + ["applications_365d", "satisfaction_mean_365d", "days_since_last_complaint", "complaints_3m",
+                    "satisfaction_mean_730d", "complaint_share_730d", "billing_contacts_730d"]
 
 
 def contact_features(contacts: pd.DataFrame, customers: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, np.ndarray]:
@@ -47,6 +53,8 @@ def contact_features(contacts: pd.DataFrame, customers: pd.DataFrame, as_of: pd.
     (1, 2.0)
     >>> float(f["days_since_last_complaint"][0])  # 10 January → 1 February
     22.0
+    >>> int(f["complaints_3m"][0]), float(f["complaint_share_730d"][0]), int(f["billing_contacts_730d"][0])
+    (1, 1.0, 0)
     """
     ids = customers["customer_id"].to_numpy()
     n = len(ids)
@@ -71,4 +79,12 @@ def contact_features(contacts: pd.DataFrame, customers: pd.DataFrame, as_of: pd.
     day = (at // DAY_NS).astype(np.float64)
     last = group_max(pos, day, before & kinds["complaint"], n)
     out["days_since_last_complaint"] = as_of.value // DAY_NS - last
+    quarter = (at >= (as_of - pd.DateOffset(months=3)).value) & before
+    out["complaints_3m"] = count(pos, quarter & kinds["complaint"], n)
+    two_years = window_mask(at, as_of, 730)
+    out["satisfaction_mean_730d"] = ratio(total(pos, score, two_years, n),
+                                          count(pos, two_years & ~np.isnan(score), n))
+    out["complaint_share_730d"] = ratio(out["complaints_730d"], out["complaints_730d"] + out["calls_730d"])
+    billing = two_years & (kinds["call"] | kinds["complaint"]) & isin(category, ("billing", "tariff"))
+    out["billing_contacts_730d"] = count(pos, billing, n)
     return out

@@ -4,8 +4,16 @@ A bill counts as *paid in full* on the date its payments (made before
 ``as_of``) first add up to its amount, to the cent; a bill of amount 0 is paid
 when issued. It is *on time* when paid in full on or before its due date, and
 its *days late* are the days from the due date to full payment, or to
-``as_of`` while it is still unpaid. Windows are ``[as_of - 365 days, as_of)``
-on the date named by each feature (due date, issue date or payment date).
+``as_of`` while it is still unpaid. A bill is *in arrears* when it is not paid
+in full within :data:`ARREARS_DAYS` days of its due date; that is known only
+for bills due more than :data:`ARREARS_DAYS` days before ``as_of``. Windows are
+``[as_of - 365 days, as_of)`` or ``[as_of - 730 days, as_of)`` on the date
+named by each feature (due date, issue date or payment date).
+
+The 730-day features describe the customer's payment habits over a longer
+history: how early in the payment window bills are usually paid
+(``payment_earliness_730d``), how often they are a little late, in arrears,
+or left unpaid, and how late arrears get paid.
 """
 
 from __future__ import annotations
@@ -27,11 +35,15 @@ from gridcrm.features._common import (
 )
 from gridcrm.features.registry import ONLINE_CHANNELS
 
-__all__ = ["payment_features", "PAYMENT_FEATURE_NAMES", "CENT"]
+__all__ = ["payment_features", "PAYMENT_FEATURE_NAMES", "CENT", "ARREARS_DAYS"]
 
 #: Tolerance of "paid in full" (rounding of the amounts).
 CENT: float = 0.005
+#: Days after the due date by which a bill must be paid in full not to be in arrears.
+ARREARS_DAYS: int = 15
 _WINDOW = 365
+_LONG_WINDOW = 730
+_UNPAID_DAYS = 60
 PAYMENT_FEATURE_NAMES: tuple[str, ...] = (
     "bills_365d",
     "bill_amount_mean_365d",
@@ -46,6 +58,16 @@ PAYMENT_FEATURE_NAMES: tuple[str, ...] = (
     "online_channel_share_365d",
     "disconnection_notices_365d",
     "payments_365d",
+    "payment_earliness_730d",
+    "on_time_rate_730d",
+    "slightly_late_rate_730d",
+    "arrears_rate_730d",
+    "unpaid_60d_rate_730d",
+    "arrears_log_days_late_730d",
+    "arrears_after_arrears_rate_730d",
+    "disconnection_notices_730d",
+    "last_bill_days_late",
+    "last_bill_unpaid_share",
 )
 _NEVER = np.iinfo(np.int64).max
 
@@ -149,6 +171,17 @@ def payment_features(
     >>> f = payment_features(bills, pays, events, pd.DataFrame({"customer_id": [7]}), pd.Timestamp("2024-02-01"))
     >>> int(f["arrears_count"][0]), float(f["arrears_amount"][0]), float(f["days_late_max_365d"][0])
     (1, 6.0, 12.0)
+    >>> float(f["last_bill_days_late"][0]), float(f["last_bill_unpaid_share"][0])
+    (12.0, 0.6)
+
+    ``payment_earliness_730d`` is the mean of ``-ln((d + 0.5) / (w + 1))`` over the bills
+    paid in full by their due date, ``d`` days after issue with ``w`` days from issue to
+    due date: higher is earlier, 0.03 for a payment on the due date of a 17-day window, 3.6 on the issue day.
+
+    >>> pays = pays.assign(amount=[10.0], paid_on=pd.to_datetime(["2024-01-03"]))
+    >>> f = payment_features(bills, pays, events, pd.DataFrame({"customer_id": [7]}), pd.Timestamp("2024-02-01"))
+    >>> round(float(f["payment_earliness_730d"][0]), 2), float(f["on_time_rate_730d"][0])
+    (3.58, 1.0)
     """
     ids = customers["customer_id"].to_numpy()
     n = len(ids)
@@ -181,6 +214,31 @@ def payment_features(
     epos = positions(ids, events["customer_id"].to_numpy())
     notices = window_mask(ev_on, as_of, _WINDOW) & isin(events["kind"], ("disconnection",))
 
+    long = window_mask(due, as_of, _LONG_WINDOW)
+    issued = ns(status["issued_on"])
+    full_on = ns(status["paid_full_on"])
+    is_paid = status["paid_full_on"].notna().to_numpy()
+    owed_on_time = on_time & (amount > CENT)  # a free bill is "paid" when issued: no habit to learn
+    used = ((full_on - issued) / DAY_NS + 0.5) / ((due - issued) / DAY_NS + 1.0)
+    earliness = np.where(owed_on_time, -np.log(np.clip(used, 1e-3, 1.0)), np.nan)
+    deadline = due + ARREARS_DAYS * DAY_NS
+    decided = long & (deadline < end)  # whether the bill ends in arrears is known at as_of
+    in_time = is_paid & (full_on <= deadline)
+    n_decided = count(pos, decided, n)
+    aged = long & (due + _UNPAID_DAYS * DAY_NS <= end)
+    paid_in_arrears = decided & ~in_time & is_paid
+    last_due = group_max(pos, due.astype(np.float64), past_due, n)
+    is_last = past_due & (pos >= 0) & (due.astype(np.float64) == last_due[np.maximum(pos, 0)])
+    unpaid_share = np.clip(ratio(np.maximum(unpaid, 0.0), amount), 0.0, 1.0)
+    unpaid_share[amount <= CENT] = 0.0
+    long_bills = count(pos, long & past_due, n)
+    # persistence: bills that follow (by issue date) a bill of the same customer that ended in arrears
+    arrears = (deadline < end) & ~in_time
+    by_issue = np.lexsort((issued, pos))
+    follows = np.zeros(len(pos), dtype=bool)
+    same = pos[by_issue][1:] == pos[by_issue][:-1]
+    follows[by_issue[1:]] = same & arrears[by_issue][:-1]
+
     return {
         "bills_365d": bills_due,
         "bill_amount_mean_365d": ratio(total(pos, amount, issued_window, n), count(pos, issued_window, n)),
@@ -195,4 +253,17 @@ def payment_features(
         "online_channel_share_365d": ratio(count(ppos, pay_window & online, n), n_pay),
         "disconnection_notices_365d": count(epos, notices, n),
         "payments_365d": n_pay,
+        "payment_earliness_730d": ratio(total(pos, earliness, long, n), count(pos, long & owed_on_time, n)),
+        "on_time_rate_730d": ratio(count(pos, long & past_due & on_time, n), long_bills),
+        "slightly_late_rate_730d": ratio(count(pos, decided & ~on_time & in_time, n), n_decided),
+        "arrears_rate_730d": ratio(count(pos, decided & ~in_time, n), n_decided),
+        "unpaid_60d_rate_730d": ratio(count(pos, aged & ~is_paid, n), count(pos, aged, n)),
+        "arrears_log_days_late_730d": ratio(total(pos, np.log1p(days_late), paid_in_arrears, n),
+                                            count(pos, paid_in_arrears, n)),
+        "arrears_after_arrears_rate_730d": ratio(count(pos, decided & follows & ~in_time, n),
+                                                 count(pos, decided & follows, n)),
+        "disconnection_notices_730d": count(
+            epos, window_mask(ev_on, as_of, _LONG_WINDOW) & isin(events["kind"], ("disconnection",)), n),
+        "last_bill_days_late": group_max(pos, days_late, is_last, n),
+        "last_bill_unpaid_share": group_max(pos, unpaid_share, is_last, n),
     }

@@ -111,6 +111,9 @@ def _consumption(windows: Iterable[int]) -> list[FeatureSpec]:
         FeatureSpec("cooling_sensitivity", "consumption",
                     "Cooling slope over the temperature-neutral daily kWh (the regression's intercept)", "share/°C",
                     missing="cooling slope missing, or no positive temperature-neutral use"),
+        FeatureSpec("kwh_last_month_ratio", "consumption",
+                    "Mean daily kWh of the last calendar month (the next bill's, on the 1st) over the six months "
+                    "before it", "ratio", missing="no read in the last month or in the six months before it"),
     ]
     return out
 
@@ -164,12 +167,42 @@ def _payment(windows: Iterable[int]) -> list[FeatureSpec]:
         FeatureSpec("disconnection_notices_365d", "payment", "Disconnection notices in the last 365 days", "count",
                     kind="int"),
         FeatureSpec("payments_365d", "payment", "Payments made in the last 365 days", "count", kind="int"),
+        FeatureSpec("payment_earliness_730d", "payment",
+                    "How early in the payment window bills due in the last 730 days were paid: mean of "
+                    "-ln(share of the window used) over the bills paid by their due date", "score",
+                    missing="no bill due in the last 730 days paid by its due date"),
+        FeatureSpec("on_time_rate_730d", "payment",
+                    "Share of bills due in the last 730 days paid in full by their due date", "share",
+                    missing=_NO_BILLS),
+        FeatureSpec("slightly_late_rate_730d", "payment",
+                    "Share of bills due in the last 730 days (and over 15 days ago) paid in full 1–15 days late",
+                    "share", missing="no bill due in the window more than 15 days ago"),
+        FeatureSpec("arrears_rate_730d", "payment",
+                    "Share of bills due in the last 730 days (and over 15 days ago) not paid in full within 15 days "
+                    "of the due date", "share", missing="no bill due in the window more than 15 days ago"),
+        FeatureSpec("unpaid_60d_rate_730d", "payment",
+                    "Share of bills due in the last 730 days (and over 60 days ago) still not paid in full", "share",
+                    missing="no bill due in the window more than 60 days ago"),
+        FeatureSpec("arrears_log_days_late_730d", "payment",
+                    "Mean ln(1 + days late) of the bills due in the last 730 days paid in full over 15 days late",
+                    "ln(days)", missing="no bill of the window paid over 15 days late"),
+        FeatureSpec("arrears_after_arrears_rate_730d", "payment",
+                    "Share of the bills of arrears_rate_730d that follow a bill in arrears and are in arrears too",
+                    "share", missing="no bill of the window follows a bill in arrears"),
+        FeatureSpec("disconnection_notices_730d", "payment", "Disconnection notices in the last 730 days", "count",
+                    kind="int"),
+        FeatureSpec("last_bill_days_late", "payment",
+                    "Days late of the latest bill past its due date (to full payment, or to as_of if unpaid)", "days",
+                    missing="no bill past its due date"),
+        FeatureSpec("last_bill_unpaid_share", "payment",
+                    "Share of the latest bill past its due date still unpaid at as_of", "share",
+                    missing="no bill past its due date"),
     ]
 
 
 def _contacts(windows: Iterable[int]) -> list[FeatureSpec]:
     out: list[FeatureSpec] = []
-    for w in (90, 365):
+    for w in (90, 365, 730):
         out += [
             FeatureSpec(f"calls_{w}d", "contacts", f"Hotline calls in the last {w} days", "count", kind="int"),
             FeatureSpec(f"complaints_{w}d", "contacts", f"Complaints in the last {w} days", "count", kind="int"),
@@ -187,6 +220,14 @@ def _contacts(windows: Iterable[int]) -> list[FeatureSpec]:
                     "score", missing="no survey answered in the window"),
         FeatureSpec("days_since_last_complaint", "contacts", "Days since the last complaint", "days",
                     missing="never complained"),
+        FeatureSpec("complaints_3m", "contacts", "Complaints in the last three calendar months", "count", kind="int"),
+        FeatureSpec("satisfaction_mean_730d", "contacts", "Mean satisfaction score given in the last 730 days (1–5)",
+                    "score", missing="no survey answered in the window"),
+        FeatureSpec("complaint_share_730d", "contacts",
+                    "Complaints over hotline calls and complaints, last 730 days", "share",
+                    missing="no call or complaint in the window"),
+        FeatureSpec("billing_contacts_730d", "contacts",
+                    "Calls and complaints about the bill or the tariff in the last 730 days", "count", kind="int"),
     ]
     return out
 

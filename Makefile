@@ -33,6 +33,12 @@ sample: $(STAMP)
 ## bench: the speed and memory benchmarks quoted in README.md
 bench: $(STAMP)
 	$(BIN)/python experiments/bench_generate.py
+	$(BIN)/python experiments/bench_load.py
+	$(BIN)/python experiments/bench_features.py
+	$(BIN)/python experiments/bench_segmentation.py
+	$(BIN)/python experiments/bench_credit.py
+	$(BIN)/python experiments/bench_models.py speed
+	$(BIN)/python experiments/bench_forecast.py --n-throughput 100000
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

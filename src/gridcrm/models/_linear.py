@@ -76,8 +76,8 @@ class LinearDesign:
         design.scale = np.where(sd > 0, sd, 1.0)
         return design
 
-    def _raw(self, data: pd.DataFrame) -> np.ndarray:
-        out = np.empty((len(data), sum(c.width for c in self.columns)), dtype=np.float64)
+    def _raw(self, data: pd.DataFrame, order: str = "C") -> np.ndarray:
+        out = np.empty((len(data), sum(c.width for c in self.columns)), dtype=np.float64, order=order)
         j = 0
         for c in self.columns:
             s = data[c.name]
@@ -105,9 +105,12 @@ class LinearDesign:
             j += c.width
         return out
 
-    def transform(self, data: pd.DataFrame) -> np.ndarray:
-        """Standardised design matrix of ``data``."""
-        return (self._raw(data) - self.mean) / self.scale
+    def transform(self, data: pd.DataFrame, order: str = "C") -> np.ndarray:
+        """Standardised design matrix of ``data`` (``order="F"``: columns contiguous; same values)."""
+        raw = self._raw(data, order)
+        raw -= self.mean
+        raw /= self.scale
+        return raw
 
     def group_slices(self) -> list[tuple[str, slice]]:
         """The design columns of each source column."""
@@ -177,8 +180,13 @@ class LinearPart:
 
     def contributions(self, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Per source column contributions (n, n_columns) and the bias (n,)."""
-        Z = self.design_.transform(data)  # already centred on the training means
+        Z = self.design_.transform(data, order="F")  # centred on the training means
         coef = self.model_.coef_.ravel()
-        parts = [Z[:, sl] @ coef[sl] for _, sl in self.design_.group_slices()]
-        contrib = np.column_stack(parts) if parts else np.zeros((len(data), 0))
+        slices = [sl for _, sl in self.design_.group_slices()]
+        contrib = np.zeros((len(data), len(slices)), order="F")
+        for i, sl in enumerate(slices):
+            if sl.stop - sl.start == 1:
+                np.multiply(Z[:, sl.start], coef[sl.start], out=contrib[:, i])
+            elif sl.stop > sl.start:
+                contrib[:, i] = Z[:, sl] @ coef[sl]
         return contrib, np.full(len(data), float(self.model_.intercept_[0]))

@@ -52,7 +52,7 @@ class RiskClassifier(ClassifierMixin, BaseEstimator):
     beats the linear model on validation. So a thousand rows get the logistic
     regression, and a million get boosting.
 
-    The defaults were chosen by ``experiments/bench_risk.py`` (figures in the
+    The defaults were chosen by ``experiments/bench_models.py defaults`` (figures in the
     README): arrears, churn and a non-linear task, 1,000 to 1,000,000 training
     rows, scored by expected ROC-AUC and Brier score against the generator's
     true probabilities. LightGBM's own defaults (100 trees of 31 leaves at
@@ -411,10 +411,14 @@ class RiskClassifier(ClassifierMixin, BaseEstimator):
             return np.zeros(len(data))
         return self.booster_.predict(data, num_iteration=self.best_iteration_, raw_score=True)
 
-    def _tree_contributions(self, data: pd.DataFrame) -> np.ndarray:
+    def _tree_contributions(self, data: pd.DataFrame, n_jobs: int | None = None) -> np.ndarray:
+        """Exact TreeSHAP values of the trees (:mod:`gridcrm.models._treeshap`), bias last; writable."""
         if self.best_iteration_ == 0:
             return np.zeros((len(data), self.n_features_in_ + 1))
-        return np.array(self.booster_.predict(data, num_iteration=self.best_iteration_, pred_contrib=True))
+        from gridcrm.models._treeshap import tree_contributions
+
+        return tree_contributions(self.booster_, data, self.best_iteration_,
+                                  n_jobs=self.n_jobs if n_jobs is None else n_jobs)
 
     def _holds_out(self, n: int) -> bool:
         if self.early_stopping == "auto":
@@ -539,24 +543,24 @@ class RiskClassifier(ClassifierMixin, BaseEstimator):
         ).fit(raw, target)
         return self
 
-    def explain(self, X: pd.DataFrame) -> pd.DataFrame:
+    def explain(self, X: pd.DataFrame, n_jobs: int | None = None) -> pd.DataFrame:
         """SHAP contributions (log-odds) per feature and row, plus ``bias``.
 
         See :func:`gridcrm.models.explain.contributions`.
         """
         from gridcrm.models.explain import contributions
 
-        return contributions(self, X)
+        return contributions(self, X, n_jobs=n_jobs)
 
-    def top_reasons(self, X: pd.DataFrame, n_reasons: int = 3, descriptions: Mapping[str, Any] | None = None
-                    ) -> pd.DataFrame:
+    def top_reasons(self, X: pd.DataFrame, n_reasons: int = 3, descriptions: Mapping[str, Any] | None = None,
+                    n_jobs: int | None = None) -> pd.DataFrame:
         """The ``n_reasons`` features that raise each row's risk most, in words.
 
         See :func:`gridcrm.models.explain.top_reasons`.
         """
         from gridcrm.models.explain import top_reasons
 
-        return top_reasons(self, X, n_reasons=n_reasons, descriptions=descriptions)
+        return top_reasons(self, X, n_reasons=n_reasons, descriptions=descriptions, n_jobs=n_jobs)
 
     @property
     def feature_names(self) -> list[str]:

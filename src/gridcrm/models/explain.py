@@ -72,7 +72,42 @@ def describe_value(value: Any, unit: str = "", missing: str = "") -> str:
     return f"{text} {unit}".strip() if unit not in ("ratio",) else text
 
 
-def contributions(model: RiskClassifier, X: pd.DataFrame) -> pd.DataFrame:
+def _describe_numbers(v: np.ndarray, unit: str, prefix: str) -> np.ndarray:
+    """``prefix + describe_value(x, unit)`` for an array of numbers without NaN, formatted by kind in bulk."""
+    out = np.empty(len(v), dtype=object)
+    if unit == "share":
+        out[:] = [f"{prefix}{x:.0%}" for x in v.tolist()]
+        return out
+    if unit == "count":
+        whole = np.ones(len(v), dtype=bool)
+    elif unit in ("", "month"):
+        whole = np.isfinite(v) & (v == np.floor(v))
+    else:
+        whole = np.zeros(len(v), dtype=bool)
+    big = ~whole & (np.abs(v) >= 100)
+    small = ~whole & ~big
+    suffix = "" if unit == "ratio" else (" " + unit).rstrip()
+    for mask, fmt in ((whole, "{}{:,.0f}"), (big, "{}{:,.1f}" + suffix), (small, "{}{:,.3g}" + suffix)):
+        if mask.any():
+            out[mask] = [fmt.format(prefix, x) for x in v[mask].tolist()]
+    return out
+
+
+def _describe_column(values: pd.Series, desc: str, unit: str, missing: str) -> np.ndarray:
+    """``f"{desc}: {describe_value(v, unit, missing)}"`` for every value, each distinct value formatted once."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    dtype = values.dtype
+    prefix = f"{desc}: "
+    if (pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+            and unit not in ("category", "flag")):
+        words = _describe_numbers(np.asarray(uniques, dtype=np.float64), unit, prefix)
+    else:
+        words = np.array([prefix + describe_value(u, unit, missing) for u in uniques], dtype=object)
+    labels = np.append(words, prefix + describe_value(None, unit, missing))  # code -1: missing
+    return labels[codes]
+
+
+def contributions(model: RiskClassifier, X: pd.DataFrame, n_jobs: int | None = None) -> pd.DataFrame:
     """SHAP contribution of every feature to every row's log-odds.
 
     Parameters
@@ -81,12 +116,22 @@ def contributions(model: RiskClassifier, X: pd.DataFrame) -> pd.DataFrame:
         A fitted model.
     X : DataFrame
         Rows to explain (columns matched by name).
+    n_jobs : int, optional
+        Threads; default the model's ``n_jobs`` (None: all cores).
 
     Returns
     -------
     DataFrame
         Same index as ``X``; one column per model feature plus ``bias`` (the
         expected log-odds); each row sums to the raw score.
+
+    Notes
+    -----
+    The tree part is LightGBM's exact TreeSHAP, computed once per pattern of
+    split decisions rather than once per row (:mod:`gridcrm.models._treeshap`):
+    a million rows through 300 trees of 15 leaves (the default) take about
+    10 s on 2 cores instead of 4–5 minutes, with the same values. Trees of 31
+    leaves or more gain nothing from it (minutes per million rows).
 
     Examples
     --------
@@ -100,13 +145,13 @@ def contributions(model: RiskClassifier, X: pd.DataFrame) -> pd.DataFrame:
     True
     """
     data = model._prepared(X)
-    raw = model._tree_contributions(data)
+    raw = model._tree_contributions(data, n_jobs=n_jobs)
     if getattr(model, "linear_", None) is not None:
         linear, bias = model.linear_.contributions(data)
         raw[:, :-1] += linear
         raw[:, -1] += bias
     cols = list(model.feature_names) + ["bias"]
-    return pd.DataFrame(np.asarray(raw), index=X.index if isinstance(X, pd.DataFrame) else None, columns=cols)
+    return pd.DataFrame(raw, index=X.index if isinstance(X, pd.DataFrame) else None, columns=cols, copy=False)
 
 
 def top_reasons(
@@ -116,6 +161,7 @@ def top_reasons(
     descriptions: Mapping[str, Any] | None = None,
     direction: str = "increase",
     contrib: pd.DataFrame | None = None,
+    n_jobs: int | None = None,
 ) -> pd.DataFrame:
     """The features that move each row's risk most, in words.
 
@@ -135,6 +181,8 @@ def top_reasons(
         largest in absolute value.
     contrib : DataFrame, optional
         Contributions already computed with :func:`contributions`.
+    n_jobs : int, optional
+        Threads for the contributions; default the model's ``n_jobs``.
 
     Returns
     -------
@@ -160,7 +208,7 @@ def top_reasons(
         raise ValueError(f"direction must be 'increase', 'decrease' or 'both', got {direction!r}")
     if not isinstance(n_reasons, int) or n_reasons < 1:
         raise ValueError(f"n_reasons must be a positive whole number, got {n_reasons!r}")
-    c = contributions(model, X) if contrib is None else contrib
+    c = contributions(model, X, n_jobs=n_jobs) if contrib is None else contrib
     names = np.asarray(model.feature_names, dtype=object)
     values = c[list(names)].to_numpy()
     key = {"increase": -values, "decrease": values, "both": -np.abs(values)}[direction]
@@ -182,13 +230,14 @@ def top_reasons(
         keep = {"increase": contrib_k > 0, "decrease": contrib_k < 0, "both": contrib_k != 0}[direction]
         text = np.full(len(c), None, dtype=object)
         val = np.full(len(c), None, dtype=object)
-        for f in np.unique(idx[keep]):
-            sel = np.flatnonzero(keep & (idx == f))
+        chosen = np.flatnonzero(keep)
+        chosen = chosen[np.argsort(idx[chosen], kind="stable")]  # rows grouped by the feature they name
+        features, starts = np.unique(idx[chosen], return_index=True)
+        for f, sel in zip(features, np.split(chosen, starts[1:]) if len(chosen) else [], strict=True):
             desc, unit, missing = reg.get(names[f], (names[f], "", ""))
-            col = frame.iloc[sel, f]
-            vals = col.astype(object).to_numpy()
-            val[sel] = vals
-            text[sel] = [f"{desc}: {describe_value(v, unit, missing)}" for v in vals]
+            col = frame.iloc[:, f].iloc[sel]
+            val[sel] = col.astype(object).to_numpy()
+            text[sel] = _describe_column(col, desc, unit, missing)
         feat = np.where(keep, names[idx], None)
         out[f"reason_{slot + 1}"] = text
         out[f"reason_{slot + 1}_feature"] = feat

@@ -72,10 +72,10 @@ def risk_list(
         Keep only the ``top`` highest-ranked customers.
     explain : int, optional
         Give reasons only to the first ``explain`` customers of the ranked list
-        (the others get ""). Exact SHAP costs about 0.06 s per million rows for
-        every tree × leaf of the model on 2 cores — a 300-tree, 15-leaf model
-        needs 4–5 minutes for a million customers, so explain the rows people
-        will read. None: all.
+        (the others get ""). None: all. Exact SHAP reasons for a million
+        customers from a 300-tree, 15-leaf model take about 16 s on 2 cores
+        (``experiments/bench_models.py speed``); trees of 31 leaves or more
+        are explained row by row by LightGBM, about 13 minutes per million.
     descriptions : mapping, optional
         Feature texts for the reasons (see :func:`gridcrm.models.explain.top_reasons`).
 

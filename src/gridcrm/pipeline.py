@@ -248,8 +248,9 @@ def _step_risk(config: RunConfig, result: RunResult) -> None:
         result.frames[f"{kind}_report"] = report
         _risk_plots(kind, report, trained.model, result)
         auc = float(report.metrics.loc["model", "roc_auc"])
-        result.notes.append(f"risk: {kind} model on {len(train.y):,} training rows from {len(snapshots)} snapshots; "
-                            f"ROC-AUC {auc:.3f} on what happened after {result.as_of.date()}")
+        result.notes.append(f"risk: {kind} model on {len(train.y):,} training rows ({int(train.y.sum()):,} positive) "
+                            f"from {len(train.snapshots)} of {len(snapshots)} snapshots (the others validate, test "
+                            f"or are gaps); ROC-AUC {auc:.3f} on what happened after {result.as_of.date()}")
     ranked = risk_list(features, models, rules=cfg.risk_list.rules, n_reasons=cfg.risk_list.n_reasons,
                        amount_column=cfg.risk_list.amount_column, columns=cfg.risk_list.columns)
     result.write("risk_list", ranked, "risk_list.parquet")

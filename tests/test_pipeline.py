@@ -103,4 +103,12 @@ def test_main_job_registers_every_model_once_and_scores_from_the_registry(tmp_pa
     assert (rows["segment_name"] == first.frames["segments"]).all()
     np.testing.assert_allclose(rows["arrears_probability"], first.frames["arrears"]["arrears_probability"], rtol=1e-9)
     assert rows["arrears_reasons"].str.len().gt(0).all()
+    assert set(rows["arrears_risk_grade"]) <= {"normal", "elevated", "high"}
+    assert (rows["arrears_risk_grade"] == "high").mean() == pytest.approx(0.05, abs=0.02)  # cut at the top 5%
+    assert rows["value_rank"].min() == 1 and rows.loc[rows["value_score"].idxmax(), "value_rank"] == 1
+    # the consumption range from the registered forecaster is the one the job computed in process
+    ranges = first.frames["ranges"]
+    pd.testing.assert_frame_equal(rows[ranges.columns], ranges.reindex(rows.index), rtol=1e-6, check_names=False)
+    assert (rows["forecast_kwh_day_lo_80"] <= rows["forecast_kwh_day"]).all()
+    assert (rows["forecast_kwh_day"] <= rows["forecast_kwh_day_hi_95"]).all()
     assert rows["tag_low_credit_grade"].sum() == first.frames["credit"]["grade"].astype(str).isin(["B", "C"]).sum()

@@ -189,12 +189,8 @@ def _step_forecasting(config: RunConfig, result: RunResult) -> None:
     result.frames["forecast_model"] = forecaster
     result.write("forecasts", forecasts, "forecasts.parquet")
     result.write("forecast_models", forecaster.models_, "forecast_models.csv")
-    low, high = min(cfg.level), max(cfg.level)
-    # a typical day of the horizon: the mean daily forecast and the mean of its daily bounds
-    ranges = forecasts.groupby("unique_id")[["forecast", f"lo_{low}", f"hi_{high}"]].mean()
-    ranges.columns = ["forecast_kwh_day", f"forecast_kwh_day_lo_{low}", f"forecast_kwh_day_hi_{high}"]
-    ranges.index.name = "customer_id"
-    result.frames["ranges"] = ranges
+    result.frames["ranges"] = _consumption_range(forecasts.rename(columns={"unique_id": "customer_id"}),
+                                                 levels=(min(cfg.level), max(cfg.level)))
     # accuracy on the last windows before as_of, for a sample of customers (what the ranges are worth)
     sample = history["unique_id"].drop_duplicates().sample(
         n=min(300, history["unique_id"].nunique()), random_state=cfg.random_state)
@@ -383,9 +379,22 @@ _CHAMPIONS: dict[str, dict[str, str]] = {
     "gridcrm-segmenter": {"segment": "segment", "segment_name": "segment_name"},
     "gridcrm-credit": {"score": "credit_score", "grade": "credit_grade"},
     "gridcrm-value": {"value_score": "value_score"},
-    "gridcrm-churn": {"probability": "churn_probability", "reasons": "churn_reasons"},
-    "gridcrm-arrears": {"probability": "arrears_probability", "reasons": "arrears_reasons"},
+    "gridcrm-churn": {"probability": "churn_probability", "risk_grade": "churn_risk_grade", "reasons": "churn_reasons"},
+    "gridcrm-arrears": {"probability": "arrears_probability", "risk_grade": "arrears_risk_grade",
+                        "reasons": "arrears_reasons"},
 }
+
+
+def _consumption_range(daily: pd.DataFrame, levels: tuple[int, int] = (80, 95)) -> pd.DataFrame:
+    """A typical day of the horizon per customer: the mean daily forecast and the mean of its daily bounds.
+
+    ``levels``: the lower bound of the first level and the upper bound of the second (the portrait's
+    "consumption range"). ``daily`` has ``customer_id``, ``forecast``, ``lo_<level>``, ``hi_<level>``.
+    """
+    low, high = levels
+    ranges = daily.groupby("customer_id")[["forecast", f"lo_{low}", f"hi_{high}"]].mean()
+    ranges.columns = ["forecast_kwh_day", f"forecast_kwh_day_lo_{low}", f"forecast_kwh_day_hi_{high}"]
+    return ranges
 
 
 def score(config: RunConfig, output: Path | None = None, alias: str = "champion") -> tuple[pd.DataFrame, Path]:
@@ -393,9 +402,13 @@ def score(config: RunConfig, output: Path | None = None, alias: str = "champion"
 
     Loads the data, builds features at ``as_of``, asks each registered model's
     ``alias`` version (``gridcrm-segmenter``, ``gridcrm-credit``, ``gridcrm-value``,
-    ``gridcrm-churn``, ``gridcrm-arrears``; those not registered are skipped with a
-    log line) for its answer, evaluates the tags on the features and the models'
-    outputs, and writes one row per customer.
+    ``gridcrm-churn``, ``gridcrm-arrears``, ``gridcrm-forecaster``; those not registered
+    are skipped with a log line) for its answer, evaluates the tags on the features and
+    the models' outputs, and writes one row per customer: segment and its name, credit
+    score and grade, value score and rank (1 = most valuable), churn and arrears
+    probabilities with risk grade and reasons, the consumption range (mean daily
+    forecast over the forecasting horizon with the mean of its lower 80% and upper 95%
+    daily bounds, as in the portraits) and the tags.
 
     Parameters
     ----------
@@ -416,6 +429,7 @@ def score(config: RunConfig, output: Path | None = None, alias: str = "champion"
     from mlflow.exceptions import MlflowException
 
     from gridcrm.features import build_features
+    from gridcrm.forecasting import load_forecast_config
     from gridcrm.tracking import configure, to_request
 
     dataset = load_dataset(config.data.path, on_error=config.data.on_error, extracted_on=config.data.extracted_on)
@@ -436,12 +450,29 @@ def score(config: RunConfig, output: Path | None = None, alias: str = "champion"
             logger.info("no %s@%s registered: its columns are left out", name, alias)
             continue
         inputs = [c.name for c in model.metadata.get_input_schema().inputs]
-        answer = model.predict(request.reindex(columns=inputs))
+        lacking = [c for c in inputs if c not in request.columns]
+        if lacking:
+            raise RuntimeError(f"{name}@{alias} needs column(s) the features at {as_of.date()} lack: {lacking[:10]}; "
+                               "retrain it with this gridcrm version (gridcrm run)")
+        answer = model.predict(request[inputs])
         for source, target in wanted.items():
             if source in answer.columns:
                 columns[target] = pd.Series(answer[source].to_numpy(), index=features.index)
         logger.info("scored %s customers with %s@%s", f"{len(features):,}", name, alias)
     scores = pd.DataFrame(columns, index=features.index)
+    if "value_score" in scores:
+        scores["value_rank"] = scores["value_score"].rank(ascending=False, method="min").astype("Int64")
+    try:
+        forecaster = mlflow.pyfunc.load_model(f"models:/gridcrm-forecaster@{alias}")
+    except MlflowException:
+        logger.info("no gridcrm-forecaster@%s registered: no forecast range", alias)
+    else:
+        fstep = config.step("forecasting")
+        horizon = load_forecast_config(fstep.config).horizon if fstep is not None else 28
+        daily = forecaster.predict(request[["customer_id"]], params={"horizon": horizon})
+        levels = tuple(sorted(int(c[3:]) for c in daily.columns if c.startswith("lo_")))
+        scores = scores.join(_consumption_range(daily, (levels[0], levels[-1])).reindex(features.index))
+        logger.info("forecast range over %d days for %s customers", horizon, f"{daily['customer_id'].nunique():,}")
     step = config.step("tags")
     if step is not None:
         from gridcrm.tags import load_tags

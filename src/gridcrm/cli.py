@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -165,9 +166,21 @@ def _cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Stop(Exception):
+    """A stop signal (SIGINT, SIGTERM, SIGHUP) reached ``gridcrm serve``."""
+
+
+def _raise_stop(signum: int, frame: object) -> None:
+    raise _Stop(signal.Signals(signum).name)
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from gridcrm.tracking import ModelServer
 
+    # Ctrl-C, `kill` and a closed terminal all stop the server and its workers (they run in their own
+    # session, so nothing else would). Set explicitly: a process started in the background of a
+    # non-interactive shell inherits SIGINT as ignored.
+    previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     server = ModelServer(f"models:/{args.name}@{args.alias}", host=args.host, port=args.port,
                          tracking_uri=args.tracking_uri)
     try:
@@ -175,11 +188,17 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         print(f"Serving {server.model_uri} at {server.url}/invocations (Ctrl-C to stop)", flush=True)
         while server.process is not None and server.process.poll() is None:
             time.sleep(1)
-    except KeyboardInterrupt:
-        pass
+        code = server.process.returncode if server.process is not None else None
+        print(f"gridcrm serve: error: the model server exited with code {code}; its log: {server.log_file}",
+              file=sys.stderr)
+        return 1
+    except _Stop as stop:
+        print(f"Stopping ({stop})", flush=True)
+        return 0
     finally:
         server.stop()
-    return 0
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -142,6 +142,7 @@ def test_gridcrm_serve_answers_for_the_risk_model_with_reasons(tracking_uri):
     cli = subprocess.Popen([sys.executable, "-m", "gridcrm.cli", "serve", "gridcrm-arrears", "--port", str(port),
                             "--tracking-uri", tracking_uri], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            start_new_session=True)
+    served: list[int] = []
     try:
         os.set_blocking(cli.stdout.fileno(), False)
         said = b""
@@ -174,9 +175,17 @@ def test_gridcrm_serve_answers_for_the_risk_model_with_reasons(tracking_uri):
             request.drop(columns="on_time_rate_365d").to_json(orient="split", index=False))})
         assert 400 <= status < 500 and "on_time_rate_365d" in answer.get("message", ""), answer
     finally:
-        cli.send_signal(signal.SIGINT)  # Ctrl-C
-        out, _ = cli.communicate(timeout=60)
+        cli.send_signal(signal.SIGTERM)  # what `kill` and process managers send; Ctrl-C takes the same path
+        try:
+            out, _ = cli.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(cli.pid, signal.SIGKILL)
+            for pid in served:
+                if _alive(pid):
+                    os.kill(pid, signal.SIGKILL)
+            raise
     assert cli.returncode == 0, out.decode()
+    assert "Stopping (SIGTERM)" in out.decode()
     assert "Serving models:/gridcrm-arrears@champion" in said.decode()
     assert [pid for pid in served if _alive(pid)] == []  # the server and its workers are gone
 

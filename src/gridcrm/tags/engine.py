@@ -308,7 +308,7 @@ def load_tags(path: str | Path, registry: dict[str, FeatureSpec] | None = None) 
     Traceback (most recent call last):
     ...
     gridcrm.tags.rules.TagRuleError: 1 problem in ...tags.yaml:
-    - tag 'late': unknown feature 'on_time_rate_365' (did you mean 'on_time_rate_365d'?)
+    - tag 'late': unknown feature 'on_time_rate_365' (did you mean 'on_time_rate_365d', 'on_time_rate_730d'?)
     """
     file = Path(path)
     if not file.is_file():

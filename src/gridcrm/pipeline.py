@@ -75,6 +75,15 @@ class RunResult:
         self.files[key] = path
 
 
+def _save_figure(fig: Any, path: Path) -> None:
+    """Save a figure and close it if pyplot holds it (a job run in a notebook neither leaks nor shows it)."""
+    fig.savefig(path, dpi=110)
+    import sys
+
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close(fig)
+
+
 def _step_data(config: RunConfig, out: Path) -> RunResult:
     dataset = load_dataset(config.data.path, on_error=config.data.on_error, extracted_on=config.data.extracted_on)
     report = dataset.report
@@ -168,7 +177,7 @@ def _step_segmentation(config: RunConfig, result: RunResult) -> None:
         "segment_heatmap_plot": ("segment_heatmap.png", plot_feature_heatmap(profile)),
     }
     for key, (name, fig) in figures.items():
-        fig.savefig(result.output_dir / name, dpi=110)
+        _save_figure(fig, result.output_dir / name)
         result.files[key] = result.output_dir / name
     stability = getattr(segmenter, "stability_", None)
     stable = f", stability ARI {stability.mean_ari:.2f}" if stability is not None else ""
@@ -201,7 +210,7 @@ def _step_forecasting(config: RunConfig, result: RunResult) -> None:
     biggest = features["kwh_mean_90d"].idxmax()
     later = daily_frame(result.dataset, customers=[biggest], fill=False)
     ax = fan_chart(history, forecasts, biggest, actual=later[later["ds"] >= result.as_of])
-    ax.figure.savefig(result.output_dir / "forecast_fan_chart.png", dpi=110)
+    _save_figure(ax.figure, result.output_dir / "forecast_fan_chart.png")
     result.files["forecast_fan_plot"] = result.output_dir / "forecast_fan_chart.png"
     overall = summary.loc["all"]
     fallbacks = int((forecaster.models_["fallback"].fillna("") != "").sum())
@@ -269,7 +278,7 @@ def _risk_plots(kind: str, report: Any, model: Any, result: RunResult) -> None:
     }
     for what, fig in figures.items():
         path = result.output_dir / f"{kind}_{what}.png"
-        fig.savefig(path, dpi=110)
+        _save_figure(fig, path)
         result.files[f"{kind}_{what}_plot"] = path
 
 
@@ -301,7 +310,7 @@ def _step_tags(config: RunConfig, result: RunResult) -> None:
     portraits = Portraits(features, tags, segments=segments, scores=scores, forecasts=result.frames.get("ranges"))
     result.write("portraits", portraits.table(), "portraits.parquet")
     by: str | pd.Series = segments if segments is not None else "customer_class"
-    plot_group_portrait(portraits.group_portrait(by), result.output_dir / "group_portrait.png")
+    _save_figure(plot_group_portrait(portraits.group_portrait(by)), result.output_dir / "group_portrait.png")
     result.files["group_portrait_plot"] = result.output_dir / "group_portrait.png"
     top = tags.prevalence().sort_values(ascending=False).head(3)
     result.notes.append(f"tags: {tags.wide.shape[1]} tags, {len(tags.long):,} (customer, tag) pairs; most common "

@@ -74,7 +74,11 @@ def test_main_job_registers_every_model_once_and_scores_from_the_registry(tmp_pa
     text = _config(tmp_path, ROOT / "data" / "sample", extra).read_text().replace("as_of: 2024-05-01", "as_of: 2024-10-01")
     (tmp_path / "configs" / "run.yaml").write_text(text)
     cfg = load_config(tmp_path / "configs" / "run.yaml")
+    import matplotlib.pyplot as plt
+
+    open_before = set(plt.get_fignums())
     first = run(cfg)
+    assert set(plt.get_fignums()) <= open_before  # every figure saved and closed
     assert first.frames["tracking"]["uri"] == tracking_uri
     decisions = first.frames["tracking"]["decisions"]
     assert set(decisions) == {"gridcrm-segmenter", "gridcrm-credit", "gridcrm-value", "gridcrm-forecaster",

@@ -45,8 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--extracted-on", help="extraction date (default: the folder's dataset.json, else today)")
 
     sc = sub.add_parser("score", help="batch-score every customer with the registered models",
-                        description="Write every active customer's portrait row (segment, credit grade, value, "
-                        "churn and arrears probabilities with reasons, tags) from the registered champions.")
+                        description="Write every active customer's portrait row (segment, credit score and grade, value "
+                        "score and rank, churn and arrears probabilities with risk grades and reasons, consumption "
+                        "range, tags) from the registered champions.")
     sc.add_argument("--config", required=True, type=Path, help="run configuration (data, as_of, tags, tracking)")
     sc.add_argument("--output", type=Path, help="Parquet file (default: <output dir>/scores.parquet)")
     sc.add_argument("--alias", default="champion", help="registered model alias (default: champion)")

@@ -212,7 +212,8 @@ def payment_features(
 
     ev_on = ns(events["at"])
     epos = positions(ids, events["customer_id"].to_numpy())
-    notices = window_mask(ev_on, as_of, _WINDOW) & isin(events["kind"], ("disconnection",))
+    disconnection = isin(events["kind"], ("disconnection",))
+    notices = window_mask(ev_on, as_of, _WINDOW) & disconnection
 
     long = window_mask(due, as_of, _LONG_WINDOW)
     issued = ns(status["issued_on"])
@@ -262,8 +263,7 @@ def payment_features(
                                             count(pos, paid_in_arrears, n)),
         "arrears_after_arrears_rate_730d": ratio(count(pos, decided & follows & ~in_time, n),
                                                  count(pos, decided & follows, n)),
-        "disconnection_notices_730d": count(
-            epos, window_mask(ev_on, as_of, _LONG_WINDOW) & isin(events["kind"], ("disconnection",)), n),
+        "disconnection_notices_730d": count(epos, window_mask(ev_on, as_of, _LONG_WINDOW) & disconnection, n),
         "last_bill_days_late": group_max(pos, days_late, is_last, n),
         "last_bill_unpaid_share": group_max(pos, unpaid_share, is_last, n),
     }

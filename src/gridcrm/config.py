@@ -28,8 +28,7 @@ __all__ = [
 ]
 
 
-class ConfigError(ValueError):
-    """A configuration file is missing, unreadable, or has a bad key or value."""
+from gridcrm.errors import ConfigError  # noqa: E402  (re-exported: its home is gridcrm.errors)
 
 
 @dataclass(frozen=True)

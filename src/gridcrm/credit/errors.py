@@ -7,6 +7,7 @@ catch the built-in keep working, and says what to change.
 from __future__ import annotations
 
 from gridcrm.config import ConfigError
+from gridcrm.errors import GridcrmError
 
 __all__ = [
     "AHPError",
@@ -18,7 +19,7 @@ __all__ = [
 ]
 
 
-class AHPError(ValueError):
+class AHPError(GridcrmError, ValueError):
     """Base class of the errors raised by the AHP computations."""
 
 
@@ -52,5 +53,5 @@ class CreditConfigError(ConfigError):
     """A credit or customer-value configuration is invalid; the message names the key path."""
 
 
-class IndicatorError(ValueError):
+class IndicatorError(GridcrmError, ValueError):
     """An indicator frame cannot be scored (missing required column, infinite values, ...)."""

@@ -33,6 +33,7 @@ import pandas as pd
 
 from gridcrm.data.dataset import Dataset
 from gridcrm.data.schemas import REQUIRED_TABLES, TABLES, ColumnSpec, TableSchema
+from gridcrm.errors import GridcrmError
 
 __all__ = ["DataValidationError", "SchemaError", "Rejection", "ValidationReport", "validate_tables"]
 
@@ -46,7 +47,7 @@ CAPACITY_FACTOR = 1.5
 _N_EXAMPLES = 5
 
 
-class DataValidationError(ValueError):
+class DataValidationError(GridcrmError, ValueError):
     """Rows of an extract break the data model; ``.report`` lists every rule broken."""
 
     def __init__(self, message: str, report: ValidationReport | None = None) -> None:

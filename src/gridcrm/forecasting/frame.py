@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from gridcrm.errors import GridcrmError
+
 __all__ = [
     "FrameError",
     "SeriesMatrix",
@@ -41,7 +43,7 @@ logger = logging.getLogger(__name__)
 ID, DS, Y = "unique_id", "ds", "y"
 
 
-class FrameError(ValueError):
+class FrameError(GridcrmError, ValueError):
     """A long frame ``unique_id, ds, y`` breaks the convention; the message says which series and how to fix it."""
 
 

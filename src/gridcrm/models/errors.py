@@ -7,15 +7,16 @@ keep working, and its message says what to change.
 from __future__ import annotations
 
 from gridcrm.config import ConfigError
+from gridcrm.errors import GridcrmError
 
 __all__ = ["FeatureMismatchError", "LabelError", "RiskConfigError"]
 
 
-class LabelError(ValueError):
+class LabelError(GridcrmError, ValueError):
     """Labels cannot be used: missing values, a single class, or not binary."""
 
 
-class FeatureMismatchError(ValueError):
+class FeatureMismatchError(GridcrmError, ValueError):
     """The frame given at predict time does not match the features the model was fitted on.
 
     Raised for missing columns, a column whose kind changed (numeric vs category),

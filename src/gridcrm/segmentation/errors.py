@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from gridcrm.config import ConfigError
+from gridcrm.errors import GridcrmError
 
 __all__ = ["SegmentationInputError", "SegmentationConfigError", "UnstableSegmentsWarning"]
 
 
-class SegmentationInputError(ValueError):
+class SegmentationInputError(GridcrmError, ValueError):
     """Data given to a segmentation estimator cannot be clustered as it is.
 
     The message names the offending column or argument and says what to do.

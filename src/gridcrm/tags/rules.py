@@ -43,6 +43,7 @@ import numbers
 from dataclasses import dataclass
 
 from gridcrm.data.schemas import CHANNELS, CUSTOMER_CLASSES
+from gridcrm.errors import ConfigError
 from gridcrm.features.registry import FeatureSpec
 
 __all__ = [
@@ -69,7 +70,7 @@ _BOOL_OPS = ("==", "!=")
 KNOWN_VALUES: dict[str, tuple[str, ...]] = {"customer_class": CUSTOMER_CLASSES, "preferred_channel": CHANNELS}
 
 
-class TagRuleError(ValueError):
+class TagRuleError(ConfigError):
     """Tag definitions break the rules; ``.problems`` lists ``(tag_id, reason)`` for each.
 
     Examples

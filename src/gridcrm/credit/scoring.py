@@ -98,7 +98,10 @@ class HierarchyScorer(TransformerMixin, BaseEstimator):
         specs = self.normalizer_.specs_
         apply_missing_policy(good, specs, inplace=True)
         base = self.weights_.to_numpy()
-        coverage = base @ ~np.isnan(values)
+        # A share of the weight: summed row by row in a fixed order (not a BLAS dot product, whose
+        # order depends on the CPU's SIMD path) and clipped, since AHP weights sum to 1 only within
+        # rounding (1 + 2e-16 on the shipped config) and a share is never above 1.
+        coverage = np.clip((~np.isnan(values) * base[:, None]).sum(axis=0), 0.0, 1.0)
         renormalised = [j for j, spec in enumerate(specs) if spec.missing == "renormalise"]
         dropped = np.isnan(good[renormalised])
         cols = np.flatnonzero(dropped.any(axis=0)) if renormalised else np.empty(0, dtype=np.intp)
@@ -114,7 +117,8 @@ class HierarchyScorer(TransformerMixin, BaseEstimator):
             if weights is not None:
                 weights[:, cols] = sub
             unscored = cols[sub.sum(axis=0) == 0]
-        score = points.sum(axis=0)
+        # points are goodness (0-1) x 100 x weight: at most 100 within rounding of the weights; a score is 0-100
+        score = np.clip(points.sum(axis=0), 0.0, 100.0)
         if unscored.size:
             score[unscored] = np.nan
             points[:, unscored] = np.nan

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import subprocess
 import tempfile
 import warnings
@@ -23,8 +24,9 @@ from urllib.parse import urlparse
 import pandas as pd
 
 from gridcrm import __version__
+from gridcrm.errors import TrackingError
 
-__all__ = ["TrackedRun", "configure", "flatten", "tracked_run", "tracking_uri"]
+__all__ = ["TrackedRun", "configure", "flatten", "store_path", "tracked_run", "tracking_uri"]
 
 logger = logging.getLogger(__name__)
 
@@ -64,11 +66,118 @@ def artifact_root(uri: str) -> str | None:
     return (db.parent / "mlartifacts").resolve().as_uri()
 
 
-def configure(uri: str | None = None) -> str:
-    """Point MLflow at the tracking store, offline and quiet; return the URI used.
+def store_path(uri: str) -> Path | None:
+    """The database file of a SQLite tracking URI (relative paths from the working directory), else None.
+
+    Examples
+    --------
+    >>> store_path("sqlite:////data/mlruns.db").as_posix()
+    '/data/mlruns.db'
+    >>> store_path("http://127.0.0.1:5000") is None
+    True
+    """
+    if not uri.startswith("sqlite:///"):
+        return None
+    path = uri[len("sqlite:///"):].split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
+#: Stores this process has opened (created and migrated if new) under the inter-process lock.
+_OPENED: set[str] = set()
+
+
+@contextmanager
+def _store_lock(db: Path) -> Iterator[None]:
+    """Hold an exclusive inter-process lock on ``<db>.lock`` (a no-op where ``fcntl`` is missing)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: MLflow's own lock is all there is
+        yield
+        return
+    lock = db.with_name(db.name + ".lock")
+    with open(lock, "a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _first_line(exc: BaseException) -> str:
+    """An exception as one short line (SQLAlchemy appends SQL and a help link on further lines)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = re.sub(r"^\((?:sqlite3|sqlalchemy)[.\w]*\) ", "", text)
+    return text[:300]
+
+
+def _open_store(uri: str, create: bool) -> None:
+    """Open the tracking and registry stores of ``uri`` once per process.
+
+    A new SQLite store is created and migrated under an inter-process lock on
+    ``<db>.lock``, so that jobs started together on a new store neither crash in
+    MLflow's migrations nor leave a half-migrated database behind.
+    """
+    if uri in _OPENED:
+        return
+    db = store_path(uri)
+    if db is None:  # a server or another database: MLflow opens it on first use
+        return
+    if not create and not db.is_file():
+        raise TrackingError(f"no tracking store at {uri} (file {db} does not exist): nothing is registered there; "
+                            "train and register with `gridcrm run` (tracking.enabled: true), or give the store that "
+                            "holds the models (tracking.uri, $MLFLOW_TRACKING_URI or --tracking-uri)")
+    if db.is_dir():
+        raise TrackingError(f"tracking store {uri} cannot be opened: {db} is a directory, not a SQLite file")
+    try:
+        db.parent.mkdir(parents=True, exist_ok=True)
+        with _store_lock(db):
+            from mlflow.tracking._model_registry.utils import _get_store as registry_store
+            from mlflow.tracking._tracking_service.utils import _get_store as tracking_store
+
+            tracking_store(uri)
+            registry_store(uri)
+    except TrackingError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - SQLAlchemy, alembic, MLflow and OS errors all mean "cannot open"
+        raise TrackingError(f"tracking store {uri} cannot be opened: {_first_line(exc)}") from exc
+    _OPENED.add(uri)
+
+
+def configure(uri: str | None = None, *, create: bool = True) -> str:
+    """Point MLflow at the tracking store, offline and quiet, and open it; return the URI used.
 
     Sets telemetry off, git warnings off and artifact progress bars off (unless the
-    caller set those variables), and MLflow's own loggers to WARNING.
+    caller set those variables), and MLflow's own loggers to WARNING. A new SQLite
+    store is created and migrated under an inter-process lock (``<db>.lock`` beside
+    it), so two jobs can start together on a new store.
+
+    Parameters
+    ----------
+    uri : str, optional
+        Tracking URI (see :func:`tracking_uri`).
+    create : bool
+        Create a SQLite store that does not exist yet (default). Readers (loading a
+        registered model, batch scoring) pass False: a missing store is then an error
+        naming it rather than a new empty file.
+
+    Returns
+    -------
+    str
+        The resolved URI.
+
+    Raises
+    ------
+    gridcrm.errors.TrackingError
+        The store cannot be opened (not a SQLite file, a directory, unwritable, ...),
+        or it does not exist and ``create`` is False.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> configure(f"sqlite:///{tempfile.mkdtemp()}/none.db", create=False)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    gridcrm.errors.TrackingError: no tracking store at sqlite:///.../none.db (file .../none.db does not exist): ...
     """
     import mlflow
 
@@ -81,6 +190,7 @@ def configure(uri: str | None = None) -> str:
     # MLflow 3.17 compares columns with a range, which pandas 3 deprecates; MLflow's to fix
     warnings.filterwarnings("ignore", message="Operation with range is deprecated", module="mlflow")
     resolved = tracking_uri(uri)
+    _open_store(resolved, create)
     mlflow.set_tracking_uri(resolved)
     return resolved
 
@@ -197,6 +307,23 @@ class TrackedRun:
         self.log_params({f"dataset.{name}.as_of": tags["as_of"], f"dataset.{name}.rows": len(frame)})
 
 
+def _experiment_id(experiment: str, uri: str) -> str:
+    """The experiment's id, creating it (artifacts beside a SQLite store) if needed, safe under two writers."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    exp = mlflow.get_experiment_by_name(experiment)
+    if exp is not None:
+        return str(exp.experiment_id)
+    try:
+        return str(mlflow.create_experiment(experiment, artifact_location=artifact_root(uri)))
+    except MlflowException:  # another job created it a moment ago
+        exp = mlflow.get_experiment_by_name(experiment)
+        if exp is None:
+            raise
+        return str(exp.experiment_id)
+
+
 @contextmanager
 def tracked_run(
     experiment: str,
@@ -243,11 +370,7 @@ def tracked_run(
     import mlflow
 
     resolved = configure(uri)
-    exp = mlflow.get_experiment_by_name(experiment)
-    if exp is None:
-        exp_id = mlflow.create_experiment(experiment, artifact_location=artifact_root(resolved))
-    else:
-        exp_id = exp.experiment_id
+    exp_id = _experiment_id(experiment, resolved)
     run_tags = {"gridcrm.version": __version__}
     commit = _git_commit()
     if commit:

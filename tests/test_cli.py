@@ -23,6 +23,9 @@ def extract(tmp_path, raw_tables) -> Path:
     (folder / "meter_daily.csv").write_text(
         (folder / "meter_daily.csv").read_text() + "1,2024-01-15T00:00:00,-3.0\n"
     )
+    manifest = json.loads((folder / "dataset.json").read_text())
+    manifest["rows"]["meter_daily"] += 1  # the file holds one row more: say so, or it reads as a broken copy
+    (folder / "dataset.json").write_text(json.dumps(manifest))
     return folder
 
 
@@ -60,3 +63,84 @@ def test_console_script_help():
     out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=True).stdout
     for command in ("run", "validate", "synth"):
         assert command in out
+
+
+def _one_error_line(err: str, command: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err  # one readable line, no traceback
+    assert lines[0].startswith(f"gridcrm {command}: error: "), err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def _config(tmp_path: Path, text: str) -> Path:
+    cfg = tmp_path / "configs" / "run.yaml"
+    cfg.parent.mkdir(exist_ok=True)
+    cfg.write_text(text)
+    return cfg
+
+
+def test_output_folder_that_is_a_file_is_one_line_before_any_work(tmp_path, extract, capsys):
+    (tmp_path / "taken").write_text("a file")
+    cfg = _config(tmp_path, f"data:\n  path: {extract}\noutput:\n  dir: {tmp_path / 'taken' / 'out'}\n")
+    assert main(["run", "--config", str(cfg)]) == 2
+    line = _one_error_line(capsys.readouterr().err, "run")
+    assert f"{tmp_path / 'taken'} is a file, not a folder" in line
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "geteuid") or __import__("os").geteuid() == 0,
+                    reason="root can write into a read-only folder")
+def test_output_folder_not_writable_is_one_line(tmp_path, extract, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    assert main(["synth", "--customers", "5", "--out", str(locked)]) == 2
+    assert "is not writable" in _one_error_line(capsys.readouterr().err, "synth")
+
+
+def test_garbage_as_of_in_a_config_names_the_key(tmp_path, extract, capsys):
+    cfg = _config(tmp_path, f"as_of: next tuesday\ndata:\n  path: {extract}\n")
+    assert main(["run", "--config", str(cfg)]) == 2
+    line = _one_error_line(capsys.readouterr().err, "run")
+    assert "as_of must be a date such as '2024-01-01', got 'next tuesday'" in line and str(cfg) in line
+
+
+def test_garbage_extracted_on_and_zero_customers_are_usage_errors(extract, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["validate", str(extract), "--extracted-on", "garbage"])
+    assert exit_info.value.code == 2
+    assert "--extracted-on: expected a date such as 2024-10-01, got 'garbage'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["synth", "--customers", "0", "--out", str(tmp_path / "s")])
+    assert exit_info.value.code == 2
+    assert "--customers: expected a whole number >= 1, got 0" in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()
+
+
+def test_library_errors_are_one_line_and_debug_shows_the_traceback(tmp_path, extract, capsys):
+    tags = tmp_path / "configs" / "tags.yaml"
+    tags.parent.mkdir()
+    tags.write_text("version: 1\ncategories: {basic: Basic}\ntags:\n  - {id: big, label: Big, category: basic, "
+                    "rule: {feature: no_such_feature, op: '>', value: 1}}\n")
+    cfg = _config(tmp_path, f"data:\n  path: {extract}\noutput:\n  dir: {tmp_path / 'out'}\n"
+                            f"tags:\n  config: {tags}\n")
+    assert main(["run", "--config", str(cfg)]) == 2
+    line = _one_error_line(capsys.readouterr().err, "run")
+    assert "no_such_feature" in line
+    from gridcrm.errors import GridcrmError
+
+    with pytest.raises(GridcrmError):
+        main(["--debug", "run", "--config", str(cfg)])
+
+
+def test_missing_dataset_folder_is_one_line(tmp_path, capsys):
+    assert main(["validate", str(tmp_path / "nowhere")]) == 2
+    assert str(tmp_path / "nowhere") in _one_error_line(capsys.readouterr().err, "validate")
+
+
+def test_help_imports_no_heavy_library():
+    """`gridcrm --help` and argument errors answer fast: the CLI module imports no pandas, sklearn or mlflow."""
+    code = ("import sys, gridcrm.cli, gridcrm; "
+            "heavy = [m for m in ('pandas', 'numpy', 'sklearn', 'lightgbm', 'mlflow', 'optuna', 'matplotlib') "
+            "if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -9,16 +9,43 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from gridcrm import __version__
+
+if TYPE_CHECKING:  # pandas is imported by the commands that need it: `gridcrm --help` stays fast
+    import pandas as pd
 
 _EPILOG = """examples:
   gridcrm run --config configs/demo.yaml        the main job on the sample data
   gridcrm validate data/sample                  check a dataset folder, print what would be set aside
   gridcrm synth --customers 2000 --out data/sample   regenerate the committed sample
 """
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+    return value
+
+
+def _date_arg(text: str) -> str:
+    """A date argument, checked when parsed (as the library reads it: ISO, year first)."""
+    import re
+
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+        raise argparse.ArgumentTypeError(f"expected a date such as 2024-10-01, got {text!r}")
+    from datetime import date
+
+    try:
+        date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a date such as 2024-10-01, got {text!r} ({exc})") from None
+    return text.strip()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"gridcrm {__version__}")
     p.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
     p.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    p.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     r = sub.add_parser("run", help="run the main job from a config file", description="Run the main job.")
@@ -42,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("path", type=Path, help="folder of table files (parquet or csv)")
     v.add_argument("--on-error", choices=["raise", "quarantine"], default="quarantine",
                    help="raise on the first bad table, or set bad rows aside and count them (default)")
-    v.add_argument("--extracted-on", help="extraction date (default: the folder's dataset.json, else today)")
+    v.add_argument("--extracted-on", type=_date_arg, help="extraction date (default: the folder's dataset.json, else today)")
 
     sc = sub.add_parser("score", help="batch-score every customer with the registered models",
                         description="Write every active customer's portrait row (segment, credit score and grade, value "
@@ -61,13 +89,13 @@ def _parser() -> argparse.ArgumentParser:
     sv.add_argument("--tracking-uri", help="tracking store (default: $MLFLOW_TRACKING_URI or sqlite:///mlruns.db)")
 
     s = sub.add_parser("synth", help="generate a synthetic dataset", description="Generate synthetic data.")
-    s.add_argument("--customers", type=int, default=2000, help="number of customers (default 2000)")
+    s.add_argument("--customers", type=_positive_int, default=2000, help="number of customers (default 2000)")
     s.add_argument("--start", default="2023-01-01", help="first day of meter reads (default 2023-01-01)")
     s.add_argument("--end", default="2024-12-31", help="last day of meter reads (default 2024-12-31)")
     s.add_argument("--seed", type=int, default=20241231, help="random seed (default 20241231)")
     s.add_argument("--interval-customers", type=int,
                    help="customers with 15-min load (default: the largest ~2.5%%, at most 50)")
-    s.add_argument("--interval-days", type=int, default=31, help="days of 15-min load before --end (default 31)")
+    s.add_argument("--interval-days", type=_positive_int, default=31, help="days of 15-min load before --end (default 31)")
     s.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     s.add_argument("--out", required=True, type=Path, help="folder to write")
     return p
@@ -81,6 +109,8 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
 
 
 def _print_summary(summary: pd.DataFrame) -> None:
+    import pandas as pd
+
     shown = summary.copy()
     for c in ("first", "last"):
         shown[c] = shown[c].map(lambda t: "" if pd.isna(t) else str(t.date()) if t == t.normalize() else str(t))
@@ -102,12 +132,14 @@ def _print_rejections(rejections: pd.DataFrame) -> None:
 def _cmd_run(args: argparse.Namespace) -> int:
     import dataclasses
 
+    from gridcrm._paths import prepare_output_dir
     from gridcrm.config import OutputConfig, load_config
     from gridcrm.pipeline import run
 
     cfg = load_config(args.config)
     if args.output is not None:
         cfg = dataclasses.replace(cfg, output=OutputConfig(dir=args.output))
+    prepare_output_dir(cfg.output.dir, "output folder" if args.output is not None else "output.dir")
     t0 = time.perf_counter()
     result = run(cfg)
     print(f"gridcrm {__version__} — run {cfg.name!r} on {cfg.data.path} "
@@ -139,8 +171,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
+    from gridcrm._paths import prepare_output_dir
     from gridcrm.data.synth import generate_dataset
 
+    prepare_output_dir(args.out, "--out folder")
     t0 = time.perf_counter()
     synth = generate_dataset(args.customers, args.start, args.end, seed=args.seed,
                              n_interval_customers=args.interval_customers, interval_days=args.interval_days,
@@ -156,9 +190,12 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
+    from gridcrm._paths import prepare_output_dir
     from gridcrm.config import load_config
     from gridcrm.pipeline import score
 
+    if args.output is not None:
+        prepare_output_dir(args.output.parent, "--output's folder")
     t0 = time.perf_counter()
     rows, path = score(load_config(args.config), output=args.output, alias=args.alias)
     models = [c for c in rows.columns if not c.startswith("tag_")]
@@ -203,19 +240,42 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``gridcrm`` command."""
+    """Entry point of the ``gridcrm`` command.
+
+    A user's mistake (a :class:`~gridcrm.errors.GridcrmError`, a missing or unreadable file) ends as
+    one line on stderr naming what is wrong, with exit status 2; ``--debug`` shows the traceback.
+    """
     args = _parser().parse_args(argv)
     _setup_logging(args.verbose, args.quiet)
-    from gridcrm.config import ConfigError
-    from gridcrm.data import DataValidationError
+    from gridcrm.errors import GridcrmError
 
     commands = {"run": _cmd_run, "validate": _cmd_validate, "synth": _cmd_synth, "serve": _cmd_serve,
                 "score": _cmd_score}
     try:
         return commands[args.command](args)
-    except (ConfigError, DataValidationError, FileNotFoundError, RuntimeError) as exc:
-        print(f"gridcrm {args.command}: error: {exc}", file=sys.stderr)
+    except (GridcrmError, OSError) as exc:
+        if args.debug:
+            raise
+        print(f"gridcrm {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"gridcrm {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _one_line(exc: BaseException) -> str:
+    """The error's message; an OSError says what failed on which file (not its errno repr)."""
+    if isinstance(exc, OSError) and not isinstance(exc, (FileNotFoundError,)) and exc.filename is not None:
+        return f"{exc.strerror or type(exc).__name__}: {exc.filename}"
+    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}"
+    text = str(exc) or type(exc).__name__
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) <= 1:
+        return text.strip()
+    # a message listing several problems ("3 problems in tags.yaml:\n- ...\n- ..."): one line, "; " between them
+    head, items = lines[0].rstrip(":"), [line.lstrip("-• ").strip() for line in lines[1:]]
+    return f"{head}: {'; '.join(items)}"
 
 
 if __name__ == "__main__":  # pragma: no cover

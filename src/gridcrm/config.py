@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 import yaml
 
+from gridcrm.data.dates import as_date
+
 __all__ = [
     "ConfigError",
     "DataConfig",
@@ -254,5 +256,14 @@ def load_config(path: str | Path) -> RunConfig:
     except yaml.YAMLError as exc:
         raise ConfigError(f"config file {file} is not valid YAML: {exc}") from exc
     root = file.resolve().parent.parent
-    cfg = _build(RunConfig, raw if raw is not None else {}, "", root)
+    try:
+        cfg = _build(RunConfig, raw if raw is not None else {}, "", root)
+    except ConfigError as exc:
+        raise ConfigError(f"{file}: {exc}") from None
+    for key, value in (("as_of", cfg.as_of), ("data.extracted_on", cfg.data.extracted_on)):
+        if value is not None:
+            try:
+                as_date(value, key)
+            except ValueError as exc:
+                raise ConfigError(f"{file}: {exc}") from None
     return dataclasses.replace(cfg, source=file)

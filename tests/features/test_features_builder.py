@@ -115,3 +115,28 @@ def test_feature_builder_checks_params_at_fit(synth):
     from sklearn.exceptions import NotFittedError
     with pytest.raises(NotFittedError):
         FeatureBuilder().transform(synth.dataset)
+
+
+def test_as_of_as_a_number_is_refused_not_read_as_1970(raw_tables):
+    ds = validate_tables(raw_tables, extracted_on=EXTRACTED_ON)
+    with pytest.raises(ValueError, match=r"as_of must be a date .* got the number 20240201: write it as a date \('2024-02-01'\)"):
+        build_features(ds, 20240201)
+
+
+def test_as_of_after_the_extraction_date_is_refused(raw_tables):
+    ds = validate_tables(raw_tables, extracted_on=EXTRACTED_ON)
+    day_after = pd.Timestamp(EXTRACTED_ON) + pd.Timedelta(days=1)
+    assert len(build_features(ds, day_after)) > 0  # rows dated before as_of: the day after the extract is fine
+    with pytest.raises(ValueError, match=rf"as_of {(day_after + pd.Timedelta(days=1)).date()} is after the extract "
+                                         rf"was taken \({pd.Timestamp(EXTRACTED_ON).date()}\)"):
+        build_features(ds, day_after + pd.Timedelta(days=1))
+
+
+def test_as_of_before_every_customer_is_refused(raw_tables):
+    from gridcrm.errors import GridcrmError
+
+    ds = validate_tables(raw_tables, extracted_on=EXTRACTED_ON)
+    first = ds.customers["connected_on"].min()
+    with pytest.raises(GridcrmError, match=rf"as_of 2001-01-01 is before the data: no customer is active then "
+                                           rf"\(the first was connected on {first.date()}"):
+        build_features(ds, "2001-01-01")

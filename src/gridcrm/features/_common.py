@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 
 from gridcrm.data.dates import as_date
+from gridcrm.errors import InputError
+
+logger = logging.getLogger(__name__)
 
 DAY_NS: int = 86_400 * 10**9
 #: Days in a "month" when a feature is expressed in months.
@@ -23,6 +28,35 @@ def parse_as_of(as_of: object, default: pd.Timestamp | None = None) -> pd.Timest
             raise ValueError("as_of must be a date, got None")
         as_of = default
     return as_date(as_of, "as_of")
+
+
+def check_as_of(dataset: object, as_of: pd.Timestamp, n_active: int) -> None:
+    """Refuse an ``as_of`` the data cannot speak for: after the extract was taken, or before any customer.
+
+    ``as_of`` may be the day after ``extracted_on`` at the latest (rows are used when dated *before*
+    ``as_of``): later, features would read the unknown days in between as no consumption and no payment.
+    With no customer active at ``as_of`` (before every connection) there is nothing to compute; with
+    customers but no meter read yet, features are missing (NaN) and a warning says so.
+    """
+    extracted_on = dataset.extracted_on  # type: ignore[attr-defined]
+    if as_of > extracted_on + pd.Timedelta(days=1):
+        raise InputError(
+            f"as_of {as_of.date()} is after the extract was taken ({extracted_on.date()}): what happened in "
+            f"between is unknown, so features would read it as no consumption and no payment; use an as_of "
+            f"on or before {(extracted_on + pd.Timedelta(days=1)).date()}"
+        )
+    reads = dataset.meter_daily["date"]  # type: ignore[attr-defined]
+    first_read = reads.min() if len(reads) else pd.NaT
+    if n_active == 0:
+        connected = dataset.customers["connected_on"]  # type: ignore[attr-defined]
+        first = connected.min() if len(connected) else pd.NaT
+        where = ("the extract has no customers" if pd.isna(first)
+                 else f"no customer is active then (the first was connected on {first.date()}, the first meter "
+                      f"read is on {'none' if pd.isna(first_read) else first_read.date()})")
+        raise InputError(f"as_of {as_of.date()} is before the data: {where}; choose a later as_of")
+    if pd.isna(first_read) or as_of <= first_read:
+        logger.warning("as_of %s is before the first meter read (%s): consumption features are all missing",
+                       as_of.date(), "none" if pd.isna(first_read) else first_read.date())
 
 
 def ns(values: pd.Series) -> np.ndarray:

@@ -12,7 +12,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from gridcrm.data.dataset import Dataset
-from gridcrm.features._common import active_customers, parse_as_of
+from gridcrm.features._common import active_customers, check_as_of, parse_as_of
 from gridcrm.features.account import account_features
 from gridcrm.features.consumption import consumption_features
 from gridcrm.features.contacts import contact_features
@@ -131,6 +131,7 @@ def build_features(
     windows = _check_windows(windows)
     registry = feature_registry(windows)
     customers = active_customers(dataset.customers, cut)
+    check_as_of(dataset, cut, len(customers))
     logger.info("building %d features for %s customers as of %s", len(registry), f"{len(customers):,}", cut.date())
 
     columns: dict[str, object] = {}

@@ -13,7 +13,7 @@ __all__ = ["FeatureMismatchError", "LabelError", "RiskConfigError"]
 
 
 class LabelError(GridcrmError, ValueError):
-    """Labels cannot be used: missing values, a single class, or not binary."""
+    """Labels cannot be used: missing values, a single class, not binary, or no snapshot that can be labelled."""
 
 
 class FeatureMismatchError(GridcrmError, ValueError):

@@ -354,7 +354,7 @@ def snapshot_dates(
     stop = label.last_as_of(dataset)
     dates = pd.date_range(start, stop, freq=freq)
     if len(dates) == 0:
-        raise ValueError(
+        raise LabelError(
             f"no snapshot date between {start.date()} (first read + {min_history_days} days of history) "
             f"and {stop.date()} (last date whose {label.kind} label is known); lower min_history_days "
             "or use a longer extract"
@@ -474,7 +474,7 @@ def build_training_set(
         feats = build(dataset.truncate(cut), cut)
         common = feats.index.intersection(lab.index)
         if len(common) == 0:
-            raise ValueError(
+            raise LabelError(
                 f"snapshot {cut.date()} has no customer with both features and a {label.kind} label "
                 f"({len(feats)} with features, {len(lab)} labelled)"
             )
@@ -543,7 +543,7 @@ def time_split(
     valid = rest[-valid_snapshots:] if len(rest) >= valid_snapshots else []
     train = [s for s in rest[: len(rest) - valid_snapshots] if valid and closes[s] < valid[0]]
     if not train or len(valid) < valid_snapshots:
-        raise ValueError(
+        raise LabelError(
             f"time_split needs {test_snapshots} test, {valid_snapshots} validation and at least one training "
             f"snapshot{' with labels closed before the next period (purge=True)' if purge else ''}; the training "
             f"set has {len(snaps)} snapshots ({snaps[0].date() if snaps else '-'}..{snaps[-1].date() if snaps else '-'})"

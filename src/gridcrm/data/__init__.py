@@ -4,6 +4,7 @@ from gridcrm.data.dataset import Dataset
 from gridcrm.data.io import load_dataset, save_dataset
 from gridcrm.data.schemas import TABLES
 from gridcrm.data.validation import (
+    DataFileError,
     DataValidationError,
     Rejection,
     SchemaError,
@@ -14,6 +15,7 @@ from gridcrm.data.validation import (
 __all__ = [
     "Dataset",
     "TABLES",
+    "DataFileError",
     "DataValidationError",
     "Rejection",
     "SchemaError",

@@ -7,8 +7,11 @@ with the extraction date, the row counts and the gridcrm version that wrote it.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -16,7 +19,8 @@ import pandas as pd
 
 from gridcrm.data.dataset import Dataset
 from gridcrm.data.schemas import REQUIRED_TABLES, TABLES
-from gridcrm.data.validation import OnError, SchemaError, validate_tables
+from gridcrm.data.validation import DataFileError, OnError, SchemaError, validate_tables
+from gridcrm.errors import InputError
 
 __all__ = ["load_dataset", "save_dataset", "MANIFEST"]
 
@@ -34,20 +38,190 @@ def _table_file(folder: Path, name: str) -> Path | None:
     return found[0] if found else None
 
 
-def _read(path: Path) -> pd.DataFrame:
-    if path.name.endswith(".parquet"):
-        import pyarrow.parquet as pq
+#: Text that means "missing" in a numeric, date or boolean CSV column (pandas' list); in text columns
+#: only an empty field is missing, so a region or code spelt "NA" or "None" stays text.
+_NA_TOKENS = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+              "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
+_TAIL_BYTES = 1 << 16
 
-        # self_destruct frees Arrow buffers as columns convert: peak memory ~1x the table instead of 2x
-        return pq.read_table(path).to_pandas(self_destruct=True, split_blocks=True)
-    # strings stay strings: the validator converts them and reports what it cannot
-    return pd.read_csv(path, low_memory=False)
+
+def _read(path: Path, name: str, encoding: str = "utf-8") -> pd.DataFrame:
+    """Read one table file; every way it can be broken is a :class:`DataFileError` naming it."""
+    if path.name.endswith(".parquet"):
+        return _read_parquet(path)
+    return _read_csv(path, name, encoding)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise DataFileError(
+            f"{path} is not a readable Parquet file ({exc}); copy or export it again"
+        ) from exc
+    # integer columns with nulls would come back as float64 (ids above 2^53 rounded): keep them Int64
+    holed = [f.name for f in table.schema if pa.types.is_integer(f.type) and table.column(f.name).null_count]
+    exact = {n: table.column(n).to_pandas(types_mapper=_exact_int) for n in holed}
+    # self_destruct frees Arrow buffers as columns convert: peak memory ~1x the table instead of 2x
+    frame = table.to_pandas(self_destruct=True, split_blocks=True)
+    for n, values in exact.items():
+        frame[n] = values.array
+    return frame
+
+
+def _exact_int(arrow_type: object) -> object:
+    import pyarrow as pa
+
+    if arrow_type == pa.uint64():
+        return pd.UInt64Dtype()
+    return pd.Int64Dtype() if pa.types.is_integer(arrow_type) else None
+
+
+def _read_csv(path: Path, name: str, encoding: str) -> pd.DataFrame:
+    import gzip
+    import zlib
+
+    schema = TABLES[name]
+    if path.stat().st_size == 0:
+        raise DataFileError(f"{path} is empty: expected a header row with columns {schema.required_columns}")
+    # every column as text but the floats: ids, dates and codes are converted exactly by the validator
+    text = {c.name: "str" for c in schema.columns if c.kind != "float"}
+    missing = {c.name: (_NA_TOKENS if c.kind not in ("str", "category") else [""]) for c in schema.columns}
+    try:
+        frame = pd.read_csv(path, dtype=text, keep_default_na=False, na_values=missing, encoding=encoding,
+                            low_memory=False)
+    except UnicodeDecodeError as exc:
+        raise DataFileError(_encoding_message(path, encoding)) from exc
+    except pd.errors.EmptyDataError as exc:
+        raise DataFileError(
+            f"{path} is empty: expected a header row with columns {schema.required_columns}"
+        ) from exc
+    except pd.errors.ParserError as exc:
+        raise DataFileError(f"{path} is not a well-formed CSV file ({exc}); copy or export it again") from exc
+    except (EOFError, OSError, zlib.error, gzip.BadGzipFile) as exc:
+        raise DataFileError(f"{path} cannot be read ({exc}); copy or export it again") from exc
+    if not path.name.endswith(".gz") and len(frame):
+        _check_last_row(path, frame.shape[1], encoding)
+    return frame
+
+
+def _encoding_message(path: Path, encoding: str) -> str:
+    import codecs
+    import gzip
+
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset, line = 0, 1
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                line += chunk.count(b"\n", 0, exc.start)
+                where = f"byte 0x{chunk[exc.start]:02x} at position {offset + exc.start:,}, line {line:,}"
+                break
+            offset += len(chunk)
+            line += chunk.count(b"\n")
+        else:
+            where = "at the end of the file"
+    hint = "'gb18030'" if encoding.replace("-", "").replace("_", "").lower() == "utf8" else "'utf-8'"
+    return (f"{path} is not valid {encoding} text ({where}); pass encoding={hint} (or the file's encoding) "
+            f"to load_dataset")
+
+
+def _check_last_row(path: Path, n_columns: int, encoding: str) -> None:
+    """A last row with fewer fields than the header means the file was cut short (an interrupted copy)."""
+    size = path.stat().st_size
+    start = max(0, size - _TAIL_BYTES)
+    with open(path, "rb") as f:
+        f.seek(start)
+        tail = f.read()
+    complete = tail.endswith((b"\n", b"\r"))
+    lines = tail.rstrip(b"\r\n").split(b"\n")
+    i = len(lines) - 1
+    record = lines[i]
+    while record.count(b'"') % 2 and i > 0:  # a quoted field spanning lines: walk back to its start
+        i -= 1
+        record = lines[i] + b"\n" + record
+    if record.count(b'"') % 2 or (i == 0 and start == 0):
+        return  # the record starts before the tail we read, or is the header: nothing to compare
+    fields = next(csv.reader(io.StringIO(record.decode(encoding, errors="replace").rstrip("\r"), newline="")), [])
+    if len(fields) >= n_columns:
+        if not complete:
+            logger.warning("%s does not end with a line break: its last row may be cut short", path)
+        return
+    with open(path, "rb") as f:
+        line = 1 + sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b"")) - (len(lines) - 1 - i)
+        line -= 1 if complete else 0
+    raise DataFileError(
+        f"{path} looks cut short: its last row (line {line:,}) has {len(fields)} of the header's {n_columns} "
+        f"fields{'' if complete else ' and no line break'}; copy or export the file again"
+    )
+
+
+def _read_manifest(folder: Path) -> dict:
+    """``dataset.json`` checked for shape: an object, ``rows`` table → count, ``extracted_on`` a date."""
+    path = folder / MANIFEST
+    if not path.is_file():
+        return {}
+    try:
+        manifest = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise DataFileError(f"{path} is not UTF-8 text ({exc}); rewrite it or delete it (it is optional)") from exc
+    except json.JSONDecodeError as exc:
+        raise DataFileError(
+            f"{path} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); "
+            f"fix it or delete it (it is optional)"
+        ) from exc
+    if not isinstance(manifest, dict):
+        raise DataFileError(
+            f"{path} must hold a JSON object such as {{\"extracted_on\": \"2024-10-01\", \"rows\": "
+            f"{{\"customers\": 1200}}}}, got a {type(manifest).__name__}"
+        )
+    when = manifest.get("extracted_on")
+    if when is not None:
+        stamp = pd.Timestamp("NaT")
+        if isinstance(when, str):
+            try:
+                stamp = pd.Timestamp(when)
+            except ValueError:
+                pass
+        if pd.isna(stamp) or stamp.tzinfo is not None:
+            raise DataFileError(f"{path}: 'extracted_on' must be a date such as '2024-10-01', got {when!r}")
+    rows = manifest.get("rows")
+    if rows is not None:
+        if not isinstance(rows, dict):
+            raise DataFileError(f"{path}: 'rows' must map table names to row counts, got {rows!r}")
+        for table, n in rows.items():
+            if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+                raise DataFileError(f"{path}: 'rows.{table}' must be a row count (a whole number ≥ 0), got {n!r}")
+    return manifest
+
+
+def _check_rows(folder: Path, name: str, file: Path | None, n: int, manifest: dict) -> None:
+    expected = (manifest.get("rows") or {}).get(name)
+    if expected is None or expected == n:
+        return
+    if file is None:
+        raise DataFileError(
+            f"table {name!r}: {MANIFEST} in {folder} says {expected:,} rows but no {name}.parquet or {name}.csv "
+            f"is there; copy the extract again"
+        )
+    raise DataFileError(
+        f"table {name!r}: {file} has {n:,} rows but {MANIFEST} says {expected:,}: the file is incomplete "
+        f"or was replaced; copy the extract again (or correct 'rows' in {MANIFEST})"
+    )
 
 
 def load_dataset(
     path: str | Path,
     on_error: OnError = "raise",
     extracted_on: pd.Timestamp | str | None = None,
+    date_format: str | Mapping[str, str] | None = None,
+    encoding: str = "utf-8",
 ) -> Dataset:
     """Read a folder of table files and validate it into a :class:`~gridcrm.data.Dataset`.
 
@@ -60,10 +234,17 @@ def load_dataset(
     on_error : {"raise", "quarantine"}
         What to do with rows that break the data model: raise
         :class:`~gridcrm.data.DataValidationError` naming every broken rule, or
-        set them aside and count them in ``dataset.report``.
+        set them aside and count them in ``dataset.report``. Broken files are
+        an error either way.
     extracted_on : Timestamp-like, optional
         Date the extract was taken; rows dated after it are errors. Defaults to
         the manifest's ``extracted_on``, or today when there is no manifest.
+    date_format : str or mapping of str to str, optional
+        Layout of text dates that are not year-first, e.g. ``"%d/%m/%Y"`` for every
+        table or ``{"bills": "%d/%m/%Y"}`` per table (``"bills.due_on"`` per column).
+        Without it, ``05/03/2024`` is an error, never a guess.
+    encoding : str
+        Text encoding of CSV files, e.g. ``"gb18030"`` for GBK/GB18030 extracts.
 
     Returns
     -------
@@ -73,8 +254,12 @@ def load_dataset(
     ------
     FileNotFoundError
         ``path`` is not a folder.
+    DataFileError
+        A file is corrupt, empty, cut short, not in ``encoding``, or has another
+        row count than ``dataset.json`` says; ``dataset.json`` is malformed.
     SchemaError
-        A required table, or a required column of a table, is missing.
+        A required table, or a required column of a table, is missing; ids with
+        leading zeros or letters; day/month dates without ``date_format``; time zones.
     DataValidationError
         Rows break the data model and ``on_error="raise"``.
 
@@ -88,12 +273,16 @@ def load_dataset(
     >>> ds.report.ok
     True
     """
+    import codecs
+
     folder = Path(path)
     if not folder.is_dir():
         raise FileNotFoundError(f"dataset folder {folder} does not exist (or is not a folder)")
-    manifest: dict = {}
-    if (folder / MANIFEST).is_file():
-        manifest = json.loads((folder / MANIFEST).read_text())
+    try:
+        codecs.lookup(encoding)
+    except (LookupError, TypeError) as exc:
+        raise InputError(f"encoding {encoding!r} is not a text encoding Python knows (e.g. 'utf-8', 'gb18030')") from exc
+    manifest = _read_manifest(folder)
     if extracted_on is None:
         extracted_on = manifest.get("extracted_on")
         if extracted_on is None:
@@ -106,10 +295,12 @@ def load_dataset(
                 raise SchemaError(
                     f"required table {name!r} not found in {folder}: expected {name}.parquet or {name}.csv"
                 )
+            _check_rows(folder, name, None, 0, manifest)
             continue
         logger.debug("reading %s", file)
-        tables[name] = _read(file)
-    return validate_tables(tables, extracted_on=extracted_on, on_error=on_error)
+        tables[name] = _read(file, name, encoding)
+        _check_rows(folder, name, file, len(tables[name]), manifest)
+    return validate_tables(tables, extracted_on=extracted_on, on_error=on_error, date_format=date_format)
 
 
 def save_dataset(dataset: Dataset, path: str | Path, format: Literal["parquet", "csv"] = "parquet") -> Path:

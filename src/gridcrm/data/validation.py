@@ -30,12 +30,14 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from gridcrm.data.dataset import Dataset
 from gridcrm.data.schemas import REQUIRED_TABLES, TABLES, ColumnSpec, TableSchema
-from gridcrm.errors import GridcrmError
+from gridcrm.errors import GridcrmError, InputError
 
-__all__ = ["DataValidationError", "SchemaError", "Rejection", "ValidationReport", "validate_tables"]
+__all__ = ["DataValidationError", "SchemaError", "DataFileError", "Rejection", "ValidationReport", "validate_tables"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +58,17 @@ class DataValidationError(GridcrmError, ValueError):
 
 
 class SchemaError(DataValidationError):
-    """A table or a column the data model needs is missing: nothing can be loaded."""
+    """A table or a column the data model needs is missing or cannot be read as the model says: nothing is loaded.
+
+    Raised whatever ``on_error`` says: besides missing tables and columns, ids held
+    as account numbers with leading zeros or letters, dates with day and month in
+    either order (pass ``date_format``) and time zones in a date column.
+    """
+
+
+class DataFileError(SchemaError):
+    """A file of a dataset folder cannot be read: corrupt, empty, cut short, in another encoding, or
+    its row count differs from ``dataset.json``. The message names the file and what to do."""
 
 
 @dataclass(frozen=True)
@@ -141,22 +153,247 @@ class ValidationReport:
 # ---------------------------------------------------------------------------------------
 # column conversion
 # ---------------------------------------------------------------------------------------
+_INT64_MAX = "9223372036854775807"
+_FLOAT_EXACT = 2.0**53
+#: Year-first layouts read without a ``date_format``: YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD, optional time.
+_TIME = r"([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?$"
+_ISO_DASH = r"^\d{4}-\d{2}-\d{2}" + _TIME
+_ISO_SLASH = r"^\d{4}/\d{2}/\d{2}" + _TIME
+_ISO_BASIC = r"^\d{8}" + _TIME
+#: Day and month in either order (05/03/2024, 5.3.24, 03-05-2024 ...): never guessed.
+_DAY_MONTH = r"^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}([T ]|$)"
+#: A time followed by a zone: Z, UTC, +08:00, -0500 ...
+_ZONE = r"\d:\d{2}(:\d{2}(\.\d+)?)?\s*([Zz]|UTC|GMT|[+-]\d{2}(:?\d{2})?)$"
+_TZ_HINT = (
+    "gridcrm holds naive local time: convert to the utility's local time and drop the zone first, e.g. "
+    "pd.to_datetime(s, utc=True).dt.tz_convert('Asia/Shanghai').dt.tz_localize(None)"
+)
+
+
 def _to_number(raw: pd.Series) -> tuple[pd.Series, np.ndarray, str]:
     if pd.api.types.is_bool_dtype(raw):
         return raw.astype("float64"), np.zeros(len(raw), bool), ""
     if pd.api.types.is_numeric_dtype(raw):
         conv = raw.astype("float64") if not pd.api.types.is_float_dtype(raw) else raw
+        if isinstance(conv.dtype, pd.api.extensions.ExtensionDtype):
+            conv = conv.astype("float64")
         return conv, np.zeros(len(raw), bool), ""
     conv = pd.to_numeric(raw, errors="coerce").astype("float64")
     return conv, (raw.notna() & conv.isna()).to_numpy(), "not a number"
 
 
-def _convert(raw: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, list[tuple[np.ndarray, str]]]:
+def _strings(raw: pd.Series) -> pa.Array:
+    """The column as an Arrow string array (trimmed; blanks are nulls), without a float detour."""
+    if isinstance(raw.dtype, pd.StringDtype):
+        arr = pa.array(raw.array)
+    else:
+        try:
+            arr = pa.array(raw.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # numbers, Decimals, dates mixed in: their text
+            arr = pa.array(raw.map(str, na_action="ignore").to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = pc.utf8_trim_whitespace(arr)
+    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
+
+
+def _mask(arr: pa.Array) -> np.ndarray:
+    return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _first(table: str, column: str, raw: pd.Series, mask: np.ndarray) -> str:
+    p = int(np.flatnonzero(mask)[0])
+    return f"row {p}: {_plain(raw.iloc[p])!r}"
+
+
+def _int_result(values: np.ndarray, missing: np.ndarray, index: pd.Index, name: object) -> pd.Series:
+    if missing.any():
+        return pd.Series(pd.arrays.IntegerArray(values, missing), index=index, name=name)
+    return pd.Series(values, index=index, name=name)
+
+
+def _to_int(raw: pd.Series, spec: ColumnSpec, table: str) -> tuple[pd.Series, list[tuple[np.ndarray, str]]]:
+    """Convert to int64 exactly: strings digit by digit, floats only where they hold an exact whole number."""
+    bad: list[tuple[np.ndarray, str]] = []
+    dtype = raw.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        raw = raw.astype("Int64")
+        dtype = raw.dtype
+    if pd.api.types.is_integer_dtype(dtype):
+        masked = isinstance(dtype, pd.api.extensions.ExtensionDtype)
+        missing = raw.isna().to_numpy() if masked else np.zeros(len(raw), bool)
+        if dtype.kind == "u" and dtype.itemsize == 8:  # uint64 beyond int64 would wrap to negative
+            big = (raw > np.iinfo(np.int64).max).fillna(False).to_numpy(dtype=bool)
+            if big.any():
+                bad.append((big, "out of int64 range"))
+                missing = missing | big
+            values = raw.to_numpy(dtype="uint64", na_value=0).copy()
+            values[missing] = 0
+            return _int_result(values.astype("int64"), missing, raw.index, raw.name), bad
+        if not masked:
+            return (raw if dtype == np.int64 else raw.astype("int64")), bad
+        return _int_result(raw.to_numpy(dtype="int64", na_value=0), missing, raw.index, raw.name), bad
+    if pd.api.types.is_float_dtype(dtype):
+        return _float_to_int(raw.to_numpy(dtype="float64", na_value=np.nan), raw, bad)
+    if pd.api.types.is_object_dtype(dtype) and pd.api.types.infer_dtype(raw, skipna=True) in ("floating", "mixed-integer-float"):
+        return _float_to_int(pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64"), raw, bad)
+    return _text_to_int(raw, spec, table, bad)
+
+
+def _float_to_int(values: np.ndarray, raw: pd.Series, bad: list) -> tuple[pd.Series, list]:
+    with np.errstate(invalid="ignore"):
+        infinite = _chunked(values, np.isinf)
+        fractional = _chunked(values, lambda a: np.isfinite(a) & (a != np.floor(a)))
+        huge = _chunked(values, lambda a: np.isfinite(a) & (np.abs(a) >= 2.0**63))
+        inexact = _chunked(values, lambda a: np.isfinite(a) & (np.abs(a) > _FLOAT_EXACT) & (np.abs(a) < 2.0**63))
+    for mask, why in (
+        (infinite, "not a finite number"),
+        (fractional, "not a whole number"),
+        (huge, "out of int64 range"),
+        (inexact, "a float above 2^53 cannot hold an exact id (store ids as integers or text)"),
+    ):
+        if mask.any():
+            bad.append((mask, why))
+    missing = np.isnan(values) | infinite | fractional | huge | inexact
+    ints = np.where(missing, 0.0, values).astype("int64")
+    return _int_result(ints, missing, raw.index, raw.name), bad
+
+
+def _text_to_int(raw: pd.Series, spec: ColumnSpec, table: str, bad: list) -> tuple[pd.Series, list]:
+    text = _strings(raw)
+    null = _mask(pc.is_null(text))
+    is_id = spec.name.endswith("_id")
+    try:  # fast path: every value is plain digits within int64
+        ints = pc.cast(text, pa.int64())
+        leading = pc.and_(pc.starts_with(text, "0"), pc.greater(pc.utf8_length(text), 1)) if is_id else None
+        if leading is not None and _mask(leading).any():
+            raise _id_error(table, spec.name, raw, _mask(leading))
+    except pa.ArrowInvalid:
+        whole = pc.match_substring_regex(text, r"^[+-]?[0-9]+(\.0*)?$")
+        signed = pc.replace_substring_regex(text, r"^\+|\.0*$", "")
+        magnitude = pc.replace_substring_regex(signed, r"^-", "")
+        if is_id:
+            leading = pc.and_(whole, pc.match_substring_regex(magnitude, r"^0[0-9]"))
+            letters = pc.and_(
+                pc.match_substring_regex(text, r"^[A-Za-z0-9][A-Za-z0-9 ._/#-]*$"),
+                pc.and_(pc.match_substring_regex(text, r"[A-Za-z]"), pc.match_substring_regex(text, r"[0-9]")),
+            )
+            odd = _mask(leading) | _mask(letters)
+            if odd.any():
+                raise _id_error(table, spec.name, raw, odd) from None
+        digits = pc.replace_substring_regex(magnitude, r"^0+([0-9])", r"\1")
+        length = pc.utf8_length(digits)
+        too_big = pc.and_(whole, pc.or_(pc.greater(length, 19),
+                                        pc.and_(pc.equal(length, 19), pc.greater(digits, _INT64_MAX))))
+        notwhole, overflow = ~_mask(whole) & ~null, _mask(too_big)
+        if notwhole.any():
+            bad.append((notwhole, "not a whole number"))
+        if overflow.any():
+            bad.append((overflow, "out of int64 range"))
+        good = _mask(whole) & ~overflow
+        ints = pc.cast(pc.if_else(pa.array(good), signed, pa.scalar(None, signed.type)), pa.int64())
+    missing = _mask(pc.is_null(ints))
+    values = np.asarray(pc.fill_null(ints, 0).to_numpy(zero_copy_only=False), dtype="int64")
+    return _int_result(values, missing, raw.index, raw.name), bad
+
+
+def _id_error(table: str, column: str, raw: pd.Series, mask: np.ndarray) -> SchemaError:
+    return SchemaError(
+        f"{table}.{column} has values with leading zeros or letters (e.g. {_first(table, column, raw, mask)}, "
+        f"{int(mask.sum()):,} value(s) in all): gridcrm ids are int64 and these would not survive as integers. "
+        f"Map account numbers to integers first, the same way in every table, e.g. "
+        f"`codes, uniques = pd.factorize(df['{column}'])`, and keep the mapping"
+    )
+
+
+def _to_datetime(
+    raw: pd.Series, spec: ColumnSpec, table: str, fmt: str | None
+) -> tuple[pd.Series, list[tuple[np.ndarray, str]]]:
+    """Read dates: year-first layouts as they are, anything else only with an explicit ``fmt``."""
+    bad: list[tuple[np.ndarray, str]] = []
+    if pd.api.types.is_datetime64_any_dtype(raw.dtype):
+        if getattr(raw.dt, "tz", None) is not None:
+            raise SchemaError(f"{table}.{spec.name} holds time zone {raw.dt.tz} (e.g. "
+                              f"{_first(table, spec.name, raw, raw.notna().to_numpy())}); {_TZ_HINT}")
+        conv = raw
+    elif pd.api.types.is_object_dtype(raw.dtype) and pd.api.types.infer_dtype(raw, skipna=True) in ("datetime", "date"):
+        try:
+            conv = pd.to_datetime(raw, errors="coerce")
+        except (ValueError, TypeError):  # mixed zones: the text path names one
+            conv = None
+        if conv is None or getattr(conv.dt, "tz", None) is not None:
+            return _text_to_datetime(raw.map(str, na_action="ignore"), raw, spec, table, fmt, bad)
+    else:
+        return _text_to_datetime(raw, raw, spec, table, fmt, bad)
+    return _finish_datetime(conv, spec, bad)
+
+
+def _text_to_datetime(
+    text_series: pd.Series, raw: pd.Series, spec: ColumnSpec, table: str, fmt: str | None, bad: list
+) -> tuple[pd.Series, list]:
+    codes, uniques = pd.factorize(text_series)  # dates repeat: work on each distinct text once
+    values = _strings(pd.Series(uniques, dtype=object) if len(uniques) else pd.Series([], dtype=object))
+    what = "not a date" if spec.kind == "date" else "not a timestamp"
+    if fmt is not None:
+        try:
+            parsed = pd.to_datetime(pd.Series(values.to_pandas(), dtype=object), format=fmt, errors="coerce")
+        except ValueError as exc:
+            raise SchemaError(f"{table}.{spec.name}: date_format {fmt!r} cannot be used ({exc})") from exc
+        if getattr(parsed.dt, "tz", None) is not None:
+            raise SchemaError(f"{table}.{spec.name}: date_format {fmt!r} reads time zones; {_TZ_HINT}")
+        what = f"does not match date_format {fmt!r}"
+    else:
+        for pattern, problem in ((_ZONE, "zone"), (_DAY_MONTH, "day_month")):
+            hit = _mask(pc.match_substring_regex(values, pattern))
+            if hit.any():
+                rows = np.isin(codes, np.flatnonzero(hit))
+                example = _first(table, spec.name, raw, rows)
+                if problem == "zone":
+                    raise SchemaError(f"{table}.{spec.name} has time zones (e.g. {example}); {_TZ_HINT}")
+                raise SchemaError(
+                    f"{table}.{spec.name} has dates with day and month in either order (e.g. {example}): "
+                    f"gridcrm does not guess. Pass date_format={{'{table}': '%d/%m/%Y'}} (or '%m/%d/%Y', the "
+                    f"layout of the file) to load_dataset/validate_tables, or write dates as YYYY-MM-DD"
+                )
+        iso = pc.replace_substring_regex(values, r"^(\d{4})/?(\d{2})/?(\d{2})([T ]|$)", r"\1-\2-\3\4")
+        known = pc.or_(pc.match_substring_regex(values, _ISO_DASH),
+                       pc.or_(pc.match_substring_regex(values, _ISO_SLASH), pc.match_substring_regex(values, _ISO_BASIC)))
+        iso = pc.if_else(known, iso, pa.scalar(None, iso.type))
+        parsed = pd.to_datetime(pd.Series(iso.to_pandas(), dtype=object), format="ISO8601", errors="coerce")
+    parsed_values = np.append(parsed.to_numpy(), np.datetime64("NaT")) if len(parsed) else np.array(
+        ["NaT"], dtype="datetime64[ns]")
+    conv = pd.Series(parsed_values[codes], index=raw.index, name=raw.name)
+    unparsed = (codes >= 0) & conv.isna().to_numpy()
+    unparsed &= ~np.isin(codes, np.flatnonzero(_mask(pc.is_null(values))))  # blanks are missing, not unparsed
+    if unparsed.any():
+        bad.append((unparsed, what))
+    return _finish_datetime(conv, spec, bad)
+
+
+def _finish_datetime(conv: pd.Series, spec: ColumnSpec, bad: list) -> tuple[pd.Series, list]:
+    arr = conv.to_numpy()
+    if arr.dtype != np.dtype("datetime64[ns]"):
+        late = _chunked(arr, lambda a: a > pd.Timestamp.max.to_datetime64())
+        if late.any():
+            bad.append((late, f"date after {pd.Timestamp.max.date()} (a placeholder?)"))
+            arr = np.where(late, np.datetime64("NaT"), arr)
+        conv = pd.Series(arr.astype("datetime64[ns]"), index=conv.index, name=conv.name)
+    if spec.kind == "date" and _has_time_of_day(conv):
+        conv = conv.dt.normalize()
+    early = _chunked(conv.to_numpy(), lambda a: a < EARLIEST_DATE.to_datetime64())
+    if early.any():
+        bad.append((early, f"date before {EARLIEST_DATE.date()} (a placeholder?)"))
+    return conv, bad
+
+
+def _convert(
+    raw: pd.Series, spec: ColumnSpec, table: str = "", date_format: str | None = None
+) -> tuple[pd.Series, list[tuple[np.ndarray, str]]]:
     """Convert ``raw`` towards ``spec``'s dtype; return it and the masks of unconvertible values."""
     bad: list[tuple[np.ndarray, str]] = []
-    if spec.kind in ("int", "float"):
-        if pd.api.types.is_integer_dtype(raw) and not isinstance(raw.dtype, pd.api.extensions.ExtensionDtype):
-            return raw, bad  # nothing to check, and no float copy of a 100-million-row id column
+    if spec.kind == "int":
+        return _to_int(raw, spec, table)
+    if spec.kind == "float":
         conv, unparsed, why = _to_number(raw)
         if unparsed.any():
             bad.append((unparsed, why))
@@ -165,28 +402,9 @@ def _convert(raw: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, list[tuple[np
             infinite = _chunked(values, np.isinf)
             if infinite.any():
                 bad.append((infinite, "not a finite number"))
-            if spec.kind == "int":
-                fractional = _chunked(values, lambda a: np.isfinite(a) & (a != np.floor(a)))
-                if fractional.any():
-                    bad.append((fractional, "not a whole number"))
-        if spec.kind == "int":
-            conv = conv.where(np.isfinite(values))
         return conv, bad
     if spec.kind in ("date", "timestamp"):
-        if pd.api.types.is_datetime64_any_dtype(raw):
-            conv = raw.dt.tz_localize(None) if getattr(raw.dt, "tz", None) is not None else raw
-        else:
-            conv = pd.to_datetime(raw, errors="coerce")
-            unparsed = (raw.notna() & conv.isna()).to_numpy()
-            if unparsed.any():
-                bad.append((unparsed, "not a date" if spec.kind == "date" else "not a timestamp"))
-        conv = conv.astype("datetime64[ns]")
-        if spec.kind == "date" and _has_time_of_day(conv):
-            conv = conv.dt.normalize()
-        early = _chunked(conv.to_numpy(), lambda a: a < EARLIEST_DATE.to_datetime64())
-        if early.any():
-            bad.append((early, f"date before {EARLIEST_DATE.date()} (a placeholder?)"))
-        return conv, bad
+        return _to_datetime(raw, spec, table, date_format)
     if spec.kind == "category":
         text = raw.astype("str")
         allowed = list(spec.allowed or ())
@@ -277,7 +495,9 @@ def _check_columns(schema: TableSchema, frame: pd.DataFrame) -> None:
         )
 
 
-def _convert_table(schema: TableSchema, frame: pd.DataFrame, col: _Collector) -> pd.DataFrame:
+def _convert_table(
+    schema: TableSchema, frame: pd.DataFrame, col: _Collector, date_formats: Mapping[str, str]
+) -> pd.DataFrame:
     out = {}
     for spec in schema.columns:
         if spec.name not in frame.columns:
@@ -285,7 +505,8 @@ def _convert_table(schema: TableSchema, frame: pd.DataFrame, col: _Collector) ->
                                        index=frame.index, dtype=spec.dtype if spec.kind != "category" else
                                        pd.CategoricalDtype(list(spec.allowed or ())))
             continue
-        conv, bad = _convert(frame[spec.name], spec)
+        fmt = date_formats.get(f"{schema.name}.{spec.name}", date_formats.get(schema.name))
+        conv, bad = _convert(frame[spec.name], spec, schema.name, fmt)
         for mask, why in bad:
             col.add(spec.name, why, mask)
         out[spec.name] = conv
@@ -372,6 +593,11 @@ def _key_order(frame: pd.DataFrame, key: tuple[str, ...]) -> tuple[np.ndarray | 
     return order, dup
 
 
+def _ids(values: pd.Series) -> np.ndarray:
+    """Ids as int64, missing ones as -1 (ids are never negative in a kept row)."""
+    return values.to_numpy(dtype="int64", na_value=-1) if values.hasnans else values.to_numpy(dtype="int64")
+
+
 def _cross_column_rules(name: str, frame: pd.DataFrame, col: _Collector) -> None:
     if name == "customers":
         col.add("connected_on+closed_on", "closed_on before connected_on", frame["closed_on"] < frame["connected_on"])
@@ -398,7 +624,9 @@ def _reference_rules(name: str, frame: pd.DataFrame, kept: dict[str, pd.DataFram
     if "customer_id" in frame.columns and name != "customers":
         customers = kept["customers"]
         pos = pd.Index(customers["customer_id"]).get_indexer(frame["customer_id"])
-        col.add("customer_id", "customer_id not in customers (unknown or set aside)", pos < 0)
+        known = frame["customer_id"].notna().to_numpy()  # a missing id is reported as missing, once
+        pos[~known] = -1
+        col.add("customer_id", "customer_id not in customers (unknown or set aside)", (pos < 0) & known)
         if name == "meter_daily":
             kva = customers["contracted_kva"].to_numpy(dtype="float64", na_value=np.nan)
             cap = np.append(kva * 24 * CAPACITY_FACTOR, np.inf)  # position -1 (unknown customer): no cap
@@ -411,19 +639,45 @@ def _reference_rules(name: str, frame: pd.DataFrame, kept: dict[str, pd.DataFram
     if name == "payments":
         bills = kept["bills"]
         pos = pd.Index(bills["bill_id"]).get_indexer(frame["bill_id"])
-        col.add("bill_id", "bill_id not in bills (unknown or set aside)", pos < 0)
-        owner = np.where(pos >= 0, bills["customer_id"].to_numpy()[pos], -1)
-        other = (pos >= 0) & (owner != frame["customer_id"].to_numpy())
+        known = frame["bill_id"].notna().to_numpy()
+        pos[~known] = -1
+        col.add("bill_id", "bill_id not in bills (unknown or set aside)", (pos < 0) & known)
+        # a sentinel after the last bill: position -1 (no bill) must not index a table that may be empty
+        owners = np.append(_ids(bills["customer_id"]), -1)
+        other = (pos >= 0) & (owners[pos] != _ids(frame["customer_id"]))
         col.add("bill_id+customer_id", "bill belongs to another customer", other)
 
 
 # ---------------------------------------------------------------------------------------
 # entry point
 # ---------------------------------------------------------------------------------------
+def _date_formats(date_format: str | Mapping[str, str] | None) -> dict[str, str]:
+    """``date_format`` as {"table" or "table.column": layout}, checked against the data model."""
+    if date_format is None:
+        return {}
+    if isinstance(date_format, str):
+        return dict.fromkeys(TABLES, date_format)
+    if not isinstance(date_format, Mapping):
+        raise InputError(f"date_format must be a string or a mapping of table to layout, got {date_format!r}")
+    out = {}
+    for key, layout in date_format.items():
+        table, _, column = str(key).partition(".")
+        dated = [c.name for c in TABLES[table].columns if c.kind in ("date", "timestamp")] if table in TABLES else []
+        if not dated or (column and column not in dated):
+            known = [f"{t}" for t in TABLES] + [f"{t}.{c.name}" for t in TABLES.values() for c in t.columns
+                                                 if c.kind in ("date", "timestamp")]
+            raise InputError(f"date_format key {key!r} is not a table or date column; use one of {known}")
+        if not isinstance(layout, str) or "%" not in layout:
+            raise InputError(f"date_format[{key!r}] must be a strftime layout such as '%d/%m/%Y', got {layout!r}")
+        out[str(key)] = layout
+    return out
+
+
 def validate_tables(
     tables: Mapping[str, pd.DataFrame],
     extracted_on: pd.Timestamp | str | None = None,
     on_error: OnError = "raise",
+    date_format: str | Mapping[str, str] | None = None,
 ) -> Dataset:
     """Validate raw tables and return them as a :class:`~gridcrm.data.Dataset`.
 
@@ -438,6 +692,12 @@ def validate_tables(
     on_error : {"raise", "quarantine"}
         ``"raise"``: raise :class:`DataValidationError` listing every broken rule.
         ``"quarantine"``: set offending rows aside, count them in ``dataset.report``.
+    date_format : str or mapping of str to str, optional
+        strftime layout of text dates, e.g. ``"%d/%m/%Y"``: one for every table, or per table
+        (``{"bills": "%d/%m/%Y"}``) or per column (``{"bills.due_on": "%Y%m%d %H%M"}``). Values that do
+        not match it are rejected row by row. Without it, only year-first layouts are read
+        (``YYYY-MM-DD``, ``YYYY/MM/DD``, ``YYYYMMDD``, with an optional ``HH:MM[:SS[.fff]]``); day/month
+        layouts such as ``05/03/2024`` raise :class:`SchemaError` rather than being guessed.
 
     Returns
     -------
@@ -447,7 +707,9 @@ def validate_tables(
     Raises
     ------
     SchemaError
-        A required table or column is missing (whatever ``on_error`` says).
+        Whatever ``on_error`` says: a required table or column is missing; an id column holds
+        account numbers with leading zeros or letters; a date column has day/month layouts and
+        no ``date_format``, or time zones.
     DataValidationError
         With ``on_error="raise"``, when any row breaks a rule.
 
@@ -480,6 +742,7 @@ def validate_tables(
     missing = [t for t in REQUIRED_TABLES if t not in tables]
     if missing:
         raise SchemaError(f"required table(s) {missing} missing; got {sorted(tables)}")
+    date_formats = _date_formats(date_format)
     cut = pd.Timestamp(extracted_on if extracted_on is not None else pd.Timestamp.now()).normalize()
     report = ValidationReport(on_error=on_error, extracted_on=cut)
 
@@ -499,7 +762,7 @@ def validate_tables(
             report.ignored_columns[name] = [str(c) for c in extra]
             logger.warning("table %s: columns %s are not in the data model and were not loaded", name, extra)
         col = _Collector(name, raw)
-        frame = _convert_table(schema, raw, col)
+        frame = _convert_table(schema, raw, col, date_formats)
         _row_rules(schema, frame, col)
         _cross_column_rules(name, frame, col)
         _future_rules(schema, frame, cut, col)

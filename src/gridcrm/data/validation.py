@@ -373,7 +373,8 @@ def _text_to_datetime(
 def _finish_datetime(conv: pd.Series, spec: ColumnSpec, bad: list) -> tuple[pd.Series, list]:
     arr = conv.to_numpy()
     if arr.dtype != np.dtype("datetime64[ns]"):
-        late = _chunked(arr, lambda a: a > pd.Timestamp.max.to_datetime64())
+        limit = np.datetime64(pd.Timestamp.max.floor("s").to_pydatetime()).astype(arr.dtype)  # in arr's unit
+        late = _chunked(arr, lambda a: a > limit)
         if late.any():
             bad.append((late, f"date after {pd.Timestamp.max.date()} (a placeholder?)"))
             arr = np.where(late, np.datetime64("NaT"), arr)

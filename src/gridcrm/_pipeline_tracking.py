@@ -189,30 +189,51 @@ _TRACKERS: dict[str, tuple[str, Callable[[RunConfig, RunResult], _Tracked | None
 }
 
 
-def track(config: RunConfig, result: RunResult) -> None:
-    """Log one MLflow run per fitted model of ``result``; register and promote when configured."""
-    from gridcrm.tracking import log_model, promote, tracked_run, tracking_uri
-    from gridcrm.tracking.runs import frame_digest
+def store_uri(config: RunConfig) -> str:
+    """The job's tracking store: ``tracking.uri``, else ``$MLFLOW_TRACKING_URI``, else ``<output dir>/mlruns.db``."""
+    from gridcrm.tracking import tracking_uri
 
     if config.tracking.uri or os.environ.get("MLFLOW_TRACKING_URI"):
-        uri = tracking_uri(config.tracking.uri)
-    else:  # beside the job's other results
-        uri = f"sqlite:///{(result.output_dir / 'mlruns.db').resolve()}"
-    decisions = {}
-    unchanged = []
+        return tracking_uri(config.tracking.uri)
+    return f"sqlite:///{(config.output.dir / 'mlruns.db').resolve()}"  # beside the job's other results
+
+
+def planned(result: RunResult) -> list[str]:
+    """The registered model names the job has a fitted model for, in tracking order."""
+    return [f"gridcrm-{kind}" for key, (kind, _) in _TRACKERS.items() if key in result.frames]
+
+
+def track(config: RunConfig, result: RunResult) -> None:
+    """Log one MLflow run per fitted model of ``result``; register and promote when configured.
+
+    Progress is kept in ``result.frames["tracking"]`` as it goes (``done``: the models
+    logged or found unchanged), so that a failure part way can say what was not recorded.
+    A risk model trained on fewer positive events than ``result.frames["<kind>_events"]``
+    requires is logged and registered but never promoted to champion.
+    """
+    from gridcrm.tracking import configure, log_model, promote, tracked_run
+    from gridcrm.tracking.runs import frame_digest
+
+    uri = store_uri(config)
+    state: dict[str, Any] = {"uri": uri, "decisions": {}, "unchanged": [], "held_back": {}, "done": []}
+    result.frames["tracking"] = state
+    decisions, unchanged = state["decisions"], state["unchanged"]
+    configure(uri)  # before any MLflow call: never MLflow's default store (./mlflow.db)
     features_digest = frame_digest(result.frames["features"])
     for key, (kind, build) in _TRACKERS.items():
         if key not in result.frames:
             continue
         name = f"gridcrm-{kind}"
         fingerprint = _fingerprint(config, kind, features_digest, result.as_of)
-        same = _champion_with(name, fingerprint) if config.tracking.register else None
+        same = _registered_with(uri, name, fingerprint) if config.tracking.register else None
         if same is not None:  # training is deterministic: same inputs, same model; registering it again says nothing
             unchanged.append(f"{name} v{same}")
+            state["done"].append(name)
             continue
         tracked = build(config, result)
         if tracked is None:
             continue
+        held_back = _too_few_events(result, kind)
         with tracked_run(config.tracking.experiment, f"{config.name}-{kind}", uri=uri,
                          config={"as_of": str(result.as_of.date()), kind: tracked.params},
                          config_file=config.source, tags={"gridcrm.kind": kind}) as run:
@@ -232,19 +253,39 @@ def track(config: RunConfig, result: RunResult) -> None:
             if config.tracking.register:
                 from mlflow import MlflowClient
 
-                MlflowClient().set_model_version_tag(name, str(info.registered_model_version), "gridcrm.fingerprint",
-                                                     fingerprint)
-                decision = promote(name, info.registered_model_version, tracked.metric, tracked.evaluate,
-                                   higher_is_better=tracked.higher_is_better, run=run)
-                decisions[name] = asdict(decision)
-    result.frames["tracking"] = {"uri": uri, "decisions": decisions, "unchanged": unchanged}
+                version = str(info.registered_model_version)
+                client = MlflowClient(uri)
+                client.set_model_version_tag(name, version, "gridcrm.fingerprint", fingerprint)
+                if held_back:
+                    client.set_model_version_tag(name, version, "promotion", held_back)
+                    run.set_tags({"promotion.decision": "not a champion", "promotion.reason": held_back})
+                    state["held_back"][name] = {"version": version, "metric": tracked.metric, "value": value,
+                                                "reason": held_back}
+                    logger.info("%s v%s: %s", name, version, held_back)
+                else:
+                    decision = promote(name, version, tracked.metric, tracked.evaluate,
+                                       higher_is_better=tracked.higher_is_better, run=run)
+                    decisions[name] = asdict(decision)
+        state["done"].append(name)
     if unchanged:
         result.notes.append(f"tracking: unchanged inputs, not registered again: {', '.join(unchanged)}")
-    result.notes.append(f"tracking: {len(decisions) or 'no'} new model version(s) registered in {uri}" + "".join(
+    new = len(decisions) + len(state["held_back"])
+    result.notes.append(f"tracking: {new or 'no'} new model version(s) registered in {uri}" + "".join(
         f"\n    {n} v{d['version']}: {'champion' if d['promoted'] else 'challenger'} ("
         + (f"{d['metric']} {d['challenger_value']:.4f}, first version)" if d["champion_value"] is None
            else f"{d['reason']})")
-        for n, d in decisions.items()))
+        for n, d in decisions.items()) + "".join(
+        f"\n    {n} v{d['version']}: not champion ({d['metric']} {d['value']:.4f}; {d['reason']})"
+        for n, d in state["held_back"].items()))
+
+
+def _too_few_events(result: RunResult, kind: str) -> str | None:
+    """Why a risk model may not become champion (trained on too few positive events), else None."""
+    events = result.frames.get(f"{kind}_events")
+    if events is None:
+        return None
+    n, minimum = events
+    return f"trained on {n} events (< {minimum})" if n < minimum else None
 
 
 def _log_trials(config: RunConfig, trials: pd.DataFrame, uri: str) -> None:
@@ -275,16 +316,21 @@ def _fingerprint(config: RunConfig, kind: str, features_digest: str, as_of: pd.T
     return h.hexdigest()[:20]
 
 
-def _champion_with(name: str, fingerprint: str) -> str | None:
-    """The champion's version when it was trained from the same inputs, else None."""
+def _registered_with(uri: str, name: str, fingerprint: str) -> str | None:
+    """The latest version of ``name`` trained from the same inputs (champion or not), else None.
+
+    Any version counts, not only the champion: a version that lost to the champion (or
+    was held back) would otherwise be registered again, identical, on every rerun.
+    """
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
     try:
-        champion = MlflowClient().get_model_version_by_alias(name, "champion")
+        versions = MlflowClient(uri).search_model_versions(f"name = '{name}'")
     except MlflowException:
         return None
-    return str(champion.version) if champion.tags.get("gridcrm.fingerprint") == fingerprint else None
+    same = [int(v.version) for v in versions if v.tags.get("gridcrm.fingerprint") == fingerprint]
+    return str(max(same)) if same else None
 
 
 def _load(model_uri: str) -> Any:

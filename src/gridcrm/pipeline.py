@@ -27,10 +27,18 @@ import pandas as pd
 
 from gridcrm.config import RunConfig
 from gridcrm.data import Dataset, load_dataset
+from gridcrm.errors import TrackingError
 
-__all__ = ["RunResult", "run", "score"]
+__all__ = ["MIN_EVENTS", "RunResult", "run", "score"]
 
 logger = logging.getLogger(__name__)
+
+#: Fewest positive training events (closures, arrears) for a risk model to become champion. Below
+#: this a model's ROC-AUC after ``as_of`` is mostly noise (the demo's churn model: 5 closures,
+#: AUC 0.535) and LightGBM's leaves (``min_child_samples`` 5-500) hold a handful of positives each;
+#: the model is still logged, registered and listed, but never promoted. ``min_events`` in the
+#: risk config overrides it.
+MIN_EVENTS = 50
 
 
 @dataclass
@@ -253,6 +261,12 @@ def _step_risk(config: RunConfig, result: RunResult) -> None:
         result.frames[f"{kind}_report"] = report
         _risk_plots(kind, report, trained.model, result)
         auc = float(report.metrics.loc["model", "roc_auc"])
+        events, minimum = int(train.y.sum()), int(getattr(cfg, "min_events", MIN_EVENTS))
+        result.frames[f"{kind}_events"] = (events, minimum)
+        if events < minimum:
+            logger.warning("%s model: trained on %d events (< %d): not registered as champion", kind, events, minimum)
+            result.notes.append(f"risk: {kind} model: trained on {events} events (< {minimum}): not registered as "
+                                "champion (its probabilities below are indicative only)")
         result.notes.append(f"risk: {kind} model on {len(train.y):,} training rows ({int(train.y.sum()):,} positive) "
                             f"from {len(train.snapshots)} of {len(snapshots)} snapshots (the others validate, test "
                             f"or are gaps); ROC-AUC {auc:.3f} on what happened after {result.as_of.date()}")
@@ -349,16 +363,47 @@ def run(config: RunConfig) -> RunResult:
     for i, (name, fn) in enumerate(((n, f) for n, f in _STEPS if config.step(n) is not None), start=3):
         logger.info("step %d/%d: %s", i, len(planned), name)
         fn(config, result)
-    if config.tracking.enabled:
-        from gridcrm._pipeline_tracking import track
-
-        logger.info("tracking: logging, registering and promoting the models")
-        track(config, result)
+    # the results first, then tracking: a tracking failure never costs the job's work
     if config.source is not None:
         result.files["config"] = out / "config.yaml"
         shutil.copyfile(config.source, result.files["config"])
     result.files["report_md"] = _write_report(config, result)
+    if config.tracking.enabled:
+        logger.info("tracking: logging, registering and promoting the models")
+        _track(config, result)
+        result.files["report_md"] = _write_report(config, result)  # with the tracking notes
     return result
+
+
+def _track(config: RunConfig, result: RunResult) -> None:
+    """Track the job's models; on any failure, a one-line :class:`TrackingError` saying what was not recorded.
+
+    The results are already in the output folder; the report gets a note and the error
+    carries the :class:`RunResult` (``error.result``).
+    """
+    from gridcrm._pipeline_tracking import planned, store_uri, track
+
+    try:
+        track(config, result)
+    except Exception as exc:  # noqa: BLE001 - store, disk, registry and MLflow errors alike
+        state = result.frames.get("tracking") or {}
+        uri = state.get("uri") or store_uri(config)
+        done = set(state.get("done", []))
+        missing = [name for name in planned(result) if name not in done]
+        reason = str(exc) if isinstance(exc, TrackingError) else f"{type(exc).__name__}: {exc}"
+        reason = reason.strip().splitlines()[0][:300] if reason.strip() else type(exc).__name__
+        recorded = f" ({', '.join(sorted(done))} recorded)" if done else ""
+        again = f"gridcrm run --config {config.source}" if config.source is not None else "the job with this config"
+        message = (f"tracking failed, the results are written to {result.output_dir}/ but "
+                   f"{', '.join(missing) or 'no model'} {'was' if len(missing) == 1 else 'were'} not logged or "
+                   f"registered in {uri}{recorded}: {reason}; make the store usable (or set tracking.uri) and "
+                   f"rerun {again}: the results come out the same and only the models not yet registered are "
+                   "registered")
+        result.notes.append(f"tracking: FAILED — {', '.join(missing) or 'no model'} not registered in {uri}: {reason}")
+        result.files["report_md"] = _write_report(config, result)
+        error = TrackingError(message)
+        error.result = result  # type: ignore[attr-defined]
+        raise error from exc
 
 
 def _markdown_table(frame: pd.DataFrame) -> str:
@@ -433,21 +478,17 @@ def score(config: RunConfig, output: Path | None = None, alias: str = "champion"
     (DataFrame, Path)
         The rows (index ``customer_id``) and the file written.
     """
-    import os
-
     from mlflow.exceptions import MlflowException
 
+    from gridcrm._pipeline_tracking import store_uri
     from gridcrm.features import build_features
     from gridcrm.forecasting import load_forecast_config
     from gridcrm.tracking import configure, to_request
 
+    uri = configure(store_uri(config), create=False)  # a missing store is an error naming it, not a new empty one
     dataset = load_dataset(config.data.path, on_error=config.data.on_error, extracted_on=config.data.extracted_on)
     as_of = pd.Timestamp(config.as_of) if config.as_of else dataset.extracted_on
     features = build_features(dataset, as_of=as_of, windows=config.features.windows)
-    if config.tracking.uri or os.environ.get("MLFLOW_TRACKING_URI"):
-        configure(config.tracking.uri)
-    else:
-        configure(f"sqlite:///{(config.output.dir / 'mlruns.db').resolve()}")
     import mlflow
 
     request = to_request(features)  # JSON-like: categories as strings
@@ -461,13 +502,17 @@ def score(config: RunConfig, output: Path | None = None, alias: str = "champion"
         inputs = [c.name for c in model.metadata.get_input_schema().inputs]
         lacking = [c for c in inputs if c not in request.columns]
         if lacking:
-            raise RuntimeError(f"{name}@{alias} needs column(s) the features at {as_of.date()} lack: {lacking[:10]}; "
+            raise TrackingError(f"{name}@{alias} in {uri} needs column(s) the features at {as_of.date()} lack: {lacking[:10]}; "
                                "retrain it with this gridcrm version (gridcrm run)")
         answer = model.predict(request[inputs])
         for source, target in wanted.items():
             if source in answer.columns:
                 columns[target] = pd.Series(answer[source].to_numpy(), index=features.index)
         logger.info("scored %s customers with %s@%s", f"{len(features):,}", name, alias)
+    if not columns:
+        raise TrackingError(f"no registered model @{alias} in the tracking store {uri} (looked for "
+                            f"{', '.join(_CHAMPIONS)}): run `gridcrm run` with tracking.enabled on this config first, "
+                            "or point tracking.uri (or $MLFLOW_TRACKING_URI) at the store that holds them")
     scores = pd.DataFrame(columns, index=features.index)
     if "value_score" in scores:
         scores["value_rank"] = scores["value_score"].rank(ascending=False, method="min").astype("Int64")

@@ -12,6 +12,7 @@ from gridcrm.tracking.registry import (
     log_model,
     pip_requirements,
     promote,
+    registered_model_uri,
     to_request,
 )
 from gridcrm.tracking.runs import TrackedRun, configure, flatten, tracked_run, tracking_uri
@@ -30,6 +31,7 @@ __all__ = [
     "pip_requirements",
     "promote",
     "register_adapter",
+    "registered_model_uri",
     "serve_predict",
     "to_request",
     "tracked_run",

@@ -13,10 +13,15 @@ from typing import Any
 import pandas as pd
 
 from gridcrm import __version__
-from gridcrm.tracking.adapters import serve_predict
-from gridcrm.tracking.runs import TrackedRun, configure
+from gridcrm.errors import TrackingError
+from gridcrm.tracking.adapters import request_contract, serve_predict
+from gridcrm.tracking.runs import TrackedRun, configure, current_uri
 
-__all__ = ["PromotionDecision", "RegisteredModel", "load_model", "log_model", "promote", "pip_requirements", "to_request"]
+__all__ = ["PromotionDecision", "RegisteredModel", "load_model", "log_model", "promote", "pip_requirements",
+           "registered_model_uri", "to_request"]
+
+#: Where ``gridcrm run --config configs/demo.yaml`` registers its models (named in "not found" errors).
+DEMO_STORE = "sqlite:///out/demo/mlruns.db"
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +104,7 @@ def log_model(
     import joblib
     import mlflow
 
-    configure(mlflow.get_tracking_uri())
+    configure(current_uri())
     example = to_request(input_example)
     output = serve_predict(kind, model, example, params)
     request_params = dict(params) if params else None
@@ -108,6 +113,7 @@ def log_model(
         # refuses int64 requests against a double schema, so the "declare them as doubles" hint does not apply
         warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column")
         signature = mlflow.models.infer_signature(example, output, params=request_params)
+    signature, columns = request_contract(signature, example)  # MLflow casts nothing; the served model checks
     with tempfile.TemporaryDirectory() as tmp:
         file = Path(tmp) / "model.joblib"
         joblib.dump(model, file)
@@ -115,7 +121,7 @@ def log_model(
             name=name,
             python_model=str(_SERVED_MODEL),
             artifacts={"model": str(file)},
-            model_config={"kind": kind},
+            model_config={"kind": kind, "columns": columns},
             signature=signature,
             input_example=example,
             pip_requirements=pip_requirements(),
@@ -154,11 +160,68 @@ class RegisteredModel:
         return f"RegisteredModel({self.model_uri!r})"
 
 
-def load_model(name: str, alias: str = "champion") -> RegisteredModel:
+def registered_model_uri(name: str, alias: str = "champion", uri: str | None = None) -> str:
+    """Check that ``name@alias`` is registered in the tracking store; return its ``models:/`` URI.
+
+    Opens the store without creating it, so asking a store that does not exist
+    leaves no empty database behind.
+
+    Parameters
+    ----------
+    name : str
+        Registered model name.
+    alias : str
+    uri : str, optional
+        Tracking store; default ``$MLFLOW_TRACKING_URI``, else ``sqlite:///<cwd>/mlruns.db``
+        (see :func:`gridcrm.tracking.tracking_uri`).
+
+    Returns
+    -------
+    str
+        ``models:/NAME@ALIAS``.
+
+    Raises
+    ------
+    gridcrm.errors.TrackingError
+        The store does not exist or cannot be opened, or holds no ``name@alias``; the
+        message names the store, the model and alias, and what the store does hold.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> registered_model_uri("gridcrm-arrears", uri=f"sqlite:///{tempfile.mkdtemp()}/m.db")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    gridcrm.errors.TrackingError: no tracking store at sqlite:///.../m.db ...
+    """
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    resolved = configure(uri if uri is not None else current_uri(), create=False)
+    client = MlflowClient(resolved)
+    try:
+        client.get_model_version_by_alias(name, alias)
+    except MlflowException as exc:
+        try:
+            held = sorted({m.name for m in client.search_registered_models()})
+        except MlflowException:
+            held = []
+        demo = "" if resolved.endswith("out/demo/mlruns.db") else (
+            f"; the demo (gridcrm run --config configs/demo.yaml) registers into {DEMO_STORE}")
+        raise TrackingError(
+            f"no registered model {name}@{alias} in the tracking store {resolved} (it holds "
+            f"{', '.join(held) if held else 'no registered model'}){demo}: give the store that holds it "
+            "(load_model(..., uri=...), --tracking-uri, tracking.uri or $MLFLOW_TRACKING_URI)") from exc
+    return f"models:/{name}@{alias}"
+
+
+def load_model(name: str, alias: str = "champion", uri: str | None = None) -> RegisteredModel:
     """Load a registered model by alias, in one line from a notebook.
 
-    ``load_model("gridcrm-churn")`` loads ``models:/gridcrm-churn@champion`` from the tracking
-    store (``$MLFLOW_TRACKING_URI``, else ``sqlite:///mlruns.db``).
+    ``load_model("gridcrm-churn", uri="sqlite:///out/demo/mlruns.db")`` loads
+    ``models:/gridcrm-churn@champion`` from the demo's store. Without ``uri`` the store is
+    ``$MLFLOW_TRACKING_URI`` (or the one :func:`gridcrm.tracking.configure` set), else
+    ``sqlite:///<cwd>/mlruns.db``.
 
     Parameters
     ----------
@@ -166,17 +229,32 @@ def load_model(name: str, alias: str = "champion") -> RegisteredModel:
         Registered model name (``gridcrm-churn``, ``gridcrm-arrears``, ``gridcrm-credit``, ...).
     alias : str
         ``"champion"`` (default), ``"challenger"`` or any alias set on a version.
+    uri : str, optional
+        Tracking store holding the registry (e.g. ``"sqlite:///out/demo/mlruns.db"``).
 
     Returns
     -------
     RegisteredModel
         ``.predict(frame, params=None)`` scores a gridcrm frame as it is.
+
+    Raises
+    ------
+    gridcrm.errors.TrackingError
+        The store does not exist, cannot be opened, or holds no ``name@alias`` (the
+        message names the store and the model).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> load_model("gridcrm-churn", uri=f"sqlite:///{tempfile.mkdtemp()}/m.db")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    gridcrm.errors.TrackingError: no tracking store at sqlite:///.../m.db ...
     """
     import mlflow
 
-    configure(mlflow.get_tracking_uri())
-    uri = f"models:/{name}@{alias}"
-    return RegisteredModel(mlflow.pyfunc.load_model(uri), uri)
+    model_uri = registered_model_uri(name, alias, uri)
+    return RegisteredModel(mlflow.pyfunc.load_model(model_uri), model_uri)
 
 
 @dataclass(frozen=True)
@@ -246,8 +324,7 @@ def promote(
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
-    configure(mlflow.get_tracking_uri())
-    client = MlflowClient()
+    client = MlflowClient(configure(current_uri()))
     version = str(version)
     new_value = float(evaluate(mlflow.pyfunc.load_model(f"models:/{name}/{version}")))
     try:

@@ -57,6 +57,20 @@ def tracking_uri(uri: str | None = None) -> str:
     return f"sqlite:///{Path.cwd() / DEFAULT_DB}"
 
 
+def current_uri() -> str:
+    """The store MLflow is pointed at (by :func:`configure` or ``mlflow.set_tracking_uri``), else :func:`tracking_uri`.
+
+    Never MLflow's own default (``sqlite:///<cwd>/mlflow.db``): a second store in the working directory.
+    """
+    from mlflow.tracking._tracking_service.utils import is_tracking_uri_set
+
+    if is_tracking_uri_set():
+        import mlflow
+
+        return str(mlflow.get_tracking_uri())
+    return tracking_uri(None)
+
+
 def artifact_root(uri: str) -> str | None:
     """Folder for the artifacts of a SQLite store: ``mlartifacts/`` beside the database file."""
     parsed = urlparse(uri)
@@ -266,6 +280,14 @@ class TrackedRun:
             logger.debug("metrics %s not finite: not logged", sorted(skipped))
         if clean:
             mlflow.log_metrics(clean, step=step, run_id=self.run_id)
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        """Set run tags (values as strings)."""
+        from mlflow import MlflowClient
+
+        client = MlflowClient(current_uri())
+        for key, value in tags.items():
+            client.set_tag(self.run_id, key, str(value))
 
     def log_artifact(self, path: str | Path, artifact_path: str | None = None) -> None:
         """Log a file or a folder as artifacts."""

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from gridcrm.cli import main as cli_main
 from gridcrm.data import validate_tables
 from gridcrm.data.schemas import CUSTOMER_CLASSES, TABLES
 from gridcrm.data.synth import SyntheticData, generate_dataset
 from gridcrm.data.synth.calendar import spring_festival
+from gridcrm.errors import InputError
+from gridcrm.models import churn_labels
+
+ROOT = Path(__file__).resolve().parents[1]
+#: The committed sample and the arguments of ``make sample`` that regenerate it.
+SAMPLE = ROOT / "data" / "sample"
+SAMPLE_ARGS = (2000, "2023-01-01", "2024-12-31")
+SAMPLE_SEED = 20241231
 
 START, END = "2023-07-01", "2024-06-30"
 
@@ -352,8 +364,90 @@ def test_churn_is_higher_among_complainers_and_matches_the_truth(large):
     assert t.loc[t["churned"], "p_churn_90d"].isna().all()
     p = t.loc[~t["churned"], "p_churn_90d"]
     assert p.between(0, 1).all() and p.notna().all()
-    # the 90-day hazard at the end is in line with the closures seen in the window (2 years)
-    assert 0.3 < p.mean() * 8 / closed.mean() < 3
+    # the expected closures in the 90 days after the end match those of the window's last 90 days
+    last_90 = int((t["closed_on"] >= ds.extracted_on - pd.Timedelta(days=90)).sum())
+    assert last_90 > 20
+    assert 0.6 < p.sum() / last_90 < 1.6
+
+
+def test_churn_has_three_causes_at_realistic_yearly_rates(large):
+    t = large.truth
+    cause = t["churn_cause"]
+    assert list(cause.cat.categories) == ["move", "business_closure", "switch"]
+    assert cause.notna().equals(t["churned"])
+    in_2024 = (t["closed_on"] >= "2024-01-01") & (t["closed_on"] < "2025-01-01")
+    yearly = in_2024.groupby(t["latent_class"], observed=True).mean()
+    assert 0.005 < yearly["residential"] < 0.03  # homes move rarely
+    assert 0.03 < yearly["commercial"] < 0.15 and 0.03 < yearly["industrial"] < 0.15
+    homes = t["latent_class"] == "residential"
+    assert set(cause[homes].dropna()) == {"move"}
+    by_cause = cause[t["latent_class"].isin(["commercial", "industrial"])].value_counts()
+    assert by_cause["business_closure"] > by_cause["move"]
+
+
+def test_only_large_customers_switch_and_only_after_the_market_opens(large):
+    t, c = large.truth, large.dataset.customers.set_index("customer_id")
+    opens = pd.Timestamp(t.attrs["retail_market_opens"])
+    assert opens == pd.Timestamp("2023-07-01")  # default: the first of the month a quarter into the window
+    eligible = t["switch_eligible"]
+    assert eligible.equals(c["customer_class"].isin(["commercial", "industrial", "large_industry"])
+                           & (c["voltage_kv"] >= 10))
+    switched = t["churn_cause"] == "switch"
+    assert switched.sum() >= 20 and not (switched & ~eligible).any()
+    assert (t.loc[switched, "closed_on"] > opens + pd.Timedelta(days=30)).all()
+    assert (t.loc[t["shopping_from"].notna(), "shopping_from"] >= opens).all()
+    # 5-15 % of the eligible customers a year once the market is open; the largest are courted more
+    yearly = (switched & (t["closed_on"] >= "2024-01-01"))[eligible].mean()
+    assert 0.04 < yearly < 0.15
+    big = c["contracted_kva"] >= c.loc[eligible, "contracted_kva"].median()
+    assert switched[eligible & big].mean() > switched[eligible & ~big].mean()
+    assert (t.loc[~eligible, "p_switch_90d"].dropna() == 0).all()
+    assert (t.loc[eligible, "p_switch_90d"].dropna() > 0).all()
+
+
+def test_retail_market_opening_date_is_an_argument():
+    never = generate_dataset(1500, "2023-01-01", "2023-12-31", seed=5, retail_market_opens="2030-01-01").truth
+    assert never["switch_eligible"].sum() > 50
+    assert not (never["churn_cause"] == "switch").any() and never["shopping_from"].isna().all()
+    assert (never["p_switch_90d"].dropna() == 0).all()
+    always = generate_dataset(1500, "2023-01-01", "2023-12-31", seed=5, retail_market_opens="2020-01-01").truth
+    assert always.attrs["retail_market_opens"] == "2020-01-01"
+    assert (always["shopping_from"] < pd.Timestamp("2023-03-01")).any()  # negotiating from the first weeks
+
+
+def test_businesses_decline_and_pay_late_before_they_close(large):
+    ds, t = large.dataset, large.truth
+    closing = t.index[t["churn_cause"] == "business_closure"]
+    assert len(closing) >= 30 and t.loc[closing, "distress_from"].notna().all()
+    m = ds.meter_daily[ds.meter_daily["customer_id"].isin(closing)].join(t[["closed_on", "distress_from"]],
+                                                                         on="customer_id")
+    last_month = m[(m["closed_on"] - m["date"]).dt.days.between(1, 30)].groupby("customer_id")["kwh"].mean()
+    before = m[(m["date"] < m["distress_from"]) & (m["date"] >= m["distress_from"] - pd.Timedelta(days=120))]
+    ratio = (last_month / before.groupby("customer_id")["kwh"].mean()).dropna()
+    assert len(ratio) >= 20 and ratio.median() < 0.7
+    b = _bill_outcomes(large).join(t["distress_from"], on="customer_id")
+    mine = b[b["customer_id"].isin(closing)]
+    distressed = mine["issued_on"] >= mine["distress_from"]
+    assert mine.loc[distressed, "late"].mean() > 1.8 * mine.loc[~distressed, "late"].mean()
+
+
+def test_switchers_ask_about_tariffs_before_they_leave(large):
+    ds, t = large.dataset, large.truth
+    c = ds.contacts[ds.contacts["category"].isin(["tariff", "billing"])].join(t[["closed_on"]], on="customer_id")
+    switchers = t.index[t["churn_cause"] == "switch"]
+    ahead = c[c["customer_id"].isin(switchers) & (c["closed_on"] - c["at"]).dt.days.between(0, 119)]
+    stayers = t.index[t["switch_eligible"] & ~t["churned"]]
+    usual = c[c["customer_id"].isin(stayers) & (c["at"] >= ds.extracted_on - pd.Timedelta(days=120))]
+    assert len(ahead) / len(switchers) > 5 * len(usual) / len(stayers)
+
+
+def test_churn_labels_see_the_generated_churn(large):
+    ds, t = large.dataset, large.truth
+    label = churn_labels(ds, "2024-01-01")
+    connected = ds.customers.set_index("customer_id")["connected_on"] < "2024-01-01"
+    closing = t.index[(t["closed_on"] >= "2024-01-01") & (t["closed_on"] < "2024-03-31") & connected]
+    assert set(label.index[label["closed"]]) == set(closing)
+    assert label["label"].sum() >= 30
 
 
 def test_next_bill_arrears_truth(large):
@@ -378,22 +472,87 @@ def test_events(large):
 
 # -- arguments ------------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    ("kwargs", "name"),
+    ("kwargs", "message"),
     [
-        ({"n_customers": 0}, "n_customers"),
-        ({"n_customers": 2.5}, "n_customers"),
-        ({"start": "not a date"}, "start"),
-        ({"end": None}, "end"),
-        ({"end": "2023-12-31"}, "end"),
-        ({"seed": -1}, "seed"),
-        ({"seed": "7"}, "seed"),
-        ({"n_interval_customers": 11}, "n_interval_customers"),
-        ({"interval_days": 0}, "interval_days"),
-        ({"n_regions": 0}, "n_regions"),
-        ({"show_progress": "yes"}, "show_progress"),
+        ({"n_customers": 0}, "n_customers must be >= 1, got 0"),
+        ({"n_customers": -5}, "n_customers must be >= 1, got -5"),
+        ({"n_customers": 2.5}, "n_customers must be an integer, got 2.5"),
+        ({"n_customers": True}, "n_customers must be an integer, got True"),
+        ({"start": "not a date"}, "start must be a date such as '2024-01-01', got 'not a date'"),
+        ({"start": "1900-01-01"}, "start must lie between 1970 and 2200, got 1900-01-01"),
+        ({"end": None}, "end must be a date"),
+        ({"end": "2023-12-31"}, "end must be after start, got start=2024-01-01 and end=2023-12-31"),
+        ({"end": "2024-01-01"}, "end must be after start, got start=2024-01-01 and end=2024-01-01"),
+        ({"end": "2099-01-01"}, "end must be less than 30 years after start"),
+        ({"seed": -1}, "seed must be >= 0, got -1"),
+        ({"seed": "7"}, "seed must be an integer, got '7'"),
+        ({"n_interval_customers": 11}, "n_interval_customers must be between 0 and 10, got 11"),
+        ({"interval_days": 0}, "interval_days must be >= 1, got 0"),
+        ({"interval_days": 7.5}, "interval_days must be an integer, got 7.5"),
+        ({"n_regions": 0}, "n_regions must be between 1 and 99, got 0"),
+        ({"retail_market_opens": "soon"}, "retail_market_opens must be a date such as '2024-01-01', got 'soon'"),
+        ({"show_progress": "yes"}, "show_progress must be True or False, got 'yes'"),
     ],
 )
-def test_bad_arguments_raise_value_errors_naming_them(kwargs, name):
+def test_bad_arguments_raise_input_errors_naming_them(kwargs, message):
     args = {"n_customers": 10, "start": "2024-01-01", "end": "2024-01-31", "seed": 1} | kwargs
-    with pytest.raises(ValueError, match=name):
+    with pytest.raises(InputError, match="^generate_dataset: " + message.replace("(", r"\(").replace(")", r"\)")):
         generate_dataset(**args)
+
+
+def test_numpy_integers_are_accepted():
+    synth = generate_dataset(np.int64(20), "2024-01-01", "2024-01-31", seed=np.uint32(1), interval_days=np.int16(5))
+    assert len(synth.dataset.customers) == 20
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["--customers", "0"], "customers"),
+        (["--start", "2024-05-01", "--end", "2024-01-01"], "end must be after start, got start=2024-05-01 and "
+         "end=2024-01-01"),
+        (["--start", "1900-01-01"], "start must lie between 1970 and 2200"),
+        (["--interval-days", "0"], "interval"),
+    ],
+)
+def test_cli_synth_reports_a_bad_argument_in_one_line(tmp_path, capsys, argv, named):
+    try:
+        status = cli_main(["synth", *argv, "--out", str(tmp_path / "out")])
+    except SystemExit as stop:  # refused by the argument parser
+        status = stop.code
+    assert status == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("gridcrm synth: error: ") and named in last
+    assert not list(tmp_path.rglob("*.parquet"))  # nothing written
+
+
+# -- the committed sample -------------------------------------------------------------------
+def _md5(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.md5(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def test_same_seed_writes_byte_identical_files(tmp_path):
+    for name in ("a", "b"):
+        assert cli_main(["-q", "synth", "--customers", "60", "--start", "2024-01-01", "--end", "2024-03-31",
+                         "--seed", "3", "--out", str(tmp_path / name)]) == 0
+    first, second = _md5(tmp_path / "a"), _md5(tmp_path / "b")
+    assert len(first) == 11 and first == second
+
+
+def test_committed_sample_is_what_make_sample_generates():
+    synth = generate_dataset(*SAMPLE_ARGS, seed=SAMPLE_SEED)
+    for name, frame in synth.dataset.items():
+        pd.testing.assert_frame_equal(pd.read_parquet(SAMPLE / f"{name}.parquet"), frame, obj=name)
+    pd.testing.assert_frame_equal(pd.read_parquet(SAMPLE / "truth.parquet"), synth.truth)
+    size = sum(p.stat().st_size for p in SAMPLE.iterdir())
+    assert size < 7_000_000, f"data/sample/ grew to {size:,} bytes"
+
+
+def test_committed_sample_has_churn_to_learn_from():
+    truth = pd.read_parquet(SAMPLE / "truth.parquet")
+    closed = truth["closed_on"]
+    before, after = closed < "2024-10-01", closed >= "2024-10-01"
+    assert before.sum() >= 30 and after.sum() >= 8
+    assert set(truth.loc[before, "churn_cause"]) == {"move", "business_closure", "switch"}

@@ -8,6 +8,8 @@ A customer's expected daily kWh is the product of
   season, and the region's outage days,
 * the weather term ``1 + heat × HDD + cool × CDD`` with its own sensitivities,
 * a level shift, a vacancy spell or electricity theft, where it has one,
+* the decline of a business in financial distress towards its floor
+  (:func:`~gridcrm.data.synth.customers.distress_factor`),
 
 times mean-one log-normal noise. Reads are capped at ``contracted_kva × 24 h ×
 1.5``, rounded to 0.01 kWh like a meter register, missing on meter gaps (runs
@@ -27,7 +29,7 @@ import pandas as pd
 
 from gridcrm.data.schemas import METER_DAILY
 from gridcrm.data.synth.calendar import DAY_NS, Calendar
-from gridcrm.data.synth.customers import NEVER, Population
+from gridcrm.data.synth.customers import NEVER, Population, distress_factor
 from gridcrm.data.synth.frames import build_frame
 from gridcrm.data.synth.segments import SEGMENTS, segment_array
 from gridcrm.data.synth.weather import Climate
@@ -161,6 +163,10 @@ def _block_kwh(pop: Population, sl: slice, cal: Calendar, climate: Climate, fact
         has = np.flatnonzero(first < NEVER)
         cells, owner = _cells(has, first[has], stop[has], cal.n_sim)
         flat[cells] *= factor[owner]
+    onset = pop.distress_from[sl]
+    has = np.flatnonzero(onset < NEVER)
+    cells, owner = _cells(has, onset[has], np.full(len(has), cal.n_sim), cal.n_sim)
+    flat[cells] *= distress_factor(cells - owner * cal.n_sim - onset[owner], pop.distress_floor[sl][owner])
     np.minimum(x, (pop.kva[sl] * CAP_FACTOR)[:, None], out=x)
     return np.round(x, 2, out=x)
 

@@ -8,7 +8,10 @@ price-sensitive customers) and on its region's outages that month (outage
 calls, outage and voltage complaints, repairs). Complaints and repairs are
 often followed by a satisfaction survey; scores are lower after a complaint.
 Applications also mark new connections, capacity increases (before a level
-shift up) and account closures. Contacts happen mostly in office hours;
+shift up) and account closures. A large customer negotiating with a competing
+retailer (before it switches) calls about tariffs and bills and complains
+about tariffs more often; a business in financial distress calls about
+payments and applies to reduce its capacity. Contacts happen mostly in office hours;
 complaints carry a short text in Chinese or English.
 """
 
@@ -49,6 +52,11 @@ _AFTER_BILL = ((CALL, "billing", 0.02), (COMPLAINT, "billing", 0.006), (COMPLAIN
 # (kind, category, rate per unit of outage severity) of contacts just after an outage.
 _AFTER_OUTAGE = ((CALL, "outage", 0.02), (COMPLAINT, "outage", 0.005), (COMPLAINT, "voltage", 0.0024),
                  (REPAIR, "outage", 0.006))
+# (kind, category, monthly rate) of the extra contacts of a large customer shopping for a retailer ...
+_SHOPPING = ((CALL, "tariff", 0.5), (CALL, "billing", 0.4), (COMPLAINT, "tariff", 0.15),
+             (APPLICATION, "capacity_change", 0.06))
+# ... and of a business in financial distress.
+_DISTRESS = ((CALL, "payment", 0.3), (APPLICATION, "capacity_change", 0.05))
 _FOLLOW_UP = {COMPLAINT: ("complaint_followup", 0.5), REPAIR: ("repair_followup", 0.3)}
 _OFFICE_HOURS = np.array([0.2] * 7 + [1, 3, 5, 5, 4, 3, 4, 5, 5, 4, 3] + [2, 1.5, 1, 0.7, 0.5, 0.3])
 _TEXTS = {
@@ -96,8 +104,9 @@ def _outage_days(rng: np.random.Generator, region: np.ndarray, severity: np.ndar
 
 
 def month_contacts(pop: Population, alive: np.ndarray, first: np.ndarray, stop: int, shock: np.ndarray,
-                   bill_day: np.ndarray, outage: np.ndarray, lo: int,
-                   rng: np.random.Generator) -> dict[str, np.ndarray]:
+                   bill_day: np.ndarray, outage: np.ndarray, lo: int, rng: np.random.Generator,
+                   shopping_from: np.ndarray | None = None,
+                   distress_from: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Contacts made in one month by the accounts open in it.
 
     Parameters
@@ -116,6 +125,10 @@ def month_contacts(pop: Population, alive: np.ndarray, first: np.ndarray, stop: 
     lo : int
         First day of the month.
     rng : numpy.random.Generator
+    shopping_from, distress_from : ndarray of int, optional
+        Day each customer started negotiating with a competing retailer, and
+        the onset of its financial distress (``NEVER``: none); from that day
+        on it makes the extra contacts of ``_SHOPPING`` / ``_DISTRESS``.
 
     Returns
     -------
@@ -157,6 +170,17 @@ def month_contacts(pop: Population, alive: np.ndarray, first: np.ndarray, stop: 
     out["day"].append(np.clip(day, first[who], stop - 1))
     out["kind"].append(kinds[comp])
     out["category"].append(cats[comp])
+
+    for table, since in ((_SHOPPING, shopping_from), (_DISTRESS, distress_from)):
+        if since is None:
+            continue
+        begin = np.clip(since, first, stop)
+        kinds, cats, rates = _rates(table, (stop - begin) / _DAYS_PER_MONTH)
+        who, comp = _draw(rng, rates)
+        out["customer"].append(alive[who])
+        out["day"].append(begin[who] + (rng.random(len(who)) * (stop - begin[who])).astype(int))
+        out["kind"].append(kinds[comp])
+        out["category"].append(cats[comp])
     return {key: np.concatenate(parts).astype(np.int64) for key, parts in out.items()}
 
 

@@ -15,7 +15,7 @@ from gridcrm.data.dates import as_date
 from gridcrm.data.schemas import CUSTOMER_CLASSES
 from gridcrm.data.synth.billing import bills_frame, make_bills
 from gridcrm.data.synth.calendar import Calendar, make_calendar
-from gridcrm.data.synth.churn import Service, simulate_service
+from gridcrm.data.synth.churn import CHURN_CAUSES, Service, simulate_service, switch_eligible
 from gridcrm.data.synth.consumption import close_accounts, meter_frame, simulate_meter
 from gridcrm.data.synth.contacts import contacts_frame, lifecycle_contacts
 from gridcrm.data.synth.customers import NEVER, Population, customers_frame, draw_population
@@ -24,11 +24,14 @@ from gridcrm.data.synth.interval import interval_customers, interval_frame
 from gridcrm.data.synth.payments import Payments, payments_frame, simulate_payments
 from gridcrm.data.synth.segments import SEGMENTS
 from gridcrm.data.synth.weather import make_climate, weather_frame
+from gridcrm.errors import InputError
 
 __all__ = ["SyntheticData", "generate_dataset"]
 
 logger = logging.getLogger(__name__)
 
+_FIRST_YEAR, _LAST_YEAR = 1970, 2200  # dates the calendar (datetime64[ns]) holds with room for a simulation
+_MAX_DAYS = 366 * 30  # a longer window than 30 years is a mistake, not a dataset
 _STREAMS = ("weather", "customers", "meter", "service", "contacts", "payments", "events", "interval")
 
 
@@ -46,12 +49,16 @@ class SyntheticData:
         ``price_sensitivity``, ``satisfaction``, ``base_kwh``, ``trend``,
         ``heat_sensitivity``, ``cool_sensitivity``), the hidden events
         (``level_shift_on``/``level_shift_factor``, ``vacant_from``/``vacant_to``,
-        ``theft_from``/``theft_detected``/``theft_found_on``), the outcomes (``churned``,
-        ``closed_on``) and the true probabilities ``p_churn_90d`` (an account
-        open at ``end`` closes within 90 days; NaN if closed) and
-        ``p_arrears_next`` (its next bill, issued after ``end``, is paid more
-        than 15 days late or never; NaN without one), plus ``interval`` and
-        ``power_factor`` of the interval customers.
+        ``theft_from``/``theft_detected``/``theft_found_on``,
+        ``distress_from`` — onset of a business's financial distress, before ``end`` —,
+        ``switch_eligible`` — may buy from a competing retailer —, ``shopping_from`` — started
+        negotiating with one, before ``end``), the outcomes (``churned``, ``closed_on``,
+        ``churn_cause``: ``move``, ``business_closure`` or ``switch``) and the true
+        probabilities ``p_churn_90d`` (an account open at ``end`` closes within 90 days, from
+        any cause; NaN if closed), ``p_switch_90d`` (the same for a switch to a competing
+        retailer) and ``p_arrears_next`` (its next bill, issued after ``end``, is paid more
+        than 15 days late or never; NaN without one), plus ``interval`` and ``power_factor``
+        of the interval customers. ``truth.attrs["retail_market_opens"]`` is the opening date.
     bill_truth : DataFrame
         Indexed by ``bill_id``: ``p_arrears``, the true probability that the
         bill is paid more than 15 days after ``due_on`` or never.
@@ -64,15 +71,29 @@ class SyntheticData:
 
 def _integer(name: str, value: object, minimum: int, maximum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
+        raise InputError(f"generate_dataset: {name} must be an integer, got {value!r}")
     if value < minimum or (maximum is not None and value > maximum):
         bound = f">= {minimum}" if maximum is None else f"between {minimum} and {maximum}"
-        raise ValueError(f"{name} must be {bound}, got {value}")
+        raise InputError(f"generate_dataset: {name} must be {bound}, got {value}")
     return int(value)
 
 
 def _date(name: str, value: object) -> pd.Timestamp:
-    return as_date(value, name)
+    try:
+        day = as_date(value, name)
+    except ValueError as exc:
+        raise InputError(f"generate_dataset: {exc}") from None
+    if not _FIRST_YEAR <= day.year <= _LAST_YEAR:
+        raise InputError(f"generate_dataset: {name} must lie between {_FIRST_YEAR} and {_LAST_YEAR}, "
+                         f"got {day.date()}")
+    return day
+
+
+def _market_opens(value: object, first_day: pd.Timestamp, last_day: pd.Timestamp) -> pd.Timestamp:
+    """The retail market's opening date: given, or the first of the month a quarter into the window."""
+    if value is None:
+        return (first_day + (last_day - first_day) / 4).to_period("M").start_time
+    return _date("retail_market_opens", value)
 
 
 def _dates(dates: np.ndarray, cal: Calendar, valid: np.ndarray) -> np.ndarray:
@@ -80,7 +101,7 @@ def _dates(dates: np.ndarray, cal: Calendar, valid: np.ndarray) -> np.ndarray:
 
 
 def _truth(pop: Population, cal: Calendar, service: Service, pay: Payments, bills_next: np.ndarray,
-           interval_who: np.ndarray, power_factor: np.ndarray) -> pd.DataFrame:
+           interval_who: np.ndarray, power_factor: np.ndarray, market_opens: pd.Timestamp) -> pd.DataFrame:
     n = len(pop)
     closed = service.closed
     has_next = bills_next >= 0
@@ -92,6 +113,9 @@ def _truth(pop: Population, cal: Calendar, service: Service, pay: Payments, bill
     shifted = pop.shift_day < cal.n_days
     vacant = pop.vacant_from < NEVER
     theft = pop.theft_from < NEVER
+    distress = pop.distress_from < cal.n_days
+    shopping = service.shopping_from < NEVER
+    cause = pd.Categorical.from_codes(service.cause - 1, categories=list(CHURN_CAUSES))
     truth = pd.DataFrame(
         {
             "latent_class": pd.Categorical.from_codes(pop.cls, categories=list(CUSTOMER_CLASSES)),
@@ -110,15 +134,21 @@ def _truth(pop: Population, cal: Calendar, service: Service, pay: Payments, bill
             "theft_from": _dates(pop.theft_from, cal, theft),
             "theft_detected": pop.theft_detected,
             "theft_found_on": _dates(pop.theft_to, cal, pop.theft_detected),
+            "distress_from": _dates(pop.distress_from, cal, distress),
+            "switch_eligible": switch_eligible(pop),
+            "shopping_from": _dates(service.shopping_from, cal, shopping),
             "churned": closed < NEVER,
             "closed_on": _dates(closed, cal, closed < NEVER),
+            "churn_cause": cause,
             "p_churn_90d": service.p_churn,
+            "p_switch_90d": service.p_switch,
             "p_arrears_next": p_next,
             "interval": is_interval,
             "power_factor": pf,
         },
         index=pd.Index(pop.ids, name="customer_id"),
     )
+    truth.attrs["retail_market_opens"] = market_opens.date().isoformat()
     return truth
 
 
@@ -131,6 +161,7 @@ def generate_dataset(
     n_interval_customers: int | None = None,
     interval_days: int = 31,
     n_regions: int = 6,
+    retail_market_opens: pd.Timestamp | str | None = None,
     show_progress: bool = False,
 ) -> SyntheticData:
     """Generate a realistic synthetic utility extract with known ground truth.
@@ -141,9 +172,11 @@ def generate_dataset(
     monthly, pay according to their credit (late payments, partial payments,
     persistent arrears, disconnection notices), contact the utility (calls,
     complaints after bill shocks and outages, repairs, applications, surveys)
-    and close their accounts with a hazard that rises with complaints and bill
-    shock. The largest accounts also have 15-minute interval load. The same
-    seed gives identical tables.
+    and churn: homes move (more after complaints and bill shocks), businesses
+    in financial distress decline, pay late and close, and large customers
+    switch to competing retailers once the retail market opens (see
+    :mod:`gridcrm.data.synth.churn`). The largest accounts also have 15-minute
+    interval load. The same seed gives identical tables.
 
     Parameters
     ----------
@@ -159,6 +192,11 @@ def generate_dataset(
         Days of interval load, ending on ``end`` (the whole window if it is shorter).
     n_regions : int
         Number of regions (1 to 99).
+    retail_market_opens : Timestamp or str, optional
+        Day the retail market opens: from then on, large customers (commercial,
+        industrial and large industry at 10 kV or more) may switch to a competing
+        retailer. Default: the first of the month a quarter of the way into the
+        window; a date before ``start`` means open throughout, after ``end`` never.
     show_progress : bool
         Show a progress bar over the blocks of meter reads.
 
@@ -169,8 +207,9 @@ def generate_dataset(
 
     Raises
     ------
-    ValueError
-        If an argument is out of range; the message names it.
+    gridcrm.errors.InputError
+        If an argument is of the wrong type or out of range; the message names
+        it, its value and what was expected (also a ``ValueError``).
 
     Examples
     --------
@@ -184,11 +223,20 @@ def generate_dataset(
     (True, True)
     >>> synth.truth.columns[:4].tolist()
     ['latent_class', 'latent_segment', 'credit_quality', 'price_sensitivity']
+    >>> generate_dataset(0, "2024-01-01", "2024-03-31", seed=7)
+    Traceback (most recent call last):
+    ...
+    gridcrm.errors.InputError: generate_dataset: n_customers must be >= 1, got 0
     """
     n = _integer("n_customers", n_customers, 1)
     first_day, last_day = _date("start", start), _date("end", end)
     if last_day <= first_day:
-        raise ValueError(f"end must be after start, got start={first_day.date()} and end={last_day.date()}")
+        raise InputError(f"generate_dataset: end must be after start, got start={first_day.date()} and "
+                         f"end={last_day.date()}")
+    if (last_day - first_day).days >= _MAX_DAYS:
+        raise InputError(f"generate_dataset: end must be less than {_MAX_DAYS // 366} years after start, got "
+                         f"start={first_day.date()} and end={last_day.date()}")
+    opens = _market_opens(retail_market_opens, first_day, last_day)
     seed = _integer("seed", seed, 0)
     if n_interval_customers is None:
         n_interval = min(max(1, round(0.025 * n)), 50)
@@ -197,7 +245,7 @@ def generate_dataset(
     interval_days = _integer("interval_days", interval_days, 1)
     n_regions = _integer("n_regions", n_regions, 1, 99)
     if not isinstance(show_progress, bool):
-        raise ValueError(f"show_progress must be True or False, got {show_progress!r}")
+        raise InputError(f"generate_dataset: show_progress must be True or False, got {show_progress!r}")
 
     t0 = time.perf_counter()
     streams = dict(zip(_STREAMS, np.random.default_rng(seed).spawn(len(_STREAMS)), strict=True))
@@ -208,11 +256,14 @@ def generate_dataset(
     store = simulate_meter(pop, cal, climate, streams["meter"], show_progress=show_progress)
     logger.info("synth: %d meter reads simulated (%.1f s)", store.n_rows, time.perf_counter() - t0)
     service = simulate_service(pop, cal, climate, make_bills(pop, cal, store.month_kwh, store.month_reads),
-                               streams["service"])
+                               streams["service"], market_opens=int((opens - first_day).days))
     close_accounts(store, service.closed, cal)
+    pop.theft_detected = pop.theft_detected & (pop.theft_to <= service.closed)  # no inspection after a closure
     bills = make_bills(pop, cal, store.month_kwh, store.month_reads)
     pay = simulate_payments(pop, cal, bills, streams["payments"])
-    logger.info("synth: %d closures, %d payments (%.1f s)", int((service.closed < NEVER).sum()), len(pay.day),
+    causes = np.bincount(service.cause, minlength=len(CHURN_CAUSES) + 1)[1:]
+    logger.info("synth: %d closures (%s; retail market opens %s), %d payments (%.1f s)", int(causes.sum()),
+                ", ".join(f"{c} {k}" for c, k in zip(CHURN_CAUSES, causes, strict=True)), opens.date(), len(pay.day),
                 time.perf_counter() - t0)
     interval_who = interval_customers(pop, service.closed, n_interval)
     load, power_factor = interval_frame(pop, interval_who, store, cal, min(interval_days, cal.n_days),
@@ -228,7 +279,7 @@ def generate_dataset(
         "events": events_frame(pop, cal, service.closed, pay.notices, streams["events"]),
         "weather": weather_frame(climate, cal, streams["weather"]),
     }
-    truth = _truth(pop, cal, service, pay, bills.first_after(cal.n_days), interval_who, power_factor)
+    truth = _truth(pop, cal, service, pay, bills.first_after(cal.n_days), interval_who, power_factor, opens)
     published = bills.published
     bill_truth = pd.DataFrame(
         {"p_arrears": pay.p_arrears.T[published.T]},

@@ -5,7 +5,12 @@
 channel, household, prepaid) and what it does not see but what drives the
 behaviour in the other tables: the latent segment, credit quality, price
 sensitivity, satisfaction, consumption level and trend, weather
-sensitivities, a possible level shift, vacancy spell or electricity theft.
+sensitivities, a possible level shift, vacancy spell or electricity theft,
+and — for businesses — a possible financial distress that ends in the
+business closing: from its onset the consumption declines towards a floor,
+bills are paid late more often, and the account closes
+:data:`DISTRESS_MIN_DAYS` days + an exponential time (mean
+:data:`DISTRESS_MEAN_DAYS` days) later.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from gridcrm.data.synth.frames import build_frame
 from gridcrm.data.synth.segments import CLASS_SHARES, SEGMENTS, TARIFFS, segment_array
 from gridcrm.data.synth.weather import Climate
 
-__all__ = ["Population", "draw_population", "customers_frame", "allocate_classes", "ID_BASE", "NEVER"]
+__all__ = ["Population", "draw_population", "customers_frame", "allocate_classes", "distress_factor", "distress_rate",
+           "ID_BASE",
+           "NEVER", "DISTRESS_RATE", "DISTRESS_MIN_DAYS", "DISTRESS_MEAN_DAYS"]
 
 #: Customer ids are ``ID_BASE + 0 .. n - 1``.
 ID_BASE = 10_000_000
@@ -51,6 +58,14 @@ _CREDIT_SHIFT = np.array([0.0, -0.25, 0.0, -0.35, 0.5])  # logit shift by class
 _PRICE_SHIFT = np.array([{"small_household": 0.15, "second_home": -0.1, "shop": 0.1, "office": -0.05, "process": -0.15,
                            "batch": -0.15, "irrigation": 0.1}.get(s.name, 0.0) for s in SEGMENTS])
 _TREND = np.array([[0.02, 0.04], [0.03, 0.07], [0.01, 0.08], [0.0, 0.05], [0.02, 0.05]])  # mean, sd per year
+#: Yearly rate of the onset of financial distress (a business heading for closure) per class, for an
+#: average customer of the class; poor credit and a falling trend raise it (see :func:`distress_rate`).
+DISTRESS_RATE = np.array([0.0, 0.055, 0.035, 0.02, 0.015])
+#: The account closes ``DISTRESS_MIN_DAYS`` + Exponential(``DISTRESS_MEAN_DAYS``) days after the onset.
+DISTRESS_MIN_DAYS = 30
+DISTRESS_MEAN_DAYS = 90.0
+_DISTRESS_TAU = 45.0  # days over which consumption falls towards its floor
+_DISTRESS_GRACE = 180  # no distress in the first half year after connection
 
 
 @dataclass
@@ -93,6 +108,9 @@ class Population:
     theft_to: np.ndarray
     theft_factor: np.ndarray
     theft_detected: np.ndarray
+    distress_from: np.ndarray
+    distress_to: np.ndarray
+    distress_floor: np.ndarray
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -196,6 +214,29 @@ def _industry(seg: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return codes[np.where(size[seg] > 0, pick, len(codes) - 1)]
 
 
+def distress_rate(cls: np.ndarray, credit: np.ndarray, trend: np.ndarray) -> np.ndarray:
+    """Daily hazard of the onset of financial distress (0 for homes).
+
+    Examples
+    --------
+    >>> rate = distress_rate(np.array([0, 1]), np.array([0.7, 0.7]), np.array([0.0, 0.0]))
+    >>> float(rate[0]), bool(0.03 < rate[1] * 365.25 < 0.08)
+    (0.0, True)
+    """
+    return DISTRESS_RATE[cls] * np.exp(3.0 * (0.7 - credit) - 5.0 * trend) / 365.25
+
+
+def distress_factor(days_since_onset: np.ndarray, floor: np.ndarray) -> np.ndarray:
+    """Consumption factor ``days_since_onset`` days into a distress: from 1 down towards ``floor``.
+
+    Examples
+    --------
+    >>> distress_factor(np.array([0.0, 45.0, 365.0]), np.array([0.3, 0.3, 0.3])).round(2).tolist()
+    [1.0, 0.56, 0.3]
+    """
+    return floor + (1.0 - floor) * np.exp(-np.maximum(days_since_onset, 0.0) / _DISTRESS_TAU)
+
+
 def _spells(n: int, p: np.ndarray, lo: int, hi: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Which customers have a spell (with probability ``p``) and its first day, uniform in ``[lo, hi)``."""
     has = rng.random(n) < p
@@ -272,6 +313,18 @@ def draw_population(n: int, cal: Calendar, climate: Climate, rng: np.random.Gene
     theft_detected = (theft_from < NEVER) & (rng.random(n) < 0.65) & (found < cal.n_days)
     theft_to = np.where(theft_detected, found, NEVER)
 
+    # Financial distress of businesses: onset after a memoryless wait (from 90 days before the window,
+    # not in an account's first half year), closure DISTRESS_MIN_DAYS + an exponential time later.
+    rate = distress_rate(cls, credit, trend)
+    lo = np.maximum(conn + _DISTRESS_GRACE, -90)
+    wait = rng.exponential(1.0, n) / np.maximum(rate, 1e-300)
+    onset = lo + np.floor(np.minimum(wait, 10 * cal.n_sim)).astype(np.int64)
+    has_distress = (rate > 0) & (onset < cal.n_sim)
+    distress_from = np.where(has_distress, onset, NEVER)
+    lag = DISTRESS_MIN_DAYS + np.floor(rng.exponential(DISTRESS_MEAN_DAYS, n)).astype(np.int64)
+    distress_to = np.where(has_distress, np.maximum(onset + lag, 1), NEVER)
+    distress_floor = rng.uniform(0.15, 0.5, n)
+
     return Population(
         ids=ID_BASE + np.arange(n, dtype=np.int64), cls=cls, seg=seg, region=region, station=station,
         station_names=station_names, issue_day=issue_day, due_days=due_days, industry=industry, kva=kva,
@@ -281,6 +334,7 @@ def draw_population(n: int, cal: Calendar, climate: Climate, rng: np.random.Gene
         shift_day=shift_day, shift_factor=shift_factor, vacant_from=vacant_from, vacant_to=vacant_to,
         vacant_factor=vacant_factor, theft_from=theft_from, theft_to=theft_to,
         theft_factor=rng.uniform(0.3, 0.6, n), theft_detected=theft_detected,
+        distress_from=distress_from, distress_to=distress_to, distress_floor=distress_floor,
     )
 
 

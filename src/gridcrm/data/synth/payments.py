@@ -4,10 +4,11 @@ For every bill the customer falls into arrears — pays more than 15 days
 after the due date, or never — with the true probability
 
 ``p = sigmoid(-2.6 + class + 5.5 × (0.55 - credit) + arrears_before × (0.6 + 2.0 × (1 - credit))
-+ 0.9 × log shock - 2.5 × prepaid - 1.0 × direct_debit)``
++ 0.9 × log shock - 2.5 × prepaid - 1.0 × direct_debit + 1.5 × distressed)``
 
-so poor credit, a previous arrears (persistence, strongest for poor credit)
-and a bill shock raise it. Customers in arrears either never pay (more so
+so poor credit, a previous arrears (persistence, strongest for poor credit),
+a bill shock and a business's financial distress (the bill is issued after its
+onset) raise it. Customers in arrears either never pay (more so
 with poor credit; a third of them pay part of the bill) or pay 16 days or
 more late, with a heavy tail; the others pay by the due date (good credit
 early), a few of them 1–15 days late. Prepaid accounts are settled on the
@@ -67,9 +68,15 @@ class Payments:
     notices: tuple[np.ndarray, np.ndarray]
 
 
-def arrears_logit(pop: Population, arrears_before: np.ndarray, shock: np.ndarray) -> np.ndarray:
-    """Log-odds that a bill falls into arrears, given whether the previous one did and its shock ratio."""
-    return (
+#: Log-odds added to a bill's arrears while its business is in financial distress.
+DISTRESS_ARREARS = 1.5
+
+
+def arrears_logit(pop: Population, arrears_before: np.ndarray, shock: np.ndarray,
+                  distressed: np.ndarray | None = None) -> np.ndarray:
+    """Log-odds that a bill falls into arrears, given whether the previous one did, its shock ratio and distress."""
+    extra = 0.0 if distressed is None else DISTRESS_ARREARS * distressed
+    return extra + (
         -2.6
         + _CLASS_SHIFT[pop.cls]
         + 5.5 * (0.55 - pop.credit)
@@ -133,7 +140,7 @@ def simulate_payments(pop: Population, cal: Calendar, bills: Bills, rng: np.rand
     for j in range(m):
         if j > 0:
             notices.append(_notice(pop, bills, settled, j, rng))
-        logit = arrears_logit(pop, before, bills.shock[:, j])
+        logit = arrears_logit(pop, before, bills.shock[:, j], pop.distress_from <= bills.issued[:, j])
         p[:, j] = np.where(owed[:, j], 1.0 / (1.0 + np.exp(-logit)), 0.0)
         arrears = rng.random(n) < p[:, j]
         before = np.where(bills.valid[:, j], arrears, before)

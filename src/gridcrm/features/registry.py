@@ -12,11 +12,14 @@ Window-dependent features carry their window in the name (``kwh_mean_90d``);
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import pandas as pd
+
+from gridcrm.data.schemas import CHANNELS, CUSTOMER_CLASSES
 
 __all__ = [
     "FeatureSpec",
@@ -25,6 +28,7 @@ __all__ = [
     "COMPLAINT_CATEGORIES",
     "ONLINE_CHANNELS",
     "feature_registry",
+    "feature_spec",
     "registry_frame",
 ]
 
@@ -57,6 +61,12 @@ class FeatureSpec:
     kind : {"float", "int", "category", "bool"}
     missing : str
         What NaN means for this feature ("" if it is never missing).
+    min, max : float, optional
+        Plausible inclusive bounds of a numeric feature: a value outside them is a wrong input,
+        not a customer (served models refuse it). :func:`feature_registry` fills them from the
+        unit (shares in [0, 1], counts from 0, money up to 1e11 CNY, ...) unless set here.
+    allowed : tuple of str, optional
+        The values a category feature can take, where the data model fixes them.
     """
 
     name: str
@@ -65,6 +75,9 @@ class FeatureSpec:
     unit: str
     kind: Literal["float", "int", "category", "bool"] = "float"
     missing: str = ""
+    min: float | None = None
+    max: float | None = None
+    allowed: tuple[str, ...] | None = None
 
 
 def _consumption(windows: Iterable[int]) -> list[FeatureSpec]:
@@ -235,7 +248,8 @@ def _contacts(windows: Iterable[int]) -> list[FeatureSpec]:
 def _account() -> list[FeatureSpec]:
     return [
         FeatureSpec("tenure_years", "account", "Years since connection", "years"),
-        FeatureSpec("customer_class", "account", "Customer class", "category", kind="category"),
+        FeatureSpec("customer_class", "account", "Customer class", "category", kind="category",
+                    allowed=CUSTOMER_CLASSES),
         FeatureSpec("industry_code", "account", "Industry code", "category", kind="category",
                     missing="no industry (residential)"),
         FeatureSpec("region", "account", "Region", "category", kind="category"),
@@ -246,7 +260,8 @@ def _account() -> list[FeatureSpec]:
                     "Highest daily kWh in the last 365 days over 24 h × contracted kVA", "ratio",
                     missing=_NO_HISTORY),
         FeatureSpec("supply_station", "account", "Supply station serving the account", "category", kind="category"),
-        FeatureSpec("preferred_channel", "account", "Channel the customer prefers", "category", kind="category"),
+        FeatureSpec("preferred_channel", "account", "Channel the customer prefers", "category", kind="category",
+                    allowed=CHANNELS),
         FeatureSpec("household_size", "account", "Persons in the household", "persons",
                     missing="not recorded (non-residential, or unknown)"),
         FeatureSpec("prepaid", "account", "Pays in advance (False where unknown)", "flag", kind="bool"),
@@ -259,6 +274,47 @@ def _events() -> list[FeatureSpec]:
         FeatureSpec("violation_count", "events", "Violations of the supply contract on record", "count", kind="int"),
         FeatureSpec("blacklisted", "events", "On the blacklist at as_of", "flag", kind="bool"),
     ]
+
+
+_BIG = 1e6  # far beyond any real value of a relative quantity, far below an overflow or a unit mistake
+#: Plausible bounds by unit: wide enough for every customer of a real utility (the data model's own
+#: bounds: 50 million kWh a day, 1 million kVA, a billion CNY per bill), narrow enough to refuse the absurd.
+_UNIT_BOUNDS: dict[str, tuple[float, float]] = {
+    "share": (0.0, 1.0),
+    "count": (0.0, 1e7),
+    "kWh/day": (0.0, 5e7),
+    "kWh": (0.0, 5e7 * 3660),
+    "kW": (0.0, 1e7),
+    "kVA": (0.5, 1e6),
+    "kV": (0.2, 1000.0),
+    "CNY": (0.0, 1e11),
+    "days": (0.0, 36_600.0),
+    "months": (0.0, 1_200.0),
+    "years": (0.0, 100.0),
+    "persons": (1.0, 30.0),
+    "month": (1.0, 12.0),
+    "ratio": (0.0, _BIG),
+    "share/year": (-_BIG, _BIG),
+    "share/°C": (-_BIG, _BIG),
+    "kWh/day/°C": (-5e7, 5e7),
+    "ln(days)": (0.0, 11.0),
+    "score": (0.0, _BIG),
+}
+#: Bounds of the features whose range their unit does not give.
+_NAME_BOUNDS: dict[str, tuple[float, float]] = {
+    "kwh_yoy_growth": (-1.0, _BIG),
+    "power_factor": (0.0, 1.0),
+    "satisfaction_mean_365d": (1.0, 5.0),
+    "satisfaction_mean_730d": (1.0, 5.0),
+    "payment_earliness_730d": (0.0, 1e3),
+}
+
+
+def _bounded(spec: FeatureSpec) -> FeatureSpec:
+    if spec.kind not in ("float", "int") or (spec.min is not None and spec.max is not None):
+        return spec
+    lo, hi = _NAME_BOUNDS.get(spec.name, _UNIT_BOUNDS.get(spec.unit, (float("-inf"), float("inf"))))
+    return replace(spec, min=lo if spec.min is None else spec.min, max=hi if spec.max is None else spec.max)
 
 
 def feature_registry(windows: Iterable[int] = DEFAULT_WINDOWS) -> dict[str, FeatureSpec]:
@@ -284,11 +340,31 @@ def feature_registry(windows: Iterable[int] = DEFAULT_WINDOWS) -> dict[str, Feat
     if not windows or any((not isinstance(w, int)) or w < 1 for w in windows):
         raise ValueError(f"windows must be positive whole numbers of days, got {windows!r}")
     specs = _consumption(windows) + _load() + _payment(windows) + _contacts(windows) + _account() + _events()
-    return {s.name: s for s in specs}
+    return {s.name: _bounded(s) for s in specs}
 
 
 #: The registry for the default windows.
 FEATURES: dict[str, FeatureSpec] = feature_registry()
+
+_WINDOWED = re.compile(r"kwh_(?:mean|median|total)_(\d+)d")
+
+
+def feature_spec(name: str) -> FeatureSpec | None:
+    """The spec of a feature by name, for any window (``kwh_mean_28d``); None if gridcrm has no such feature.
+
+    Examples
+    --------
+    >>> feature_spec("on_time_rate_365d").min, feature_spec("on_time_rate_365d").max
+    (0.0, 1.0)
+    >>> feature_spec("kwh_total_28d").unit, feature_spec("not_a_feature") is None
+    ('kWh', True)
+    """
+    if name in FEATURES:
+        return FEATURES[name]
+    m = _WINDOWED.fullmatch(name)
+    if m is None or int(m.group(1)) < 1:
+        return None
+    return feature_registry((int(m.group(1)),))[name]
 
 
 def registry_frame(registry: dict[str, FeatureSpec] | None = None) -> pd.DataFrame:

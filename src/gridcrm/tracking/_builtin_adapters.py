@@ -12,7 +12,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gridcrm.errors import InputError
 from gridcrm.tracking.adapters import register_adapter
+
+#: Longest forecast a request may ask for, in days (ten years).
+MAX_HORIZON = 3660
+#: Most reasons a request may ask for per customer.
+MAX_REASONS = 20
 
 
 def _ids(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series | None]:
@@ -70,9 +76,11 @@ def _forecaster(model: Any, frame: pd.DataFrame, params: Mapping[str, Any]) -> p
     ``model`` is a fitted :class:`~gridcrm.forecasting.ConsumptionForecaster`; its forecasts
     start the day after the history it was fitted on. Unknown ids get no rows.
     """
-    horizon = int(params.get("horizon", 28))
-    if horizon < 1:
-        raise ValueError(f"horizon must be a positive number of days, got {horizon}")
+    horizon = params.get("horizon", 28)
+    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or not 1 <= horizon <= MAX_HORIZON:
+        raise InputError(f"request parameter 'horizon' must be a whole number of days from 1 to {MAX_HORIZON}, "
+                         f"got {horizon!r}")
+    horizon = int(horizon)
     wanted = pd.Index(frame["customer_id"].to_numpy())
     out = model.predict(horizon)
     out = out[out["unique_id"].isin(wanted)].rename(columns={"unique_id": "customer_id"})
@@ -93,7 +101,10 @@ def _risk(model: Any, frame: pd.DataFrame, params: Mapping[str, Any]) -> pd.Data
     clf, cuts = model["model"], model["cuts"]
     p = clf.predict_proba(X)[:, 1]  # a missing feature column is an error naming it
     grade = np.select([p >= cuts["high"], p >= cuts["elevated"]], ["high", "elevated"], "normal").astype(object)
-    n = int(params.get("n_reasons", 3))
+    n = params.get("n_reasons", 3)
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 0 <= n <= MAX_REASONS:
+        raise InputError(f"request parameter 'n_reasons' must be a whole number from 0 to {MAX_REASONS}, got {n!r}")
+    n = int(n)
     reasons = clf.top_reasons(X, n_reasons=n)
     text = pd.Series("", index=reasons.index, dtype=object)
     for i in range(1, n + 1):  # a loop over the n reason columns, vectorised over customers

@@ -123,7 +123,18 @@ def test_too_many_fields_in_a_row(csv_folder):
     lines = path.read_text().splitlines(keepends=True)
     lines[3] = lines[3].rstrip("\n") + ",extra\n"
     path.write_text("".join(lines))
-    _raises(csv_folder, r"weather\.csv is not a well-formed CSV file \(.*Expected 3 fields in line 4, saw 4")
+    _raises(csv_folder, r"weather\.csv: 1 row\(s\) have another number of fields than the header's 3, e\.g\. "
+                        r"record 4 \(the header is 1\) has 4: 'east,2024-01-07T00:00:00,3\.2,extra'; fix the rows")
+
+
+def test_a_short_row_in_the_middle_is_an_error_not_blanks(csv_folder):
+    """pandas would fill the missing fields with blanks; a nullable column would hide the damage."""
+    path = csv_folder / "customers.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    lines[2] = ",".join(lines[2].split(",")[:9]) + "\n"  # customer 2 loses closed_on and preferred_channel
+    path.write_text("".join(lines))
+    _raises(csv_folder, r"customers\.csv: 1 row\(s\) have another number of fields than the header's 13, "
+                        r"e\.g\. record 3 \(the header is 1\) has 9: '2,commercial")
 
 
 def test_gb18030_csv_needs_its_encoding(tmp_path):

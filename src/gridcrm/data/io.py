@@ -7,8 +7,6 @@ with the extraction date, the row counts and the gridcrm version that wrote it.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 from collections.abc import Mapping
@@ -18,7 +16,7 @@ from typing import Literal
 import pandas as pd
 
 from gridcrm.data.dataset import Dataset
-from gridcrm.data.schemas import REQUIRED_TABLES, TABLES
+from gridcrm.data.schemas import REQUIRED_TABLES, TABLES, TableSchema
 from gridcrm.data.validation import DataFileError, OnError, SchemaError, validate_tables
 from gridcrm.errors import InputError
 
@@ -42,7 +40,6 @@ def _table_file(folder: Path, name: str) -> Path | None:
 #: only an empty field is missing, so a region or code spelt "NA" or "None" stays text.
 _NA_TOKENS = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
               "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
-_TAIL_BYTES = 1 << 16
 
 
 def _read(path: Path, name: str, encoding: str = "utf-8") -> pd.DataFrame:
@@ -81,31 +78,104 @@ def _exact_int(arrow_type: object) -> object:
 
 
 def _read_csv(path: Path, name: str, encoding: str) -> pd.DataFrame:
-    import gzip
-    import zlib
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
     schema = TABLES[name]
     if path.stat().st_size == 0:
         raise DataFileError(f"{path} is empty: expected a header row with columns {schema.required_columns}")
-    # every column as text but the floats: ids, dates and codes are converted exactly by the validator
-    text = {c.name: "str" for c in schema.columns if c.kind != "float"}
-    missing = {c.name: (_NA_TOKENS if c.kind not in ("str", "category") else [""]) for c in schema.columns}
+    table, odd = _parse_csv(path, schema, encoding, use_threads=True)
+    if odd:
+        _, odd = _parse_csv(path, schema, encoding, use_threads=False)  # again, to know the rows' numbers
+        raise DataFileError(_odd_rows_message(path, odd))
+    if not path.name.endswith(".gz"):
+        with open(path, "rb") as f:
+            f.seek(-1, 2)
+            if f.read(1) not in (b"\n", b"\r"):
+                logger.warning("%s does not end with a line break: its last row may be cut short", path)
+    # every column is text so far: ids and dates are converted exactly by the validator; numbers here
+    tokens = pa.array(_NA_TOKENS)
+    for spec in schema.columns:
+        if spec.name not in table.column_names or spec.kind in ("str", "category"):
+            continue  # in text columns only an empty field is missing: a region or code "NA" stays text
+        i = table.column_names.index(spec.name)
+        values = table.column(i)
+        values = pc.if_else(pc.is_in(values, value_set=tokens), pa.scalar(None, values.type), values)
+        if spec.kind == "float":
+            try:
+                values = pc.cast(values, pa.float64())
+            except pa.ArrowInvalid:
+                pass  # some text is not a number: the validator reports it row by row
+        table = table.set_column(i, spec.name, values)
+    return table.to_pandas(self_destruct=True, split_blocks=True)
+
+
+def _parse_csv(path: Path, schema: TableSchema, encoding: str, use_threads: bool) -> tuple[object, list]:
+    import gzip
+    import zlib
+
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    odd: list = []
+
+    def keep_odd(row: object) -> str:
+        odd.append(row)
+        return "skip"
+
+    utf8 = encoding.replace("-", "").replace("_", "").lower() == "utf8"
     try:
-        frame = pd.read_csv(path, dtype=text, keep_default_na=False, na_values=missing, encoding=encoding,
-                            low_memory=False)
+        table = pcsv.read_csv(
+            path,
+            read_options=pcsv.ReadOptions(encoding="utf8" if utf8 else encoding, use_threads=use_threads),
+            parse_options=pcsv.ParseOptions(newlines_in_values=True, invalid_row_handler=keep_odd),
+            convert_options=pcsv.ConvertOptions(
+                column_types={c.name: pa.string() for c in schema.columns}, null_values=[""],
+                strings_can_be_null=True,
+            ),
+        )
     except UnicodeDecodeError as exc:
         raise DataFileError(_encoding_message(path, encoding)) from exc
-    except pd.errors.EmptyDataError as exc:
-        raise DataFileError(
-            f"{path} is empty: expected a header row with columns {schema.required_columns}"
-        ) from exc
-    except pd.errors.ParserError as exc:
-        raise DataFileError(f"{path} is not a well-formed CSV file ({exc}); copy or export it again") from exc
+    except pa.ArrowInvalid as exc:
+        text = str(exc)
+        if "UTF8" in text or "UTF-8" in text:
+            raise DataFileError(_encoding_message(path, encoding)) from exc
+        if "Empty CSV file" in text:
+            raise DataFileError(
+                f"{path} is empty: expected a header row with columns {schema.required_columns}"
+            ) from exc
+        raise DataFileError(f"{path} is not a well-formed CSV file ({text}); copy or export it again") from exc
     except (EOFError, OSError, zlib.error, gzip.BadGzipFile) as exc:
         raise DataFileError(f"{path} cannot be read ({exc}); copy or export it again") from exc
-    if not path.name.endswith(".gz") and len(frame):
-        _check_last_row(path, frame.shape[1], encoding)
-    return frame
+    return table, odd
+
+
+def _odd_rows_message(path: Path, odd: list) -> str:
+    """Rows with another number of fields than the header: the last one short means the file was cut."""
+    import gzip
+
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data_end, n_breaks = b"", 0
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            n_breaks += chunk.count(b"\n")
+            data_end = (data_end + chunk)[-(1 << 16):]
+    complete = data_end.endswith((b"\n", b"\r"))
+    last = odd[-1]
+    if last.actual_columns < last.expected_columns and data_end.rstrip(b"\r\n").endswith(
+        last.text.encode("utf-8", errors="replace")
+    ):
+        line = n_breaks + (0 if complete else 1)
+        return (
+            f"{path} looks cut short: its last row (line {line:,}) has {last.actual_columns} of the header's "
+            f"{last.expected_columns} fields{'' if complete else ' and no line break'}; copy or export the file again"
+        )
+    first = odd[0]
+    where = f"record {first.number:,} (the header is 1)" if first.number is not None else "a record"
+    return (
+        f"{path}: {len(odd):,} row(s) have another number of fields than the header's {first.expected_columns}, "
+        f"e.g. {where} has {first.actual_columns}: {first.text[:200]!r}; fix the rows or export the file again"
+    )
 
 
 def _encoding_message(path: Path, encoding: str) -> str:
@@ -130,36 +200,6 @@ def _encoding_message(path: Path, encoding: str) -> str:
     hint = "'gb18030'" if encoding.replace("-", "").replace("_", "").lower() == "utf8" else "'utf-8'"
     return (f"{path} is not valid {encoding} text ({where}); pass encoding={hint} (or the file's encoding) "
             f"to load_dataset")
-
-
-def _check_last_row(path: Path, n_columns: int, encoding: str) -> None:
-    """A last row with fewer fields than the header means the file was cut short (an interrupted copy)."""
-    size = path.stat().st_size
-    start = max(0, size - _TAIL_BYTES)
-    with open(path, "rb") as f:
-        f.seek(start)
-        tail = f.read()
-    complete = tail.endswith((b"\n", b"\r"))
-    lines = tail.rstrip(b"\r\n").split(b"\n")
-    i = len(lines) - 1
-    record = lines[i]
-    while record.count(b'"') % 2 and i > 0:  # a quoted field spanning lines: walk back to its start
-        i -= 1
-        record = lines[i] + b"\n" + record
-    if record.count(b'"') % 2 or (i == 0 and start == 0):
-        return  # the record starts before the tail we read, or is the header: nothing to compare
-    fields = next(csv.reader(io.StringIO(record.decode(encoding, errors="replace").rstrip("\r"), newline="")), [])
-    if len(fields) >= n_columns:
-        if not complete:
-            logger.warning("%s does not end with a line break: its last row may be cut short", path)
-        return
-    with open(path, "rb") as f:
-        line = 1 + sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b"")) - (len(lines) - 1 - i)
-        line -= 1 if complete else 0
-    raise DataFileError(
-        f"{path} looks cut short: its last row (line {line:,}) has {len(fields)} of the header's {n_columns} "
-        f"fields{'' if complete else ' and no line break'}; copy or export the file again"
-    )
 
 
 def _read_manifest(folder: Path) -> dict:

@@ -7,6 +7,8 @@ differencing, so forecasting and intervals are one vectorised code path.
 
 from __future__ import annotations
 
+import dataclasses
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,7 +16,15 @@ import pandas as pd
 
 from gridcrm.forecasting._arima import forecast_recursive, psi_weights
 
-__all__ = ["FittedModels", "seasonal_naive_models", "predict_models", "concat_models", "take_models"]
+__all__ = [
+    "FittedModels",
+    "seasonal_naive_models",
+    "robust_constant_models",
+    "guard_models",
+    "predict_models",
+    "concat_models",
+    "take_models",
+]
 
 #: Columns of the per-series model table (``models_``).
 MODEL_COLUMNS = [
@@ -165,8 +175,8 @@ def seasonal_naive_models(Y: np.ndarray, s: int, reason: str | np.ndarray, engin
     for lag in np.unique(s_eff):
         cols = np.flatnonzero(s_eff == lag)
         if T > lag:
-            diffs = Y[lag:, cols] - Y[:-lag, cols]
-            with np.errstate(invalid="ignore"):
+            with np.errstate(invalid="ignore", over="ignore"):
+                diffs = Y[lag:, cols] - Y[:-lag, cols]
                 cnt = (~np.isnan(diffs)).sum(axis=0)
                 ss = np.nansum(diffs**2, axis=0)
             sigma2[cols] = np.where(cnt > 0, ss / np.maximum(cnt, 1), 0.0)
@@ -223,3 +233,88 @@ def predict_models(m: FittedModels, h: int, X_future: np.ndarray | None = None) 
     psi = psi_weights(m.ar_full, m.ma, h)
     sd = np.sqrt(np.cumsum(psi**2, axis=0) * m.sigma2[None, :])
     return mean, sd
+
+
+def robust_constant_models(Y: np.ndarray, s: int, reason: str | np.ndarray, engine: str) -> FittedModels:
+    """Last-resort models for the columns of ``Y`` (T, N): the median of the last season, with a robust variance.
+
+    The standard deviation is 1.4826 times the median absolute seasonal difference (first
+    differences when the series is shorter than two seasons), so a few absurd values cannot
+    make it infinite; the variance is capped at 1e300. Series without any observation get NaN.
+    """
+    T, N = Y.shape
+    s = max(int(s), 1)
+    lag = s if T > 2 * s else 1
+    with np.errstate(invalid="ignore", over="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: NaN on purpose
+        recent = Y[-s:] if T >= s else Y
+        level = np.nanmedian(recent, axis=0) if T else np.full(N, np.nan)
+        level = np.where(np.isnan(level), np.nanmedian(Y, axis=0), level) if T else level
+        diffs = np.abs(Y[lag:] - Y[:-lag]) if T > lag else np.full((1, N), np.nan)
+        sd = 1.4826 * np.nanmedian(np.where(np.isfinite(diffs), diffs, np.nan), axis=0)
+    sigma2 = np.minimum(np.nan_to_num(sd, nan=0.0), 1e150) ** 2
+    empty = np.isnan(level)
+    n_obs = (~np.isnan(Y)).sum(axis=0)
+    table = _table(N, model=np.where(empty, "None", "RobustConstant"), s=s, sigma2=sigma2, n_obs=n_obs,
+                   engine=engine, fallback=np.broadcast_to(np.asarray(reason, dtype=object), (N,)))
+    return FittedModels(
+        ar_full=np.ones((N, 1)),
+        ma=np.ones((N, 1)),
+        c=level,
+        sigma2=sigma2,
+        y_tail=np.zeros((0, N)),
+        e_tail=np.zeros((0, N)),
+        beta=np.zeros((N, 0)),
+        table=table,
+    )
+
+
+#: Multiples of the range of a series' history beyond which a probe forecast (or its standard deviation)
+#: is absurd and the model is replaced by a simpler one.
+ABSURD_RANGES = 10.0
+
+
+def _absurd(m: FittedModels, Y: np.ndarray, h: int) -> np.ndarray:
+    """Series whose forecasts over ``h`` steps are non-finite or far outside their history's range."""
+    core = dataclasses.replace(m, beta=np.zeros((m.n_series, 0)))  # the exogenous part is the user's
+    with np.errstate(all="ignore"):
+        mean, sd = predict_models(core, h)
+        seen = ~np.isnan(Y).all(axis=0)
+        lo = np.nanmin(np.where(np.isnan(Y), np.inf, Y), axis=0)
+        hi = np.nanmax(np.where(np.isnan(Y), -np.inf, Y), axis=0)
+        span = hi - lo
+        tol = ABSURD_RANGES * span + 1e-6 * np.maximum(np.abs(lo), np.abs(hi)) + 1e-12
+        bad = ~(np.isfinite(mean).all(axis=0) & np.isfinite(sd).all(axis=0))
+        bad |= (mean.min(axis=0) < lo - tol) | (mean.max(axis=0) > hi + tol) | (sd.max(axis=0) > tol)
+    return bad & seen
+
+
+def guard_models(m: FittedModels, Y: np.ndarray, s: int, engine: str, h: int | None = None) -> FittedModels:
+    """Replace models whose forecasts are non-finite or absurd by seasonal naive, then by a robust constant.
+
+    A model is absurd when, over a probe horizon ``h`` (default ``max(2 s, 28)``), its point
+    forecast leaves the range of the series' history (``Y`` minus any exogenous part) by more
+    than :data:`ABSURD_RANGES` times that range, or its standard deviation exceeds that
+    margin. The reason is recorded in the ``fallback`` column; exogenous coefficients are kept.
+
+    Examples
+    --------
+    >>> Y = np.array([[1.0, 2.0], [1.5, 2.5], [1.2, 1e300], [1.4, 2.2]])
+    >>> m = guard_models(seasonal_naive_models(Y, 1, "", "batched"), Y, 1, "batched")
+    >>> m.table["model"].tolist(), bool(np.isfinite(predict_models(m, 3)[1]).all())
+    (['SeasonalNaive[1]', 'RobustConstant'], True)
+    """
+    h = int(h or max(2 * s, 28))
+    bad = np.flatnonzero(_absurd(m, Y, h))
+    if bad.size == 0:
+        return m
+    what = m.table["model"].to_numpy()[bad].astype(str)
+    fb = seasonal_naive_models(Y[:, bad], s, [f"{w} gave non-finite or absurd forecasts" for w in what], engine)
+    still = _absurd(fb, Y[:, bad], h)
+    if still.any():
+        reasons = [f"{w} and {f} gave non-finite or absurd forecasts"
+                   for w, f in zip(what[still], fb.table["model"].to_numpy()[still], strict=True)]
+        fb = replace_models(fb, np.flatnonzero(still), robust_constant_models(Y[:, bad[still]], s, reasons, engine))
+    fb.beta = m.beta[bad]
+    fb.table["n_obs"] = m.table["n_obs"].to_numpy()[bad]
+    return replace_models(m, bad, fb)

@@ -9,7 +9,9 @@ For each chunk of series (``chunk_size`` columns of a time-major matrix):
    least-squares regression on lagged values and lagged innovations), refined by a few
    Gauss–Newton steps on the conditional sum of squares of the multiplicative model;
 3. per series, the candidate with the lowest AICc among the stationary and invertible
-   ones is kept; a series with none falls back to seasonal naive, with the reason.
+   ones is kept; a series with none falls back to seasonal naive, with the reason;
+4. a model whose forecasts are non-finite or absurd falls back to seasonal naive, then to
+   a robust constant (:func:`~gridcrm.forecasting._models.guard_models`).
 
 The only Python loops are over chunks, candidate orders, lags and time steps, never
 over series. Intervals come from the psi-weights of the fitted model and its residual
@@ -39,6 +41,7 @@ from gridcrm.forecasting._models import (
     FittedModels,
     _table,
     concat_models,
+    guard_models,
     replace_models,
     seasonal_naive_models,
     take_models,
@@ -384,7 +387,7 @@ def _fit_chunk_safe(Y: np.ndarray, X: np.ndarray | None, s: int, cands, max_d: i
         fitted = _fit_chunk(U, s, cands, max_d, max_D, n_iter)
         if beta is not None:
             fitted.beta = beta
-        return fitted
+        return guard_models(fitted, U, s, "batched")
     except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
         logger.warning("batched fit of a chunk of %d series failed (%s); seasonal naive used", Y.shape[1], exc)
         return seasonal_naive_models(Y, s, f"batched fit failed: {type(exc).__name__}: {exc}", "batched")
@@ -478,4 +481,4 @@ def refit_batched(Y: np.ndarray, table, X: np.ndarray | None = None, n_iter: int
     merged = take_models(concat_models([g[1] for g in groups]), np.argsort(idx, kind="stable"))
     if beta is not None:
         merged.beta = beta
-    return merged
+    return guard_models(merged, U, s, "batched")

@@ -13,7 +13,9 @@ For each series, independently (parallel over series with joblib):
    likelihood-AICc among the stationary and invertible fits wins;
 4. a fit that fails or gives a non-stationary / non-invertible model passes to the next
    candidate, then to the airline-type ``(0,d,1)(0,D,1)``, then to seasonal naive; each
-   fallback is recorded with its reason.
+   fallback is recorded with its reason;
+5. a model whose forecasts are non-finite or absurd falls back to seasonal naive, then to
+   a robust constant (:func:`~gridcrm.forecasting._models.guard_models`).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from gridcrm.forecasting._arima import (
     polymul,
     stable_factors,
 )
-from gridcrm.forecasting._models import FittedModels, _table, concat_models, seasonal_naive_models
+from gridcrm.forecasting._models import FittedModels, _table, concat_models, guard_models, seasonal_naive_models
 
 __all__ = ["fit_exact", "stepwise_search", "orders_from_table"]
 
@@ -346,7 +348,9 @@ def fit_exact(
         results = [job[0](*job[1], **job[2]) for job in jobs]
     else:
         results = Parallel(n_jobs=n_jobs)(jobs)
-    return concat_models([m for batch in results for m in batch])
+    fitted = concat_models([m for batch in results for m in batch])
+    U = Y - np.einsum("tnk,nk->tn", X, fitted.beta) if X is not None and fitted.beta.shape[1] else Y
+    return guard_models(fitted, U, season_length, "exact")
 
 
 def orders_from_table(table) -> list[Order | None]:

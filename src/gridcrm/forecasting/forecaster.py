@@ -12,6 +12,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
+from gridcrm.errors import InputError
 from gridcrm.forecasting._arima import interval_z
 from gridcrm.forecasting._models import FittedModels, predict_models
 from gridcrm.forecasting.batched import fit_batched, refit_batched
@@ -27,6 +28,7 @@ from gridcrm.forecasting.frame import (
     validate_frame,
 )
 from gridcrm.forecasting.longseason import LONG_SEASON, BlockFit, fit_long_season
+from gridcrm.forecasting.outliers import OUTLIER_THRESHOLD, clean_outliers
 
 __all__ = ["ConsumptionForecaster", "ENGINES"]
 
@@ -34,11 +36,13 @@ logger = logging.getLogger(__name__)
 
 #: Engines of :class:`ConsumptionForecaster`.
 ENGINES = ("batched", "exact", "clustered")
+#: Values of ``ConsumptionForecaster(outliers=...)``.
+OUTLIER_POLICIES = ("clean", None)
 
 
 def _check(name: str, value: Any, ok: bool, expected: str) -> None:
     if not ok:
-        raise ValueError(f"ConsumptionForecaster: {name}={value!r} is not allowed; expected {expected}")
+        raise InputError(f"ConsumptionForecaster: {name}={value!r} is not allowed; expected {expected}")
 
 
 def _is_int(v: Any, lo: int) -> bool:
@@ -82,6 +86,15 @@ class ConsumptionForecaster(BaseEstimator):
         Holdout windows of the calibration, one after the other back from the end.
     clip : bool
         Clip forecasts and interval bounds at 0 (consumption cannot be negative).
+    outliers : {"clean", None}
+        ``clean`` (default): before any model is fitted, isolated outliers of each series
+        (meter spikes, absurd or negative reads, non-finite values) are replaced by a robust
+        weekly-seasonal baseline (:func:`~gridcrm.forecasting.outliers.clean_outliers`) and
+        counted in ``models_["n_outliers"]``; level shifts, seasonal swings and vacancies are
+        left alone. None: the data are fitted as given.
+    outlier_threshold : float
+        Robust standard deviations of a series' noise beyond which an isolated point is an
+        outlier (default 7; 5 cleans more, 8 less).
     max_history : int, optional
         Use at most this many most recent steps of each series.
     segments : Series or mapping, optional
@@ -103,8 +116,9 @@ class ConsumptionForecaster(BaseEstimator):
     models_ : DataFrame
         Indexed by ``unique_id``: the chosen model (``model``, ``p, d, q, P, D, Q, s``,
         ``constant``), its ``aicc`` and ``sigma2``, ``n_obs``, ``n_imputed`` (gap
-        points imputed), ``n_negative``, ``engine`` and ``fallback`` (empty, or why a
-        simpler model was used).
+        points imputed), ``n_negative`` (negative values in the data), ``n_outliers``
+        (points cleaned), ``engine`` and ``fallback`` (empty, or why a simpler model
+        was used).
     interval_scale_ : dict of int to float
         Factor applied to the standard deviation at each level (1.0 with ``model``).
     segments_ : DataFrame
@@ -120,9 +134,12 @@ class ConsumptionForecaster(BaseEstimator):
     Notes
     -----
     Gaps (missing time stamps or NaN ``y``) are imputed by the value one season earlier
-    and counted in ``models_["n_imputed"]``. A series that is too short, constant (all
-    zeros included) or has no valid ARIMA falls back to seasonal naive (or naive,
-    or its single value), with the reason in ``models_["fallback"]``; a series without
+    and counted in ``models_["n_imputed"]``, after outliers are cleaned. A series that
+    is too short, constant (all zeros included) or has no valid ARIMA falls back to
+    seasonal naive (or naive, or its single value), with the reason in
+    ``models_["fallback"]``; so does a model whose forecasts or ranges are non-finite or
+    absurd (far outside the series' history), then to a robust constant if seasonal naive
+    is absurd too: forecasts and ranges are finite for any finite input. A series without
     any observation gets NaN forecasts. With ``clip=True`` forecasts and bounds are
     clipped at 0.
 
@@ -150,6 +167,8 @@ class ConsumptionForecaster(BaseEstimator):
         calibration_horizon: int | None = None,
         calibration_windows: int = 3,
         clip: bool = True,
+        outliers: str | None = "clean",
+        outlier_threshold: float = OUTLIER_THRESHOLD,
         max_history: int | None = None,
         segments: pd.Series | Mapping | None = None,
         n_segments: int = 8,
@@ -168,6 +187,8 @@ class ConsumptionForecaster(BaseEstimator):
         self.calibration_horizon = calibration_horizon
         self.calibration_windows = calibration_windows
         self.clip = clip
+        self.outliers = outliers
+        self.outlier_threshold = outlier_threshold
         self.max_history = max_history
         self.segments = segments
         self.n_segments = n_segments
@@ -193,6 +214,12 @@ class ConsumptionForecaster(BaseEstimator):
         _check("calibration_windows", self.calibration_windows, _is_int(self.calibration_windows, 1),
                "an integer >= 1")
         _check("clip", self.clip, isinstance(self.clip, bool), "True or False")
+        _check("outliers", self.outliers, any(self.outliers is v or self.outliers == v for v in OUTLIER_POLICIES),
+               "'clean' or None")
+        _check("outlier_threshold", self.outlier_threshold,
+               isinstance(self.outlier_threshold, numbers.Real) and not isinstance(self.outlier_threshold, bool)
+               and bool(np.isfinite(self.outlier_threshold)) and self.outlier_threshold > 0,
+               "a positive number of robust standard deviations, e.g. 7")
         _check("max_history", self.max_history, self.max_history is None or _is_int(self.max_history, 10),
                "None or an integer >= 10")
         _check("n_segments", self.n_segments, _is_int(self.n_segments, 1), "an integer >= 1")
@@ -225,6 +252,8 @@ class ConsumptionForecaster(BaseEstimator):
         filled = fill_gaps(df, self.freq_) if exog else df
         sm = to_matrix(filled, self.freq_, max_length=self.max_history, exog=exog)
         del filled
+        n_negative = (sm.values < 0).sum(axis=0)
+        n_outliers = self._clean(sm.values)
         Y, n_imputed = impute_seasonal(sm.values, self.season_length, copy=False)
         X = sm.exog if exog else None
         if exog and self.season_length >= LONG_SEASON:
@@ -232,7 +261,7 @@ class ConsumptionForecaster(BaseEstimator):
                              "cannot use; drop them or aggregate the data to days")
         core = self._fit_core(Y, X, sm.ids)
         table = core.table if isinstance(core, FittedModels) else core.table()
-        table = table.assign(n_obs=sm.n_obs, n_imputed=n_imputed, n_negative=(Y < 0).sum(axis=0))
+        table = table.assign(n_obs=sm.n_obs, n_imputed=n_imputed, n_negative=n_negative, n_outliers=n_outliers)
         self.models_ = table.set_index(pd.Index(sm.ids, name="unique_id"))
         self._core, self._ids, self._last_ds, self._offset = core, sm.ids, sm.last_ds, sm.offset
         self.exog_names_ = exog
@@ -245,6 +274,19 @@ class ConsumptionForecaster(BaseEstimator):
         n_fb = int((self.models_["fallback"] != "").sum())
         logger.info("fitted %d series with the %s engine; %d fallback(s)", self.n_series_, self.engine, n_fb)
         return self
+
+    def _clean(self, Y: np.ndarray) -> np.ndarray:
+        """Clean the outliers of ``Y`` in place (``outliers="clean"``); points cleaned per series."""
+        if self.outliers is None:
+            return np.zeros(Y.shape[1], dtype=int)
+        _, n_out = clean_outliers(Y, int(self.season_length), float(self.outlier_threshold), copy=False)
+        if n_out.any():
+            hit = n_out[n_out > 0]
+            logger.info("outliers: %d point(s) cleaned in %d of %d series (at most %d in one series, median %d)",
+                        int(hit.sum()), hit.size, n_out.size, int(hit.max()), int(np.median(hit)))
+        else:
+            logger.info("outliers: none found in %d series", n_out.size)
+        return n_out
 
     def _segment_labels(self, ids: np.ndarray) -> np.ndarray | None:
         if self.segments is None:

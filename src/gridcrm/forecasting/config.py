@@ -41,6 +41,8 @@ class ForecastConfig:
     n_jobs: int = 1
     interval_method: str = "model"
     clip: bool = True
+    outliers: str | None = "clean"
+    outlier_threshold: float = 7.0
     max_history: int | None = None
     n_segments: int = 8
     chunk_size: int = 500
@@ -58,6 +60,7 @@ class ForecastConfig:
 
 
 _TYPES = {"engine": str, "interval_method": str, "season_length": int, "horizon": int, "n_jobs": int, "clip": bool,
+          "outliers": (str, type(None)), "outlier_threshold": (float, int),
           "max_history": (int, type(None)), "n_segments": int, "chunk_size": int, "random_state": int}
 
 

@@ -3,6 +3,13 @@
 A dataset folder holds one file per table, named after it (``customers.parquet``
 or ``customers.csv``, optionally ``.csv.gz``), and a ``dataset.json`` manifest
 with the extraction date, the row counts and the gridcrm version that wrote it.
+
+A file that cannot be read as it should — a corrupt or cut Parquet file, an
+empty CSV, a CSV row with another number of fields than the header (a cut last
+row in particular), text in another encoding than ``encoding``, a row count other
+than the manifest's, a malformed manifest — is a :class:`DataFileError` naming the
+file, whatever ``on_error`` says. CSV columns are read as text and converted by
+the validator, so that ids and dates never take a detour through float or a guess.
 """
 
 from __future__ import annotations

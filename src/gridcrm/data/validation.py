@@ -4,7 +4,13 @@
 It checks, table by table and then across tables:
 
 * structure: required tables and columns present (always an error);
-* values: dtypes (every unparseable number or date is reported row by row),
+* reading: ids are parsed exactly (digit by digit from text, from floats only when
+  the float holds an exact whole number), never through float64; ids written as
+  account numbers (leading zeros, letters) are an error saying how to map them;
+  text dates are read in year-first layouts only (``YYYY-MM-DD``, ``YYYY/MM/DD``,
+  ``YYYYMMDD``, optional time) unless a ``date_format`` is given — day/month
+  layouts are an error, never a guess — and time zones are an error (naive local time);
+* values: dtypes (every unparseable number, id or date is reported row by row),
   nullability, allowed values and ranges (the rules of ``schema.to_pandera()``,
   checked with numpy in bounded chunks),
   cross-column rules (due date before issue date, closed before connected, ...),

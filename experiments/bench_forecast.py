@@ -159,7 +159,9 @@ def throughput(path: Path, h: int, n_jobs: int) -> dict[str, float]:
     return {"series": fc.n_series_, "rows": len(df), "fit_s": fit, "total_s": total, "forecast_rows": len(pred),
             "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
             "peak_rss_worker_gb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2,
-            "fallbacks": int((fc.models_["fallback"] != "").sum())}
+            "fallbacks": int((fc.models_["fallback"] != "").sum()),
+            "outliers": int(fc.models_["n_outliers"].sum()) if "n_outliers" in fc.models_ else 0,
+            "series_with_outliers": int((fc.models_["n_outliers"] > 0).sum()) if "n_outliers" in fc.models_ else 0}
 
 
 def accuracy(args: argparse.Namespace) -> None:
@@ -230,7 +232,8 @@ def main() -> None:
               f"read + fit {res['fit_s']:.1f} s, end to end (read + fit + predict) {res['total_s']:.1f} s "
               f"({1000 * res['total_s'] / res['series']:.2f} ms per series); "
               f"peak RSS {res['peak_rss_gb']:.2f} GB (main process), {res['peak_rss_worker_gb']:.2f} GB (largest worker); "
-              f"{res['fallbacks']:,} fallbacks; data generation {gen:.1f} s (not counted)")
+              f"{res['fallbacks']:,} fallbacks; {res['outliers']:,} outlier points cleaned in "
+              f"{res['series_with_outliers']:,} series; data generation {gen:.1f} s (not counted)")
 
 
 def _has_tabulate() -> bool:

@@ -2,8 +2,9 @@
 
 Input is a long frame ``unique_id, ds, y`` (+ exogenous columns), the convention of
 Nixtla's libraries; :func:`daily_frame`, :func:`interval_frame` and :func:`monthly_frame`
-build it from a :class:`~gridcrm.data.Dataset`. :class:`ConsumptionForecaster` fits one
-model per series with one of three engines (``batched``, ``exact``, ``clustered``);
+build it from a :class:`~gridcrm.data.Dataset`. :class:`ConsumptionForecaster` cleans isolated outliers
+(:func:`clean_outliers`) and fits one model per series with one of three engines
+(``batched``, ``exact``, ``clustered``);
 :func:`backtest` evaluates it by rolling origin; :func:`aggregate` and :func:`reconcile`
 give coherent group forecasts; :mod:`gridcrm.forecasting.plots` draws fan charts.
 """
@@ -13,6 +14,7 @@ from gridcrm.forecasting.config import BacktestConfig, ForecastConfig, load_fore
 from gridcrm.forecasting.forecaster import ENGINES, ConsumptionForecaster
 from gridcrm.forecasting.frame import FrameError, fill_gaps, validate_frame
 from gridcrm.forecasting.metrics import series_metrics, summarize_metrics, training_scales
+from gridcrm.forecasting.outliers import clean_outliers
 from gridcrm.forecasting.plots import error_distribution, fan_chart
 from gridcrm.forecasting.reconcile import Hierarchy, aggregate, reconcile
 from gridcrm.forecasting.simulate import arima_frame, simulate_arima
@@ -29,6 +31,7 @@ __all__ = [
     "aggregate",
     "arima_frame",
     "backtest",
+    "clean_outliers",
     "daily_frame",
     "error_distribution",
     "fan_chart",

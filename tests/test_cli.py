@@ -144,3 +144,26 @@ def test_help_imports_no_heavy_library():
             "if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_day_first_dates_need_a_layout_and_a_config_can_give_it(tmp_path, extract, capsys):
+    customers = (extract / "customers.csv").read_text().splitlines()
+    header = customers[0].split(",")
+    col = header.index("connected_on")
+
+    def day_first(line: str) -> str:
+        cells = line.split(",")
+        y, m, d = cells[col][:10].split("-")
+        cells[col] = f"{d}/{m}/{y}"
+        return ",".join(cells)
+
+    (extract / "customers.csv").write_text("\n".join([customers[0], *map(day_first, customers[1:])]) + "\n")
+    assert main(["validate", str(extract)]) == 2
+    assert "date_format" in _one_error_line(capsys.readouterr().err, "validate")
+    capsys.readouterr()
+    assert main(["validate", str(extract), "--date-format", "customers=%d/%m/%Y"]) == 0
+    out = capsys.readouterr().out
+    assert "customers.connected_on" not in out and "meter_daily.kwh: below the minimum 0 — 1 row(s)" in out
+    cfg = _config(tmp_path, f"data:\n  path: {extract}\n  date_format:\n    customers: '%d/%m/%Y'\n"
+                            f"output:\n  dir: {tmp_path / 'out'}\n")
+    assert main(["run", "--config", str(cfg)]) == 0

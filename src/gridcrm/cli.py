@@ -48,6 +48,16 @@ def _date_arg(text: str) -> str:
     return text.strip()
 
 
+def _date_format_arg(text: str) -> tuple[str | None, str]:
+    """``TABLE=LAYOUT`` (or ``TABLE.COLUMN=LAYOUT``) or a bare ``LAYOUT``."""
+    where, sep, layout = text.partition("=")
+    if not sep:
+        return None, text
+    if not where or not layout or "%" in where:
+        raise argparse.ArgumentTypeError(f"expected TABLE=LAYOUT such as customers=%d/%m/%Y, got {text!r}")
+    return where, layout
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="gridcrm",
@@ -71,6 +81,10 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--on-error", choices=["raise", "quarantine"], default="quarantine",
                    help="raise on the first bad table, or set bad rows aside and count them (default)")
     v.add_argument("--extracted-on", type=_date_arg, help="extraction date (default: the folder's dataset.json, else today)")
+    v.add_argument("--encoding", default="utf-8", help="text encoding of CSV files (default utf-8; e.g. gb18030)")
+    v.add_argument("--date-format", metavar="[TABLE=]LAYOUT", action="append", type=_date_format_arg,
+                   help="layout of day/month text dates (never guessed), e.g. customers=%%d/%%m/%%Y; repeat per "
+                        "table (TABLE or TABLE.COLUMN); without TABLE= it applies to every table")
 
     sc = sub.add_parser("score", help="batch-score every customer with the registered models",
                         description="Write every active customer's portrait row (segment, credit score and grade, value "
@@ -163,7 +177,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from gridcrm.data import load_dataset
 
-    ds = load_dataset(args.path, on_error=args.on_error, extracted_on=args.extracted_on)
+    date_format: str | dict[str, str] | None = None
+    if args.date_format:
+        every = [layout for where, layout in args.date_format if where is None]
+        date_format = every[-1] if every and len(args.date_format) == 1 else {
+            where: layout for where, layout in args.date_format if where is not None}
+        if every and len(args.date_format) > 1:
+            from gridcrm.errors import InputError
+
+            raise InputError("--date-format: give one LAYOUT for every table, or TABLE=LAYOUT for each, not both")
+    ds = load_dataset(args.path, on_error=args.on_error, extracted_on=args.extracted_on, encoding=args.encoding,
+                      date_format=date_format)
     print(f"{args.path} (extracted on {ds.extracted_on.date()})\n")
     _print_summary(ds.summary())
     _print_rejections(ds.report.to_frame())

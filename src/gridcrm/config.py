@@ -45,11 +45,24 @@ class DataConfig:
     on_error : {"raise", "quarantine"}
     extracted_on : str or None
         Extraction date; defaults to the dataset's manifest.
+    encoding : str
+        Text encoding of CSV files (default ``utf-8``; Chinese extracts often need ``gb18030``).
+    date_format : str, mapping or None
+        Layout of text dates that are not year-first (``05/03/2024``): one ``strftime`` layout for
+        every table, or a mapping ``{table: layout}`` / ``{"table.column": layout}``. Day/month
+        layouts are never guessed.
     """
 
     path: Path
     on_error: Literal["raise", "quarantine"] = "quarantine"
     extracted_on: str | None = None
+    encoding: str = "utf-8"
+    date_format: str | dict[str, str] | None = None
+
+    def load_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments of :func:`gridcrm.data.load_dataset` that this section sets."""
+        return {"on_error": self.on_error, "extracted_on": self.extracted_on, "encoding": self.encoding,
+                "date_format": self.date_format}
 
 
 @dataclass(frozen=True)
@@ -185,7 +198,21 @@ def _value(tp: Any, value: Any, key: str, root: Path) -> Any:
         if value is None and type(None) in args:
             return None
         inner = [a for a in args if a is not type(None)]
+        if len(inner) > 1:  # e.g. str | dict[str, str]: the first type the value fits
+            if isinstance(value, dict):
+                fits = [a for a in inner if typing.get_origin(a) is dict]
+            else:
+                fits = [a for a in inner if typing.get_origin(a) is not dict]
+            if not fits:
+                raise ConfigError(f"{key}: expected {' or '.join(_type_name(a) for a in inner)}, got {value!r}")
+            return _value(fits[0], value, key, root)
         return _value(inner[0], value, key, root)
+    if origin is dict:
+        key_type, value_type = typing.get_args(tp)
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key}: expected a mapping, got {value!r}")
+        return {_value(key_type, k, f"{key}", root): _value(value_type, v, f"{key}.{k}", root)
+                for k, v in value.items()}
     if origin is Literal:
         allowed = typing.get_args(tp)
         if value not in allowed:
@@ -216,6 +243,10 @@ def _value(tp: Any, value: Any, key: str, root: Path) -> Any:
             raise ConfigError(f"{key}: expected true or false, got {value!r}")
         return value
     raise ConfigError(f"{key}: unsupported type {tp}")  # pragma: no cover - programming error
+
+
+def _type_name(tp: Any) -> str:
+    return "a mapping" if typing.get_origin(tp) is dict else f"a {getattr(tp, '__name__', tp)}"
 
 
 def load_config(path: str | Path) -> RunConfig:

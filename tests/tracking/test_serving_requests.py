@@ -152,6 +152,13 @@ def test_check_request_values_and_conversions():
         check_request(pd.DataFrame({"arrears_count": [1]}), {"visits": "int", "arrears_count": "int"})
     with pytest.raises(RequestError, match=r"column 'region' has 1 value that is not text, e\.g\. 3"):
         check_request(pd.DataFrame({"region": pd.Series(["east", 3], dtype=object)}))
+    # credit and value models score on the indicators they have: NaN is allowed there, never in an id
+    indicators = pd.DataFrame({"customer_id": [1, 2], "tenure_years": [np.nan, 3.0]})
+    assert check_request(indicators, kind="credit")["tenure_years"].isna().tolist() == [True, False]
+    with pytest.raises(RequestError, match="'tenure_years' has 1 missing value"):
+        check_request(indicators, kind="risk")
+    with pytest.raises(RequestError, match="'customer_id' has 1 missing value"):
+        check_request(pd.DataFrame({"customer_id": [np.nan, 2.0]}), kind="credit")
     # long offending values are shortened, and at most three distinct ones are shown
     long = "x" * 500
     with pytest.raises(RequestError) as err:

@@ -6,14 +6,25 @@ Each answers one request frame with one row per input row, in input order; a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from gridcrm.errors import InputError
-from gridcrm.tracking.adapters import register_adapter
+
+#: The adapters of gridcrm's own kinds; :func:`gridcrm.tracking.adapters.serve_predict` adds them to its
+#: registry (not an import side effect: a second import of the adapters module gets them too).
+BUILTIN: dict[str, Callable[..., pd.DataFrame]] = {}
+
+
+def register_adapter(kind: str) -> Callable[[Callable[..., pd.DataFrame]], Callable[..., pd.DataFrame]]:
+    def deco(fn: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
+        BUILTIN[kind] = fn
+        return fn
+
+    return deco
 
 #: Longest forecast a request may ask for, in days (ten years).
 MAX_HORIZON = 3660

@@ -59,7 +59,7 @@ class GridcrmModel(PythonModel):
         from gridcrm.tracking.adapters import check_request, serve_predict
 
         try:
-            frame = check_request(model_input, self.columns)
+            frame = check_request(model_input, self.columns, self.kind)
             return serve_predict(self.kind, self.model, frame, params)
         except GridcrmError as err:
             raise ServingError(str(err)) from err

@@ -56,7 +56,10 @@ def serve_predict(kind: str, model: Any, frame: pd.DataFrame, params: Mapping[st
 
 
 def _load_builtin_adapters() -> None:
-    from gridcrm.tracking import _builtin_adapters  # noqa: F401  (registers on import)
+    from gridcrm.tracking._builtin_adapters import BUILTIN
+
+    for kind, adapter in BUILTIN.items():
+        ADAPTERS.setdefault(kind, adapter)  # a kind registered by a user keeps its adapter
 
 
 # --- request checks -------------------------------------------------------------------------------
@@ -116,7 +119,15 @@ def request_contract(signature: Any, example: pd.DataFrame) -> tuple[Any, dict[s
     return ModelSignature(inputs=inputs, outputs=signature.outputs, params=signature.params), request_columns(example)
 
 
-def check_request(frame: pd.DataFrame, columns: Mapping[str, str] | None = None) -> pd.DataFrame:
+#: Kinds of model for which a missing input has a meaning of its own, whatever the registry says.
+MISSING_MEANS: dict[str, str] = {
+    "credit": "indicator unknown: the score rests on the other indicators (lower coverage)",
+    "value": "indicator unknown: the score rests on the other indicators (lower coverage)",
+}
+
+
+def check_request(frame: pd.DataFrame, columns: Mapping[str, str] | None = None, kind: str | None = None
+                  ) -> pd.DataFrame:
     """Check a request against the feature registry; return it with every column in its dtype.
 
     Each column is checked as the registry (:func:`gridcrm.features.registry.feature_spec`) describes
@@ -132,6 +143,9 @@ def check_request(frame: pd.DataFrame, columns: Mapping[str, str] | None = None)
     columns : mapping of str to str, optional
         Column → kind (``int``, ``float``, ``bool``, ``str``) of the model's input example; columns in
         it are required.
+    kind : str, optional
+        The model's kind: for those in :data:`MISSING_MEANS` (credit, value) NaN is allowed in every
+        column but ``customer_id``.
 
     Returns
     -------
@@ -162,6 +176,8 @@ def check_request(frame: pd.DataFrame, columns: Mapping[str, str] | None = None)
     out = {}
     for name in frame.columns:
         spec = _spec(str(name), (columns or {}).get(str(name)))
+        if spec is not None and kind in MISSING_MEANS and name != "customer_id":
+            spec = replace(spec, missing=MISSING_MEANS[kind])
         if spec is None:
             out[name] = frame[name]
             continue

@@ -24,7 +24,7 @@ test: $(STAMP)
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests experiments
+	$(BIN)/ruff check src tests experiments configs
 
 ## sample: regenerate the committed sample in data/sample/ (seeded: same files every time)
 sample: $(STAMP)

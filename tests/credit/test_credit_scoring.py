@@ -246,8 +246,7 @@ def test_estimator_contract(indicators):
     twin = clone(scorer)
     assert not hasattr(twin, "weights_") and twin.get_params() == scorer.get_params()
     pd.testing.assert_frame_equal(twin.fit_transform(X), scorer.transform(X))
-    with pytest.raises(CreditConfigError, match="needs a config"):
-        CreditScorer().fit(X)
+    assert CreditScorer().fit(X).config_.source == "credit_ahp.yaml"  # no config: the shipped one
 
 
 def test_explain_lists_points_lost(indicators):

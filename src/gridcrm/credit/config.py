@@ -145,7 +145,7 @@ class ScoringConfig:
 
 
 def load_scoring_config(
-    config: str | Path | Mapping[str, Any] | ScoringConfig,
+    config: str | Path | Mapping[str, Any] | ScoringConfig | None = None,
     *,
     on_inconsistent: str | None = None,
     registry: Mapping[str, FeatureSpec] | None = None,
@@ -154,9 +154,12 @@ def load_scoring_config(
 
     Parameters
     ----------
-    config : str, Path, mapping or ScoringConfig
+    config : str, Path, mapping, ScoringConfig or None
         A YAML file, the same content as a mapping, or an already loaded config
-        (returned unchanged).
+        (returned unchanged). Default: the shipped credit config ``credit_ahp.yaml``
+        (``gridcrm.configs.shipped("credit_ahp.yaml")``, the project's
+        ``configs/credit_ahp.yaml``), found from any working directory; the shipped value
+        config is ``load_scoring_config(gridcrm.configs.shipped("value_ahp.yaml"))``.
     on_inconsistent : {"warn", "raise", "ignore"}, optional
         Overrides ``ahp.on_inconsistent``.
     registry : mapping, optional
@@ -174,6 +177,8 @@ def load_scoring_config(
 
     Examples
     --------
+    >>> load_scoring_config().source                # the shipped credit config, with no path
+    'credit_ahp.yaml'
     >>> cfg = load_scoring_config({
     ...     "name": "mini",
     ...     "hierarchy": {"name": "credit", "judgements": [["on_time_rate_365d", "theft_count", 3]], "children": [
@@ -191,6 +196,10 @@ def load_scoring_config(
                 "loaded ScoringConfig"
             )
         return config
+    if config is None:
+        from gridcrm.configs import shipped
+
+        config = shipped("credit_ahp.yaml")
     if isinstance(config, Mapping):
         raw, source = config, "<dict>"
     else:

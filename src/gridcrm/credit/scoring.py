@@ -67,18 +67,26 @@ class HierarchyScorer(TransformerMixin, BaseEstimator):
         Overrides the config's policy for inconsistent judgements.
     """
 
+    #: Shipped config (in :mod:`gridcrm.configs`) used when ``config`` is None; None: a config is required.
+    _default_config: str | None = None
+
     def __init__(self, config: ConfigLike | None = None, *, on_inconsistent: str | None = None) -> None:
         self.config = config
         self.on_inconsistent = on_inconsistent
 
     # -- fitting
     def _fit(self, X: pd.DataFrame) -> None:
-        if self.config is None:
+        config = self.config
+        if config is None and self._default_config is not None:
+            from gridcrm.configs import shipped
+
+            config = shipped(self._default_config)
+        if config is None:
             raise CreditConfigError(
                 f"{type(self).__name__} needs a config: a YAML path such as 'configs/credit_ahp.yaml', "
                 "a mapping with the same content, or a ScoringConfig"
             )
-        cfg = load_scoring_config(self.config, on_inconsistent=self.on_inconsistent)
+        cfg = load_scoring_config(config, on_inconsistent=self.on_inconsistent)
         specs = list(cfg.indicators.values())
         self.config_ = cfg
         self.hierarchy_ = cfg.hierarchy
@@ -193,8 +201,9 @@ class CreditScorer(HierarchyScorer):
 
     Parameters
     ----------
-    config : str, Path, mapping or ScoringConfig
-        E.g. ``"configs/credit_ahp.yaml"`` (see :mod:`gridcrm.credit.config`).
+    config : str, Path, mapping or ScoringConfig, optional
+        E.g. ``"configs/credit_ahp.yaml"`` (see :mod:`gridcrm.credit.config`). Default: the
+        shipped ``credit_ahp.yaml`` (``gridcrm.configs.shipped("credit_ahp.yaml")``), read at ``fit``.
     grades : mapping of str to float, optional
         ``{grade: lower bound}``, best first; overrides the config's ``grades``
         (default AAA ≥ 90, AA ≥ 80, A ≥ 70, B ≥ 60, C below).
@@ -239,7 +248,17 @@ class CreditScorer(HierarchyScorer):
     11           100.0     A                       75.0                 25.0
     12            62.5     B                       37.5                 25.0
     13            37.5     C                       37.5                  0.0
+
+    With no config, the shipped ``credit_ahp.yaml``:
+
+    >>> from gridcrm.credit.synthetic import synthetic_indicators
+    >>> X = synthetic_indicators(200, seed=1)
+    >>> scored = CreditScorer().fit(X).transform(X)
+    >>> bool(scored["score"].between(0, 100).all()), sorted(set(scored["grade"]) - {"AAA", "AA", "A", "B", "C"})
+    (True, [])
     """
+
+    _default_config = "credit_ahp.yaml"
 
     def __init__(
         self,

@@ -30,8 +30,9 @@ class CustomerValueScorer(HierarchyScorer):
 
     Parameters
     ----------
-    config : str, Path, mapping or ScoringConfig
-        E.g. ``"configs/value_ahp.yaml"``; the goal's children are the dimensions.
+    config : str, Path, mapping or ScoringConfig, optional
+        E.g. ``"configs/value_ahp.yaml"``; the goal's children are the dimensions. Default: the
+        shipped ``value_ahp.yaml`` (``gridcrm.configs.shipped("value_ahp.yaml")``), read at ``fit``.
     top_share : float, optional
         Share of customers on the big-customer list; overrides the config's
         ``big_customers.top_share`` (default 0.2).
@@ -68,7 +69,17 @@ class CustomerValueScorer(HierarchyScorer):
     e                  18.95           5         False
     >>> print(scorer.big_customers(X)["reasons"].loc["a"])
     purchase level +30.0 pts vs average (kwh_mean_365d = 900 kWh/day, top 20%)
+
+    With no config, the shipped ``value_ahp.yaml`` (six dimensions, top 20%):
+
+    >>> from gridcrm.credit.synthetic import synthetic_indicators
+    >>> X = synthetic_indicators(200, seed=1)
+    >>> value = CustomerValueScorer().fit(X)
+    >>> len(value.dimensions_), int(value.transform(X)["big_customer"].sum())
+    (6, 40)
     """
+
+    _default_config = "value_ahp.yaml"
 
     def __init__(
         self,

@@ -72,8 +72,21 @@ def _check_type(key: str, value: Any, tp: Any) -> None:
         raise ConfigError(f"{key}: expected {types[0].__name__}, got {value!r}")
 
 
-def load_forecast_config(path: str | Path, section: str = "forecast") -> ForecastConfig:
+def load_forecast_config(path: str | Path | None = None, section: str = "forecast") -> ForecastConfig:
     """Read the ``forecast`` section of a YAML file and validate every key.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        The YAML file. Default: the shipped ``forecast.yaml``
+        (``gridcrm.configs.shipped("forecast.yaml")``, the project's ``configs/forecast.yaml``),
+        found from any working directory.
+    section : str
+        The top-level key holding the settings.
+
+    Returns
+    -------
+    ForecastConfig
 
     Raises
     ------
@@ -82,12 +95,18 @@ def load_forecast_config(path: str | Path, section: str = "forecast") -> Forecas
 
     Examples
     --------
+    >>> load_forecast_config().engine           # the shipped settings, with no path
+    'batched'
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "f.yaml"
     >>> _ = p.write_text("forecast:\\n  engine: exact\\n  backtest:\\n    windows: 2\\n")
     >>> load_forecast_config(p).backtest.windows
     2
     """
+    if path is None:
+        from gridcrm.configs import shipped
+
+        path = shipped("forecast.yaml")
     file = Path(path)
     if not file.is_file():
         raise ConfigError(f"config file {file} does not exist")

@@ -206,7 +206,11 @@ def load_risk_config(source: str | Path | Mapping[str, Any] | RiskConfig | None 
     ----------
     source : path, mapping, RiskConfig or None
         A YAML file (``configs/risk.yaml``), the same content as a mapping, a
-        config already loaded (returned as is), or None for the defaults.
+        config already loaded (returned as is), or None (default) for the shipped
+        ``risk.yaml`` (``gridcrm.configs.shipped("risk.yaml")``, the project's
+        ``configs/risk.yaml``), found from any working directory: the built-in default of
+        every key (a test keeps them equal) and one LightGBM thread (``classifier: {n_jobs: 1}``).
+        An empty mapping gives the built-in defaults alone.
 
     Returns
     -------
@@ -219,6 +223,9 @@ def load_risk_config(source: str | Path | Mapping[str, Any] | RiskConfig | None 
 
     Examples
     --------
+    >>> default = load_risk_config()                 # the shipped risk.yaml, with no path
+    >>> default.arrears_label.late_days, default.classifier, default.source.name
+    (15, {'n_jobs': 1}, 'risk.yaml')
     >>> cfg = load_risk_config({"labels": {"arrears": {"late_days": 30}}, "classifier": {"n_jobs": 1}})
     >>> cfg.arrears_label.late_days, cfg.churn_label.horizon_days, cfg.classifier
     (30, 90, {'n_jobs': 1})
@@ -231,9 +238,11 @@ def load_risk_config(source: str | Path | Mapping[str, Any] | RiskConfig | None 
         return source
     path = None
     if source is None:
-        raw: Any = {}
-    elif isinstance(source, Mapping):
-        raw = source
+        from gridcrm.configs import shipped
+
+        source = shipped("risk.yaml")
+    if isinstance(source, Mapping):
+        raw: Any = source
     elif not isinstance(source, (str, Path)):
         raise RiskConfigError(f"risk config: expected a mapping, a YAML file or None, got {type(source).__name__}")
     else:

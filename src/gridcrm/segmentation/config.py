@@ -61,13 +61,15 @@ class SegmentationConfig:
         return LoadShapeClusterer(**self.shapes)
 
 
-def load_segmentation_config(source: str | Path | Mapping[str, Any]) -> SegmentationConfig:
+def load_segmentation_config(source: str | Path | Mapping[str, Any] | None = None) -> SegmentationConfig:
     """Read and validate segmentation settings.
 
     Parameters
     ----------
-    source : str, Path or mapping
-        A YAML file, or its already-parsed content.
+    source : str, Path or mapping, optional
+        A YAML file, or its already-parsed content. Default: the shipped ``segmentation.yaml``
+        (``gridcrm.configs.shipped("segmentation.yaml")``, the project's
+        ``configs/segmentation.yaml``), found from any working directory.
 
     Returns
     -------
@@ -80,6 +82,8 @@ def load_segmentation_config(source: str | Path | Mapping[str, Any]) -> Segmenta
 
     Examples
     --------
+    >>> load_segmentation_config().source.name     # the shipped settings, with no path
+    'segmentation.yaml'
     >>> cfg = load_segmentation_config({"customers": {"n_clusters": 6, "k_range": [3, 8]}})
     >>> cfg.customer_segmenter().k_range
     (3, 8)
@@ -89,6 +93,10 @@ def load_segmentation_config(source: str | Path | Mapping[str, Any]) -> Segmenta
     gridcrm.segmentation.errors.SegmentationConfigError: customers.n_clusterz: unknown key; allowed keys are [...]
     """
     path = None
+    if source is None:
+        from gridcrm.configs import shipped
+
+        source = shipped("segmentation.yaml")
     if isinstance(source, Mapping):
         raw: Any = dict(source)
     else:

@@ -268,13 +268,15 @@ class TagSet:
         return TagResult(wide=wide, tagset=self, skipped=tuple(skipped))
 
 
-def load_tags(path: str | Path, registry: dict[str, FeatureSpec] | None = None) -> TagSet:
+def load_tags(path: str | Path | None = None, registry: dict[str, FeatureSpec] | None = None) -> TagSet:
     """Read and check a tags file (``configs/tags.yaml``).
 
     Parameters
     ----------
-    path : str or Path
-        YAML file with ``categories`` and ``tags``.
+    path : str or Path, optional
+        YAML file with ``categories`` and ``tags``. Default: the shipped ``tags.yaml``
+        (``gridcrm.configs.shipped("tags.yaml")``, the project's ``configs/tags.yaml``),
+        found from any working directory.
     registry : dict of str to FeatureSpec, optional
         Features the rules may use; defaults to :data:`gridcrm.features.FEATURES`
         (pass ``feature_registry(windows)`` for other windows).
@@ -294,6 +296,9 @@ def load_tags(path: str | Path, registry: dict[str, FeatureSpec] | None = None) 
 
     Examples
     --------
+    >>> tagset = load_tags()                   # the shipped tags, from any working directory
+    >>> len(tagset.tags) > 50, "residential" in tagset.tags
+    (True, True)
     >>> import pathlib, tempfile
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "tags.yaml"
     >>> _ = f.write_text('''
@@ -310,6 +315,10 @@ def load_tags(path: str | Path, registry: dict[str, FeatureSpec] | None = None) 
     gridcrm.tags.rules.TagRuleError: 1 problem in ...tags.yaml:
     - tag 'late': unknown feature 'on_time_rate_365' (did you mean 'on_time_rate_365d', 'on_time_rate_730d'?)
     """
+    if path is None:
+        from gridcrm.configs import shipped
+
+        path = shipped("tags.yaml")
     file = Path(path)
     if not file.is_file():
         raise FileNotFoundError(f"tags file {file} does not exist")

@@ -80,16 +80,22 @@ def test_main_job_registers_every_model_once_and_scores_from_the_registry(tmp_pa
     first = run(cfg)
     assert set(plt.get_fignums()) <= open_before  # every figure saved and closed
     assert first.frames["tracking"]["uri"] == tracking_uri
-    decisions = first.frames["tracking"]["decisions"]
-    assert set(decisions) == {"gridcrm-segmenter", "gridcrm-credit", "gridcrm-value", "gridcrm-forecaster",
-                              "gridcrm-arrears", "gridcrm-churn"}
+    decisions, held_back = first.frames["tracking"]["decisions"], first.frames["tracking"]["held_back"]
+    registered = set(decisions) | set(held_back)
+    assert registered == {"gridcrm-segmenter", "gridcrm-credit", "gridcrm-value", "gridcrm-forecaster",
+                          "gridcrm-arrears", "gridcrm-churn"}
+    for kind in ("arrears", "churn"):  # a risk model trained on too few events is registered but never champion
+        events, minimum = first.frames[f"{kind}_events"]
+        assert (f"gridcrm-{kind}" in held_back) == (events < minimum), (kind, events, minimum)
+    assert "gridcrm-arrears" in decisions  # the sample has enough arrears for a champion
     assert all(d["promoted"] for d in decisions.values())
-    again = run(cfg).frames["tracking"]  # rerunning is safe: same inputs, no new registrations
-    assert again["decisions"] == {}
-    assert sorted(again["unchanged"]) == sorted(f"{name} v1" for name in decisions)
+    again = run(cfg).frames["tracking"]  # rerunning is safe: same inputs, no new registrations of any kind
+    assert again["decisions"] == {} and again["held_back"] == {}
+    assert sorted(again["unchanged"]) == sorted(f"{name} v1" for name in registered)
     client = MlflowClient()
-    for name in decisions:
+    for name in registered:
         assert len(client.search_model_versions(f"name = '{name}'")) == 1
+    for name in decisions:
         assert str(client.get_model_version_by_alias(name, "champion").version) == "1"
     exp = client.get_experiment_by_name("t").experiment_id
     run_ = client.search_runs(exp, "tags.`gridcrm.kind` = 'arrears'", max_results=1)[0]

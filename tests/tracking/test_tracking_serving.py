@@ -14,6 +14,7 @@ import pytest
 
 from gridcrm.credit import CreditScorer, load_scoring_config
 from gridcrm.credit.synthetic import synthetic_indicators
+from gridcrm.errors import TrackingError
 from gridcrm.tracking import ModelServer, load_model, log_model, promote, tracked_run
 from gridcrm.tracking.serve import group_processes
 
@@ -83,6 +84,8 @@ def test_served_champion_answers_like_in_process_and_rejects_bad_requests(tracki
     request = fresh.reset_index()
     with ModelServer("models:/gridcrm-credit@champion", tracking_uri=tracking_uri) as server:
         pgid = os.getpgid(server.process.pid)
+        model_dir = server.model_dir
+        assert (model_dir / "MLmodel").is_file()  # the version's artifacts, downloaded for the server
         status, body = _post(f"{server.url}/invocations",
                              {"dataframe_split": json.loads(request.to_json(orient="split", index=False, double_precision=15))})
         assert status == 200, body
@@ -94,6 +97,32 @@ def test_served_champion_answers_like_in_process_and_rejects_bad_requests(tracki
         assert 400 <= bad_status < 500
         assert "message" in bad_body and len(bad_body["message"]) > 10
     assert group_processes(pgid) == []  # no server process left behind
+    assert not model_dir.exists()  # nor the downloaded model
+    # the port is taken: one line naming the model, uvicorn's reason and the log
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        server = ModelServer("models:/gridcrm-credit@champion", port=taken.getsockname()[1], tracking_uri=tracking_uri)
+        with pytest.raises(TrackingError, match=r"models:/gridcrm-credit@champion exited with code \d+ before "
+                                                r"answering \(.*address already in use.*\); its log: /") as err:
+            server.start()
+    assert "\n" not in str(err.value) and server.process is None and server.model_dir is None
+
+
+def test_serving_a_model_the_store_does_not_hold_is_one_line_naming_the_store(tracking_uri, tmp_path, monkeypatch):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))  # the model's temporary folder
+    server = ModelServer("models:/gridcrm-nope@champion", tracking_uri=tracking_uri)
+    with pytest.raises(TrackingError, match=r"no registered model gridcrm-nope@champion in the tracking store "
+                                            r"sqlite:///.*mlruns\.db \(it holds no registered model\)") as err:
+        server.start()
+    assert "\n" not in str(err.value) and server.process is None
+    assert not list(tmp_path.glob("gridcrm-serve-*"))  # no folder left behind
+    missing = tmp_path / "none.db"
+    with pytest.raises(TrackingError, match="no tracking store at sqlite:///.*none\\.db"):
+        ModelServer("models:/gridcrm-nope@champion", tracking_uri=f"sqlite:///{missing}").start()
+    assert not missing.exists()  # serving never creates a store
 
 
 def _descendants(pid: int) -> list[int]:
@@ -170,10 +199,19 @@ def test_gridcrm_serve_answers_for_the_risk_model_with_reasons(tracking_uri):
         assert (got["risk_grade"] != "normal").sum() >= 3
         assert got.loc[got["risk_grade"] != "normal", "reasons"].str.len().gt(0).all()
         assert got["reasons"].str.len().gt(0).mean() > 0.8
-        # a request without a feature the model needs: 4xx naming the column
+        # the same request as CSV (what MLflow's own CSV parser could not read): the same answer
+        csv_request = urllib.request.Request(url, data=request.to_csv(index=False).encode(),
+                                             headers={"Content-Type": "text/csv"})
+        with urllib.request.urlopen(csv_request, timeout=30) as resp:
+            by_csv = pd.DataFrame(json.loads(resp.read())["predictions"])
+        np.testing.assert_allclose(by_csv["probability"], expected["probability"], rtol=1e-9)
+        assert list(by_csv["risk_grade"]) == list(expected["risk_grade"])
+        assert list(by_csv["reasons"]) == list(expected["reasons"])
+        # a request without a feature the model needs: 4xx naming the column, without echoing the request
         status, answer = _post(url, {"dataframe_split": json.loads(
             request.drop(columns="on_time_rate_365d").to_json(orient="split", index=False))})
         assert 400 <= status < 500 and "on_time_rate_365d" in answer.get("message", ""), answer
+        assert set(answer) == {"error_code", "message"} and str(request["customer_id"].iloc[0]) not in answer["message"]
     finally:
         cli.send_signal(signal.SIGTERM)  # what `kill` and process managers send; Ctrl-C takes the same path
         try:

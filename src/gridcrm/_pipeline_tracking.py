@@ -212,7 +212,7 @@ def track(config: RunConfig, result: RunResult) -> None:
     requires is logged and registered but never promoted to champion.
     """
     from gridcrm.tracking import configure, log_model, promote, tracked_run
-    from gridcrm.tracking.runs import frame_digest
+    from gridcrm.tracking.runs import frame_digest, store_lock
 
     uri = store_uri(config)
     state: dict[str, Any] = {"uri": uri, "decisions": {}, "unchanged": [], "held_back": {}, "done": []}
@@ -225,48 +225,49 @@ def track(config: RunConfig, result: RunResult) -> None:
             continue
         name = f"gridcrm-{kind}"
         fingerprint = _fingerprint(config, kind, features_digest, result.as_of)
-        same = _registered_with(uri, name, fingerprint) if config.tracking.register else None
-        if same is not None:  # training is deterministic: same inputs, same model; registering it again says nothing
-            unchanged.append(f"{name} v{same}")
-            state["done"].append(name)
-            continue
-        tracked = build(config, result)
-        if tracked is None:
-            continue
-        held_back = _too_few_events(result, kind)
-        with tracked_run(config.tracking.experiment, f"{config.name}-{kind}", uri=uri,
-                         config={"as_of": str(result.as_of.date()), kind: tracked.params},
-                         config_file=config.source, tags={"gridcrm.kind": kind}) as run:
-            run.log_dataset(result.frames["features"], "features", as_of=result.as_of,
-                            source=str(config.data.path))
-            for artifact in tracked.artifacts:
-                if artifact in result.files:
-                    run.log_artifact(result.files[artifact], "plots")
-            for file, frame in tracked.frames.items():
-                run.log_frame(frame, file, "tables")
-            if tracked.trials is not None:
-                _log_trials(config, tracked.trials, uri)
-            info = log_model(tracked.model, tracked.adapter or kind, tracked.input_example, params=tracked.request_params,
-                             registered_model_name=name if config.tracking.register else None)
-            value = tracked.evaluate(_load(info.model_uri))
-            run.log_metrics({tracked.metric: value})
-            if config.tracking.register:
-                from mlflow import MlflowClient
+        with store_lock(uri):  # check, register and promote as one step: two jobs never register a model twice
+            same = _registered_with(uri, name, fingerprint) if config.tracking.register else None
+            if same is not None:  # training is deterministic: same inputs, same model; registering it again says nothing
+                unchanged.append(f"{name} v{same}")
+                state["done"].append(name)
+                continue
+            tracked = build(config, result)
+            if tracked is None:
+                continue
+            held_back = _too_few_events(result, kind)
+            with tracked_run(config.tracking.experiment, f"{config.name}-{kind}", uri=uri,
+                             config={"as_of": str(result.as_of.date()), kind: tracked.params},
+                             config_file=config.source, tags={"gridcrm.kind": kind}) as run:
+                run.log_dataset(result.frames["features"], "features", as_of=result.as_of,
+                                source=str(config.data.path))
+                for artifact in tracked.artifacts:
+                    if artifact in result.files:
+                        run.log_artifact(result.files[artifact], "plots")
+                for file, frame in tracked.frames.items():
+                    run.log_frame(frame, file, "tables")
+                if tracked.trials is not None:
+                    _log_trials(config, tracked.trials, uri)
+                info = log_model(tracked.model, tracked.adapter or kind, tracked.input_example, params=tracked.request_params,
+                                 registered_model_name=name if config.tracking.register else None)
+                value = tracked.evaluate(_load(info.model_uri))
+                run.log_metrics({tracked.metric: value})
+                if config.tracking.register:
+                    from mlflow import MlflowClient
 
-                version = str(info.registered_model_version)
-                client = MlflowClient(uri)
-                client.set_model_version_tag(name, version, "gridcrm.fingerprint", fingerprint)
-                if held_back:
-                    client.set_model_version_tag(name, version, "promotion", held_back)
-                    run.set_tags({"promotion.decision": "not a champion", "promotion.reason": held_back})
-                    state["held_back"][name] = {"version": version, "metric": tracked.metric, "value": value,
-                                                "reason": held_back}
-                    logger.info("%s v%s: %s", name, version, held_back)
-                else:
-                    decision = promote(name, version, tracked.metric, tracked.evaluate,
-                                       higher_is_better=tracked.higher_is_better, run=run)
-                    decisions[name] = asdict(decision)
-        state["done"].append(name)
+                    version = str(info.registered_model_version)
+                    client = MlflowClient(uri)
+                    client.set_model_version_tag(name, version, "gridcrm.fingerprint", fingerprint)
+                    if held_back:
+                        client.set_model_version_tag(name, version, "promotion", held_back)
+                        run.set_tags({"promotion.decision": "not a champion", "promotion.reason": held_back})
+                        state["held_back"][name] = {"version": version, "metric": tracked.metric, "value": value,
+                                                    "reason": held_back}
+                        logger.info("%s v%s: %s", name, version, held_back)
+                    else:
+                        decision = promote(name, version, tracked.metric, tracked.evaluate,
+                                           higher_is_better=tracked.higher_is_better, run=run)
+                        decisions[name] = asdict(decision)
+            state["done"].append(name)
     if unchanged:
         result.notes.append(f"tracking: unchanged inputs, not registered again: {', '.join(unchanged)}")
     new = len(decisions) + len(state["held_back"])

@@ -7,6 +7,7 @@ Without the inter-process lock around the store's creation, 20 of these 30 write
 from __future__ import annotations
 
 import multiprocessing
+from pathlib import Path
 
 import pytest
 
@@ -54,3 +55,52 @@ def test_writers_starting_together_on_a_new_store_all_succeed(tmp_path):
         assert exp is not None, f"round {i}: no experiment"
         runs = client.search_runs([exp.experiment_id])
         assert sorted(r.data.metrics["writer"] for r in runs) == [float(me) for me in range(WRITERS)], f"round {i}"
+
+
+def _job(config_file: str, barrier, errors) -> None:  # runs in a fresh interpreter (spawn)
+    from gridcrm.config import load_config
+    from gridcrm.pipeline import run
+
+    config = load_config(config_file)
+    barrier.wait(timeout=300)  # both jobs reach tracking at about the same moment
+    try:
+        run(config)
+    except Exception as exc:  # noqa: BLE001 - the test reports every failure
+        errors.put(f"{config_file}: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
+
+
+@pytest.mark.slow
+def test_two_jobs_started_together_on_a_new_store_register_each_model_once(tmp_path):
+    from mlflow import MlflowClient
+
+    from gridcrm.data.synth import generate_dataset
+    from gridcrm.tracking import configure
+
+    root = Path(__file__).resolve().parents[2]
+    extract = generate_dataset(300, "2023-01-01", "2024-06-30", seed=11).dataset.save(tmp_path / "extract")
+    uri = f"sqlite:///{tmp_path / 'store' / 'mlruns.db'}"  # new: created by whichever job comes first
+    files = []
+    for i in range(2):
+        cfg = tmp_path / f"job{i}.yaml"
+        cfg.write_text(f"name: job{i}\nas_of: 2024-05-01\ndata:\n  path: {extract}\noutput:\n  dir: {tmp_path / f'out{i}'}\n"
+                       f"credit:\n  config: {root / 'configs/credit_ahp.yaml'}\n"
+                       f"value:\n  config: {root / 'configs/value_ahp.yaml'}\n"
+                       f"tracking:\n  enabled: true\n  experiment: t\n  uri: {uri}\n")
+        files.append(str(cfg))
+    ctx = multiprocessing.get_context("spawn")
+    barrier, errors = ctx.Barrier(2), ctx.Queue()
+    procs = [ctx.Process(target=_job, args=(f, barrier, errors)) for f in files]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=600)
+    failures = []
+    while not errors.empty():
+        failures.append(errors.get())
+    assert failures == [] and [p.exitcode for p in procs] == [0, 0]
+    client = MlflowClient(configure(uri, create=False))
+    for name in ("gridcrm-credit", "gridcrm-value"):  # the same inputs: one version, not one per job
+        assert [str(v.version) for v in client.search_model_versions(f"name = '{name}'")] == ["1"], name
+        assert str(client.get_model_version_by_alias(name, "champion").version) == "1"
+    for i in range(2):
+        assert (tmp_path / f"out{i}" / "report.md").is_file()

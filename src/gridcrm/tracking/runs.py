@@ -26,7 +26,7 @@ import pandas as pd
 from gridcrm import __version__
 from gridcrm.errors import TrackingError
 
-__all__ = ["TrackedRun", "configure", "flatten", "store_path", "tracked_run", "tracking_uri"]
+__all__ = ["TrackedRun", "configure", "flatten", "store_lock", "store_path", "tracked_run", "tracking_uri"]
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +100,10 @@ def store_path(uri: str) -> Path | None:
 _OPENED: set[str] = set()
 
 
+#: Locks this process holds, by lock file, with their depth (the lock is re-entrant within a process).
+_HELD: dict[Path, int] = {}
+
+
 @contextmanager
 def _store_lock(db: Path) -> Iterator[None]:
     """Hold an exclusive inter-process lock on ``<db>.lock`` (a no-op where ``fcntl`` is missing)."""
@@ -108,13 +112,45 @@ def _store_lock(db: Path) -> Iterator[None]:
     except ImportError:  # Windows: MLflow's own lock is all there is
         yield
         return
-    lock = db.with_name(db.name + ".lock")
-    with open(lock, "a") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+    lock = db.with_name(db.name + ".lock").resolve()
+    if _HELD.get(lock):
+        _HELD[lock] += 1
         try:
             yield
         finally:
+            _HELD[lock] -= 1
+        return
+    with open(lock, "a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        _HELD[lock] = 1
+        try:
+            yield
+        finally:
+            _HELD.pop(lock, None)
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+@contextmanager
+def store_lock(uri: str) -> Iterator[None]:
+    """Hold the tracking store's inter-process lock (SQLite stores; a no-op for others).
+
+    The main job holds it while it checks whether a model is registered already,
+    registers it and promotes it, so that two jobs on one store never register the
+    same model twice nor promote over each other.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with store_lock(f"sqlite:///{tempfile.mkdtemp()}/mlruns.db"):
+    ...     pass
+    """
+    db = store_path(uri)
+    if db is None:
+        yield
+        return
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with _store_lock(db):
+        yield
 
 
 def _first_line(exc: BaseException) -> str:

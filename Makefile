@@ -41,4 +41,4 @@ bench: $(STAMP)
 	$(BIN)/python experiments/bench_forecast.py --n-throughput 100000
 
 clean:
-	rm -rf $(VENV) out .pytest_cache
+	rm -rf $(VENV) out .pytest_cache .ruff_cache build src/*.egg-info

@@ -36,8 +36,8 @@ logger = logging.getLogger(__name__)
 #: Fewest positive training events (closures, arrears) for a risk model to become champion. Below
 #: this a model's ROC-AUC after ``as_of`` is mostly noise (the demo's churn model: 5 closures,
 #: AUC 0.535) and LightGBM's leaves (``min_child_samples`` 5-500) hold a handful of positives each;
-#: the model is still logged, registered and listed, but never promoted. ``min_events`` in the
-#: risk config overrides it.
+#: the model is still logged, registered and listed, but never promoted. The default of
+#: ``min_events`` in the risk config (``configs/risk.yaml``), which the job reads.
 MIN_EVENTS = 50
 
 
@@ -261,7 +261,7 @@ def _step_risk(config: RunConfig, result: RunResult) -> None:
         result.frames[f"{kind}_report"] = report
         _risk_plots(kind, report, trained.model, result)
         auc = float(report.metrics.loc["model", "roc_auc"])
-        events, minimum = int(train.y.sum()), int(getattr(cfg, "min_events", MIN_EVENTS))
+        events, minimum = int(train.y.sum()), int(cfg.min_events)
         result.frames[f"{kind}_events"] = (events, minimum)
         if events < minimum:
             logger.warning("%s model: trained on %d events (< %d): not registered as champion", kind, events, minimum)

@@ -23,7 +23,8 @@ def test_too_few_training_events_is_noted_and_not_promoted(tmp_path, _mlflow_tem
     extract = generate_dataset(1500, "2022-06-01", "2024-06-30", seed=11).dataset.save(tmp_path / "extract")
     risk = tmp_path / "risk.yaml"  # the shipped config, small: fewer snapshots and trials
     risk.write_text((ROOT / "configs/risk.yaml").read_text().replace("n_trials: 30", "n_trials: 2")
-                    .replace("  n: 12\n", "  n: 10\n").replace("min_history_days: 365", "min_history_days: 180"))
+                    .replace("  n: 12\n", "  n: 10\n").replace("min_history_days: 365", "min_history_days: 180")
+                    .replace("min_events: 50", "min_events: 1000000"))
     out = tmp_path / "out"
     out.mkdir()
     shutil.copyfile(_mlflow_template_db, out / "mlruns.db")
@@ -32,7 +33,6 @@ def test_too_few_training_events_is_noted_and_not_promoted(tmp_path, _mlflow_tem
                    f"risk:\n  config: {risk}\ntracking:\n  enabled: true\n  experiment: t\n")
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     # the case made directly, whatever the generator's event counts: a minimum above every count
-    monkeypatch.setattr(pipeline, "MIN_EVENTS", 1_000_000)
     result = pipeline.run(load_config(cfg))
     uri = f"sqlite:///{out / 'mlruns.db'}"
     client = MlflowClient(uri)

@@ -105,6 +105,9 @@ class RiskConfig:
     tuning : TuningConfig
     calibration : {"auto", "isotonic", "sigmoid", "none"}
     risk_list : RiskListConfig
+    min_events : int
+        Fewest positive training rows for a model to be made champion (default 50): below it the model
+        is logged, registered and listed, with a note that it is indicative only, but never promoted.
     source : Path or None
     """
 
@@ -115,6 +118,7 @@ class RiskConfig:
     tuning: TuningConfig = field(default_factory=TuningConfig)
     calibration: str = "auto"
     risk_list: RiskListConfig = field(default_factory=RiskListConfig)
+    min_events: int = 50  # gridcrm.pipeline.MIN_EVENTS
     source: Path | None = None
 
 
@@ -253,7 +257,8 @@ def load_risk_config(source: str | Path | Mapping[str, Any] | RiskConfig | None 
             raw = yaml.safe_load(path.read_text()) or {}
         except yaml.YAMLError as exc:
             raise RiskConfigError(f"risk config file {path} is not valid YAML: {exc}") from exc
-    top = _mapping(raw, "risk config", {"labels", "snapshots", "classifier", "tuning", "calibration", "risk_list"})
+    top = _mapping(raw, "risk config", {"labels", "snapshots", "classifier", "tuning", "calibration", "risk_list",
+                                              "min_events"})
     arrears, churn = _labels(top.get("labels"))
     s = _mapping(top.get("snapshots"), "snapshots", {"n", "freq", "min_history_days", "valid", "test"})
     freq = s.get("freq", "MS")
@@ -264,5 +269,8 @@ def load_risk_config(source: str | Path | Mapping[str, Any] | RiskConfig | None 
     calibration = top.get("calibration", "auto")
     if calibration not in ("auto", "isotonic", "sigmoid", "none"):
         raise RiskConfigError(f"calibration: expected one of ['auto', 'isotonic', 'sigmoid', 'none'], got {calibration!r}")
+    min_events = top.get("min_events", 50)
+    if isinstance(min_events, bool) or not isinstance(min_events, int) or min_events < 0:
+        raise RiskConfigError(f"min_events: expected a whole number ≥ 0, got {min_events!r}")
     return RiskConfig(arrears, churn, snapshots, _classifier(top.get("classifier")), _tuning(top.get("tuning")),
-                      calibration, _risk_list(top.get("risk_list")), path)
+                      calibration, _risk_list(top.get("risk_list")), min_events, path)

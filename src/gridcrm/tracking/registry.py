@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import tempfile
 import warnings
@@ -117,16 +119,24 @@ def log_model(
     with tempfile.TemporaryDirectory() as tmp:
         file = Path(tmp) / "model.joblib"
         joblib.dump(model, file)
-        return mlflow.pyfunc.log_model(
-            name=name,
-            python_model=str(_SERVED_MODEL),
-            artifacts={"model": str(file)},
-            model_config={"kind": kind, "columns": columns},
-            signature=signature,
-            input_example=example,
-            pip_requirements=pip_requirements(),
-            registered_model_name=registered_model_name,
-        )
+        # MLflow prints "Successfully registered model ..." / "Created version ..." to stderr: a library
+        # call says it in the log instead (the job reports every registration in its summary)
+        said = io.StringIO()
+        with contextlib.redirect_stderr(said):
+            info = mlflow.pyfunc.log_model(
+                name=name,
+                python_model=str(_SERVED_MODEL),
+                artifacts={"model": str(file)},
+                model_config={"kind": kind, "columns": columns},
+                signature=signature,
+                input_example=example,
+                pip_requirements=pip_requirements(),
+                registered_model_name=registered_model_name,
+            )
+        for line in said.getvalue().splitlines():
+            if line.strip():
+                logger.debug("mlflow: %s", line.strip())
+        return info
 
 
 class RegisteredModel:

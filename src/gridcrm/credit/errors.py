@@ -6,8 +6,7 @@ catch the built-in keep working, and says what to change.
 
 from __future__ import annotations
 
-from gridcrm.config import ConfigError
-from gridcrm.errors import GridcrmError
+from gridcrm.errors import ConfigError, GridcrmError
 
 __all__ = [
     "AHPError",

@@ -6,8 +6,7 @@ keep working, and its message says what to change.
 
 from __future__ import annotations
 
-from gridcrm.config import ConfigError
-from gridcrm.errors import GridcrmError
+from gridcrm.errors import ConfigError, GridcrmError
 
 __all__ = ["FeatureMismatchError", "LabelError", "RiskConfigError"]
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from gridcrm.config import ConfigError
-from gridcrm.errors import GridcrmError
+from gridcrm.errors import ConfigError, GridcrmError
 
 __all__ = ["SegmentationInputError", "SegmentationConfigError", "UnstableSegmentsWarning"]
 

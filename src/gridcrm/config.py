@@ -8,6 +8,7 @@ that would fail half-way through.
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -297,4 +298,102 @@ def load_config(path: str | Path) -> RunConfig:
                 as_date(value, key)
             except ValueError as exc:
                 raise ConfigError(f"{file}: {exc}") from None
+    cfg = check_steps(cfg, where=str(file))
     return dataclasses.replace(cfg, source=file)
+
+
+#: Consumption level features carry their window in their name (``kwh_mean_30d``).
+_WINDOWED = re.compile(r"\bkwh_(?:mean|median|total)_(\d+)d\b")
+#: The steps whose section names a configuration file, in the order the job runs them.
+STEP_NAMES = ("segmentation", "credit", "value", "forecasting", "risk", "tags")
+
+
+def check_steps(cfg: RunConfig, where: str = "config") -> RunConfig:
+    """Load and check every enabled step's configuration file before any work is done.
+
+    Each step's file must exist and load with its capability's loader (tags and AHP indicators are
+    checked against the feature registry of the run's windows, the segmenter and the forecaster
+    are built from their settings, the risk list's columns must be features). Windows of the
+    consumption features that a step's file names (``kwh_mean_30d`` in a tag rule, say) are added to
+    ``features.windows``: a feature a configured step names is always computed, and the risk models
+    train and score on the same feature set.
+
+    Parameters
+    ----------
+    cfg : RunConfig
+    where : str
+        The run configuration's file, named in errors.
+
+    Returns
+    -------
+    RunConfig
+        ``cfg`` with ``features.windows`` completed.
+
+    Raises
+    ------
+    ConfigError
+        One line naming the run config, the step, its file and what is wrong in it.
+    """
+    from gridcrm.errors import GridcrmError
+    from gridcrm.features import feature_registry
+
+    windows = list(cfg.features.windows)
+    for name in STEP_NAMES:
+        step = cfg.step(name)
+        if step is None:
+            continue
+        if not step.config.is_file():
+            raise ConfigError(f"{where}: {name}.config: file {step.config} does not exist")
+        try:
+            text = step.config.read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{where}: {name}.config: {step.config} cannot be read ({exc})") from None
+        windows += sorted({int(w) for w in _WINDOWED.findall(text)} - set(windows))
+    try:
+        registry = feature_registry(tuple(windows))
+    except ValueError as exc:
+        raise ConfigError(f"{where}: features.windows: {exc}") from None
+    for name in STEP_NAMES:
+        step = cfg.step(name)
+        if step is None:
+            continue
+        try:
+            _check_step(name, step.config, registry)
+        except (GridcrmError, ValueError, TypeError, KeyError) as exc:
+            text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+            raise ConfigError(f"{where}: {name}.config ({step.config}): {text}") from exc
+    return dataclasses.replace(cfg, features=FeaturesConfig(windows=tuple(windows)))
+
+
+def _check_step(name: str, path: Path, registry: dict[str, Any]) -> None:
+    if name == "tags":
+        from gridcrm.tags import load_tags
+
+        load_tags(path, registry=registry)
+    elif name in ("credit", "value"):
+        from gridcrm.credit import load_scoring_config
+
+        load_scoring_config(path, registry=registry)
+    elif name == "segmentation":
+        from gridcrm.segmentation import load_segmentation_config
+
+        seg = load_segmentation_config(path)
+        seg.customer_segmenter()
+        seg.load_shape_clusterer()
+        features = seg.customers.get("features", "default")
+        if not isinstance(features, str):
+            unknown = [f for f in features if f not in registry]
+            if unknown:
+                raise ConfigError(f"customers.features: {unknown} are not features of the registry")
+    elif name == "forecasting":
+        from gridcrm.forecasting import load_forecast_config
+
+        load_forecast_config(path)
+    elif name == "risk":
+        from gridcrm.models import load_risk_config
+
+        risk = load_risk_config(path)
+        named = [*risk.risk_list.columns, risk.risk_list.amount_column]
+        unknown = [c for c in named if c not in registry]
+        if unknown:
+            raise ConfigError(f"risk_list: column(s) {unknown} are not features of the registry")

@@ -27,6 +27,7 @@ import pandas as pd
 
 from gridcrm.config import RunConfig
 from gridcrm.data import Dataset, load_dataset
+from gridcrm.data.dates import as_date
 from gridcrm.errors import TrackingError
 
 __all__ = ["MIN_EVENTS", "RunResult", "run", "score"]
@@ -92,12 +93,42 @@ def _save_figure(fig: Any, path: Path) -> None:
         sys.modules["matplotlib.pyplot"].close(fig)
 
 
-def _step_data(config: RunConfig, out: Path) -> RunResult:
-    dataset = load_dataset(config.data.path, **config.data.load_kwargs())
+def _preflight(config: RunConfig, dataset: Dataset, as_of: pd.Timestamp) -> None:
+    """Refuse, before anything is written, an ``as_of`` the data or a configured step cannot work with.
+
+    The features need customers before ``as_of`` and no day after the extract; each risk model
+    needs training, validation and test snapshots whose labels closed before ``as_of`` (a dry run
+    of the time split on the labels alone).
+    """
+    from gridcrm.errors import ConfigError
+    from gridcrm.features._common import active_customers, check_as_of
+
+    check_as_of(dataset, as_of, len(active_customers(dataset.customers, as_of)))
+    step = config.step("risk")
+    if step is None:
+        return
+    from gridcrm.models import LabelError, load_risk_config, snapshot_dates
+    from gridcrm.models.labels import plan_split
+
+    cfg = load_risk_config(step.config)
+    known = dataset.truncate(as_of)
+    snap = cfg.snapshots
+    for kind, label in (("arrears", cfg.arrears_label), ("churn", cfg.churn_label)):
+        try:
+            dates = snapshot_dates(known, label, n=snap.n, freq=snap.freq, min_history_days=snap.min_history_days)
+            plan_split(known, dates, label, valid_snapshots=snap.valid, test_snapshots=snap.test)
+        except LabelError as exc:
+            raise ConfigError(
+                f"as_of {as_of.date()} leaves the {kind} model nothing to learn from: {exc}. Use a later as_of, "
+                f"or fewer days of history per snapshot (snapshots.min_history_days, now {snap.min_history_days}, "
+                f"in {step.config})"
+            ) from exc
+
+
+def _step_data(config: RunConfig, out: Path, dataset: Dataset, as_of: pd.Timestamp) -> RunResult:
     report = dataset.report
     summary = dataset.summary()
     rejections = report.to_frame() if report is not None else pd.DataFrame()
-    as_of = pd.Timestamp(config.as_of) if config.as_of else dataset.extracted_on
     result = RunResult(dataset, summary, rejections, out, as_of)
     result.write("summary", summary, "data_summary.csv")
     rejections.to_csv(out / "data_rejections.csv", index=False)
@@ -229,6 +260,7 @@ def _step_forecasting(config: RunConfig, result: RunResult) -> None:
 
 
 def _step_risk(config: RunConfig, result: RunResult) -> None:
+    from gridcrm.features import build_features
     from gridcrm.models import (
         build_training_set,
         evaluate,
@@ -245,9 +277,13 @@ def _step_risk(config: RunConfig, result: RunResult) -> None:
     features = result.frames["features"]
     models: dict[str, Any] = {}
     snap = cfg.snapshots
+
+    def build(dataset: Dataset, cut: pd.Timestamp) -> pd.DataFrame:  # the job's windows: trained as scored
+        return build_features(dataset, as_of=cut, windows=config.features.windows)
+
     for kind, label in (("arrears", cfg.arrears_label), ("churn", cfg.churn_label)):
         snapshots = snapshot_dates(known, label, n=snap.n, freq=snap.freq, min_history_days=snap.min_history_days)
-        data = build_training_set(known, snapshots, label)
+        data = build_training_set(known, snapshots, label, features=build)
         train, valid, test = time_split(data, valid_snapshots=snap.valid, test_snapshots=snap.test)
         trained = train_risk_model(kind, train, valid, test, config=cfg)
         models[kind] = trained.model
@@ -353,11 +389,15 @@ def run(config: RunConfig) -> RunResult:
     -------
     RunResult
     """
-    out = config.output.dir
-    out.mkdir(parents=True, exist_ok=True)
+    from gridcrm._paths import prepare_output_dir
+
+    out = prepare_output_dir(config.output.dir, "output folder (output.dir)")
     planned = ["data", "features"] + [name for name, _ in _STEPS if config.step(name) is not None]
     logger.info("step 1/%d: loading and validating %s", len(planned), config.data.path)
-    result = _step_data(config, out)
+    dataset = load_dataset(config.data.path, **config.data.load_kwargs())
+    as_of = as_date(config.as_of, "as_of") if config.as_of else dataset.extracted_on
+    _preflight(config, dataset, as_of)  # nothing is written before the settings are known to work
+    result = _step_data(config, out, dataset, as_of)
     logger.info("step 2/%d: features as of %s", len(planned), result.as_of.date())
     _step_features(config, result)
     for i, (name, fn) in enumerate(((n, f) for n, f in _STEPS if config.step(n) is not None), start=3):

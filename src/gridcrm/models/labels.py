@@ -52,6 +52,7 @@ __all__ = [
     "arrears_labels",
     "build_training_set",
     "churn_labels",
+    "plan_split",
     "snapshot_dates",
     "time_split",
 ]
@@ -486,6 +487,64 @@ def build_training_set(
                     float(ys[-1].mean()))
     X = pd.concat(xs)
     return TrainingSet(X, pd.concat(ys).astype("int8"), pd.concat(infos), label.kind)
+
+
+def plan_split(
+    dataset: Dataset,
+    snapshots: Iterable[pd.Timestamp | str],
+    label: LabelSpec,
+    valid_snapshots: int = 1,
+    test_snapshots: int = 1,
+    purge: bool = True,
+) -> tuple[list[pd.Timestamp], list[pd.Timestamp], list[pd.Timestamp]]:
+    """The snapshots :func:`time_split` would give train, validation and test, from the labels alone.
+
+    A dry run before any feature is built: the main job calls it to refuse, up front, an ``as_of``
+    or a snapshot setting that leaves a model nothing to train on.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The data as known at the job's ``as_of`` (``dataset.truncate(as_of)``).
+    snapshots : iterable of dates
+    label : ArrearsLabel or ChurnLabel
+    valid_snapshots, test_snapshots : int
+    purge : bool
+        As in :func:`time_split`.
+
+    Returns
+    -------
+    train, valid, test : list of Timestamp
+
+    Raises
+    ------
+    LabelError
+        Too few snapshots for the split, or a snapshot with no labelled customer.
+
+    Examples
+    --------
+    >>> from gridcrm.data.synth import generate_dataset
+    >>> ds = generate_dataset(60, "2023-01-01", "2024-06-30", seed=2).dataset
+    >>> label = ChurnLabel()
+    >>> train, valid, test = plan_split(ds, snapshot_dates(ds, label, n=12, min_history_days=180), label)
+    >>> [[d.strftime("%Y-%m") for d in part] for part in (train, valid, test)]
+    [['2023-07', '2023-08', '2023-09', '2023-10'], ['2024-01'], ['2024-04']]
+    """
+    dates = sorted({_as_of(s) for s in snapshots})
+    if not dates:
+        raise LabelError("snapshots is empty; give at least one as_of date (see snapshot_dates)")
+    ys, infos = [], []
+    for cut in dates:
+        lab = label.labels(dataset, cut)
+        if len(lab) == 0:
+            raise LabelError(f"snapshot {cut.date()} has no customer with a {label.kind} label")
+        idx = pd.MultiIndex.from_arrays([np.full(len(lab), cut), lab.index], names=["as_of", "customer_id"])
+        ys.append(pd.Series(lab["label"].to_numpy(), index=idx, name=label.kind))
+        infos.append(lab.drop(columns="label").set_axis(idx))
+    y = pd.concat(ys)
+    plan = TrainingSet(pd.DataFrame(index=y.index), y, pd.concat(infos), label.kind)
+    train, valid, test = time_split(plan, valid_snapshots=valid_snapshots, test_snapshots=test_snapshots, purge=purge)
+    return train.snapshots, valid.snapshots, test.snapshots
 
 
 def time_split(

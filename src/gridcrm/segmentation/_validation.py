@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import reprlib
 from collections.abc import Sequence
+from numbers import Integral
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_array, validate_data
 
+from gridcrm._params import Check
 from gridcrm.segmentation.errors import SegmentationInputError
 
-__all__ = ["validated_input", "numeric_matrix", "array_names", "short"]
+__all__ = ["validated_input", "numeric_matrix", "array_names", "short", "K_RANGE_RULE"]
 
 
 def short(items: Sequence[Any]) -> str:
@@ -85,3 +87,15 @@ def _is_numeric(s: pd.Series) -> bool:
     if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_complex_dtype(dtype):
         return False
     return bool(pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
+
+
+def _is_k_range(value: Any) -> bool:
+    return (
+        isinstance(value, (tuple, list)) and len(value) == 2
+        and all(isinstance(k, Integral) and not isinstance(k, (bool, np.bool_)) for k in value)
+        and 2 <= value[0] <= value[1]
+    )
+
+
+#: Rule of ``k_range`` (see :mod:`gridcrm._params`): the smallest and largest k tried.
+K_RANGE_RULE = Check(_is_k_range, "a pair (k_min, k_max) of whole numbers with 2 <= k_min <= k_max")

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import InvalidParameterError
 
+from gridcrm._params import validate_params
+from gridcrm.errors import InputError
 from gridcrm.segmentation.customers import CustomerSegmenter
 from gridcrm.segmentation.errors import SegmentationConfigError
 from gridcrm.segmentation.shapes import LoadShapeClusterer
@@ -124,7 +124,7 @@ def _section(name: str, section: Any) -> dict[str, Any]:
     return dict(section)
 
 
-def _estimator_params(name: str, section: Any, cls: type[BaseEstimator]) -> dict[str, Any]:
+def _estimator_params(name: str, section: Any, cls: type[CustomerSegmenter | LoadShapeClusterer]) -> dict[str, Any]:
     params = _section(name, section)
     allowed = sorted(cls().get_params())
     for key in params:
@@ -132,18 +132,10 @@ def _estimator_params(name: str, section: Any, cls: type[BaseEstimator]) -> dict
             raise SegmentationConfigError(f"{name}.{key}: unknown key; allowed keys are {allowed}")
     if isinstance(params.get("k_range"), list):
         params["k_range"] = tuple(params["k_range"])
-    k_range = params.get("k_range")
-    if k_range is not None and not (
-        len(k_range) == 2 and all(isinstance(k, int) and not isinstance(k, bool) for k in k_range)
-        and 2 <= k_range[0] <= k_range[1]
-    ):
-        raise SegmentationConfigError(
-            f"{name}.k_range: expected [k_min, k_max] with 2 <= k_min <= k_max, got {k_range!r}"
-        )
     for key, value in params.items():
         try:
-            cls(**{key: value})._validate_params()
-        except InvalidParameterError as exc:
+            validate_params(cls, {key: value}, cls._parameter_rules)
+        except InputError as exc:
             raise SegmentationConfigError(f"{name}.{key}: {exc}") from exc
     return params
 

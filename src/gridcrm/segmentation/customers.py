@@ -6,18 +6,18 @@ import logging
 import warnings
 from collections.abc import Mapping, Sequence
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClusterMixin, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
+from gridcrm._params import ARRAY_LIKE, BOOLEAN, N_JOBS, RANDOM_STATE, VERBOSE, Interval, Options, ValidatedParams
 from gridcrm.segmentation._kmeans import n_threads, nearest_center, seeds
-from gridcrm.segmentation._validation import array_names, numeric_matrix, short, validated_input
+from gridcrm.segmentation._validation import K_RANGE_RULE, array_names, numeric_matrix, short, validated_input
 from gridcrm.segmentation.errors import SegmentationInputError, UnstableSegmentsWarning
 from gridcrm.segmentation.preprocessing import SegmentationPreprocessor
 from gridcrm.segmentation.profile import Phrase, SegmentProfile, profile_groups
@@ -50,7 +50,7 @@ DEFAULT_FEATURES: tuple[str, ...] = (
 STABILITY_SAMPLE_SIZE = 20_000
 
 
-class CustomerSegmenter(ClusterMixin, BaseEstimator):
+class CustomerSegmenter(ValidatedParams, ClusterMixin, BaseEstimator):
     """K-means segmentation of customers, with k chosen from the data and segments described in words.
 
     ``fit`` selects the features, prepares them for k-means
@@ -101,8 +101,9 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
         side by side (each on one core), the final fit and ``predict`` use
         this many cores. ``None``: 1 (unless in a ``joblib.parallel_config``
         context), ``-1``: all cores.
-    random_state : int, RandomState or None, default=None
+    random_state : int, RandomState or None, default=0
         Seed of every random choice (samples, initialisations, resamples).
+        None: not seeded, results vary from run to run; an int: reproducible.
     verbose : int, default=0
         0: progress is logged at DEBUG level; 1 or more: at INFO level
         (logger ``gridcrm.segmentation``).
@@ -165,14 +166,14 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
     ['low-consumption customers, weekend-heavy', 'high-consumption customers, weekday-heavy']
     """
 
-    _parameter_constraints: dict = {
-        "n_clusters": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "features": [StrOptions({"default"}), "array-like", None],
-        "k_range": [tuple, list],
-        "k_selection": [StrOptions(set(K_SELECTION_METHODS))],
-        "log_transform": [StrOptions({"auto"}), "array-like", None],
-        "scaling": [StrOptions({"robust", "standard"}), None],
-        "missing_indicator": [StrOptions({"auto"}), "boolean"],
+    _parameter_rules: ClassVar[dict[str, list[Any]]] = {
+        "n_clusters": [Options({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "features": [Options({"default"}), *ARRAY_LIKE, None],
+        "k_range": [K_RANGE_RULE],
+        "k_selection": [Options(K_SELECTION_METHODS)],
+        "log_transform": [Options({"auto"}), *ARRAY_LIKE, None],
+        "scaling": [Options({"robust", "standard"}), None],
+        "missing_indicator": [Options({"auto"}), *BOOLEAN],
         "clip": [Interval(Real, 0, None, closed="neither"), None],
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "minibatch_threshold": [Interval(Integral, 1, None, closed="left")],
@@ -180,9 +181,9 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
         "silhouette_sample_size": [Interval(Integral, 10, None, closed="left"), None],
         "stability_runs": [Interval(Integral, 0, None, closed="left")],
         "stability_threshold": [Interval(Real, 0, 1, closed="both")],
-        "n_jobs": [Integral, None],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
+        "n_jobs": N_JOBS,
+        "random_state": [*RANDOM_STATE, np.random.RandomState],
+        "verbose": VERBOSE,
     }
 
     def __init__(
@@ -203,7 +204,7 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
         stability_runs: int = 5,
         stability_threshold: float = 0.75,
         n_jobs: int | None = None,
-        random_state: int | np.random.RandomState | None = None,
+        random_state: int | np.random.RandomState | None = 0,
         verbose: int = 0,
     ) -> None:
         self.n_clusters = n_clusters

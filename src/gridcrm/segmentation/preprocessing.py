@@ -14,13 +14,13 @@ import logging
 import warnings
 from collections.abc import Sequence
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from gridcrm._params import ARRAY_LIKE, BOOLEAN, Interval, Options, ValidatedParams
 from gridcrm.features.registry import FEATURES
 from gridcrm.segmentation._validation import numeric_matrix, short, validated_input
 from gridcrm.segmentation.errors import SegmentationInputError
@@ -37,7 +37,7 @@ _IQR_PER_STD = 1.349
 STATS_ROWS = 200_000
 
 
-class SegmentationPreprocessor(TransformerMixin, BaseEstimator):
+class SegmentationPreprocessor(ValidatedParams, TransformerMixin, BaseEstimator):
     """Make customer features fit for k-means.
 
     In order, at fit and at transform time:
@@ -118,10 +118,10 @@ class SegmentationPreprocessor(TransformerMixin, BaseEstimator):
     (6, 4)
     """
 
-    _parameter_constraints: dict = {
-        "log_transform": [StrOptions({"auto"}), "array-like", None],
-        "scaling": [StrOptions({"robust", "standard"}), None],
-        "missing_indicator": [StrOptions({"auto"}), "boolean"],
+    _parameter_rules: ClassVar[dict[str, list[Any]]] = {
+        "log_transform": [Options({"auto"}), *ARRAY_LIKE, None],
+        "scaling": [Options({"robust", "standard"}), None],
+        "missing_indicator": [Options({"auto"}), *BOOLEAN],
         "min_missing_share": [Interval(Real, 0, 1, closed="right")],
         "clip": [Interval(Real, 0, None, closed="neither"), None],
         "skew_threshold": [Interval(Real, 0, None, closed="left")],

@@ -15,18 +15,18 @@ from __future__ import annotations
 import logging
 import re
 from numbers import Integral
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClusterMixin, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
+from gridcrm._params import N_JOBS, RANDOM_STATE, VERBOSE, Interval, Options, ValidatedParams
 from gridcrm.segmentation._kmeans import n_threads, nearest_center
-from gridcrm.segmentation._validation import numeric_matrix, short, validated_input
+from gridcrm.segmentation._validation import K_RANGE_RULE, numeric_matrix, short, validated_input
 from gridcrm.segmentation.errors import SegmentationInputError
 from gridcrm.segmentation.selection import K_SELECTION_METHODS, cluster
 
@@ -266,7 +266,7 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
-class LoadShapeClusterer(ClusterMixin, BaseEstimator):
+class LoadShapeClusterer(ValidatedParams, ClusterMixin, BaseEstimator):
     """K-means clustering of daily load profiles into typical load shapes.
 
     Each row (a customer-day, or a customer's mean day) is normalised by
@@ -292,7 +292,9 @@ class LoadShapeClusterer(ClusterMixin, BaseEstimator):
     silhouette_sample_size : int or None, default=4_000
     n_jobs : int or None, default=None
         Threads, as in :class:`CustomerSegmenter`.
-    random_state : int, RandomState or None, default=None
+    random_state : int, RandomState or None, default=0
+        Seed of the samples and initialisations. None: not seeded, results vary
+        from run to run; an int: reproducible.
     verbose : int, default=0
         0: progress logged at DEBUG level, 1 or more: at INFO level.
 
@@ -335,18 +337,18 @@ class LoadShapeClusterer(ClusterMixin, BaseEstimator):
     (2, ['evening peak', 'daytime peak'])
     """
 
-    _parameter_constraints: dict = {
-        "n_clusters": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "normalize": [StrOptions({"total", "max", "zscore"}), None],
-        "k_range": [tuple, list],
-        "k_selection": [StrOptions(set(K_SELECTION_METHODS))],
+    _parameter_rules: ClassVar[dict[str, list[Any]]] = {
+        "n_clusters": [Options({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "normalize": [Options({"total", "max", "zscore"}), None],
+        "k_range": [K_RANGE_RULE],
+        "k_selection": [Options(K_SELECTION_METHODS)],
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "minibatch_threshold": [Interval(Integral, 1, None, closed="left")],
         "selection_sample_size": [Interval(Integral, 10, None, closed="left"), None],
         "silhouette_sample_size": [Interval(Integral, 10, None, closed="left"), None],
-        "n_jobs": [Integral, None],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
+        "n_jobs": N_JOBS,
+        "random_state": [*RANDOM_STATE, np.random.RandomState],
+        "verbose": VERBOSE,
     }
 
     def __init__(
@@ -361,7 +363,7 @@ class LoadShapeClusterer(ClusterMixin, BaseEstimator):
         selection_sample_size: int | None = 50_000,
         silhouette_sample_size: int | None = 4_000,
         n_jobs: int | None = None,
-        random_state: int | np.random.RandomState | None = None,
+        random_state: int | np.random.RandomState | None = 0,
         verbose: int = 0,
     ) -> None:
         self.n_clusters = n_clusters

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from numbers import Integral
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -22,9 +22,9 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss
 from sklearn.model_selection import StratifiedKFold
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from gridcrm._params import RANDOM_STATE, Interval, Options, ValidatedParams
 from gridcrm.models.labels import check_labels
 
 __all__ = ["ProbabilityCalibrator"]
@@ -57,7 +57,7 @@ def _apply(method: str, model: object, p: np.ndarray) -> np.ndarray:
     return p
 
 
-class ProbabilityCalibrator(BaseEstimator):
+class ProbabilityCalibrator(ValidatedParams, BaseEstimator):
     """Map raw probabilities to calibrated ones, the method chosen on held-out data.
 
     Parameters
@@ -67,8 +67,9 @@ class ProbabilityCalibrator(BaseEstimator):
         Brier score and keeps the simplest within one standard error of the best.
     cv : int
         Folds of that comparison.
-    random_state : int
-        Seed of the folds.
+    random_state : int or None, default=0
+        Seed of the folds. None: not seeded, results vary from run to run; an
+        int: reproducible.
 
     Attributes
     ----------
@@ -93,13 +94,13 @@ class ProbabilityCalibrator(BaseEstimator):
     (True, True)
     """
 
-    _parameter_constraints: ClassVar[dict[str, list]] = {
-        "method": [StrOptions({"auto", "isotonic", "sigmoid", "none"})],
+    _parameter_rules: ClassVar[dict[str, list[Any]]] = {
+        "method": [Options({"auto", "isotonic", "sigmoid", "none"})],
         "cv": [Interval(Integral, 2, None, closed="left")],
-        "random_state": [Interval(Integral, 0, None, closed="left"), None],
+        "random_state": RANDOM_STATE,
     }
 
-    def __init__(self, method: str = "auto", cv: int = 5, random_state: int | None = 0) -> None:
+    def __init__(self, *, method: str = "auto", cv: int = 5, random_state: int | None = 0) -> None:
         self.method = method
         self.cv = cv
         self.random_state = random_state

@@ -17,9 +17,9 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from gridcrm._params import BOOLEAN, N_JOBS, RANDOM_STATE, Interval, Options, ValidatedParams, effective_n_jobs
 from gridcrm.models._frame import FrameSchema, to_frame
 from gridcrm.models._linear import LinearPart
 from gridcrm.models.labels import ArrearsLabel, ChurnLabel, LabelSpec, TrainingSet, build_training_set, check_labels
@@ -33,11 +33,23 @@ __all__ = ["ArrearsModel", "ChurnModel", "RiskClassifier"]
 logger = logging.getLogger(__name__)
 
 
+def _fit_seed(random_state: int | None) -> int:
+    """The seed of one fit: ``random_state``, or a fresh one when it is None (not seeded: results vary)."""
+    if random_state is not None:
+        return int(random_state)
+    return int(np.random.default_rng().integers(2**31 - 1))
+
+
+def _lgb_threads(n_jobs: int | None) -> int:
+    """LightGBM's ``num_threads`` for ``n_jobs``: None is 1, -1 is 0 (LightGBM: all cores)."""
+    return 0 if n_jobs == -1 else effective_n_jobs(n_jobs)
+
+
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * z))  # overflow-free logistic
 
 
-class RiskClassifier(ClassifierMixin, BaseEstimator):
+class RiskClassifier(ValidatedParams, ClassifierMixin, BaseEstimator):
     """Gradient-boosted trees (LightGBM) for a binary risk, scikit-learn compatible.
 
     Works on any tabular frame: numeric columns (NaN = missing), and string or
@@ -118,10 +130,13 @@ class RiskClassifier(ClassifierMixin, BaseEstimator):
         :meth:`training_set`).
     lgb_params : dict or None
         Further LightGBM parameters, passed as they are (e.g. ``{"max_bin": 63}``).
-    random_state : int
-        Seed of LightGBM and of the hold-out draw.
-    n_jobs : int or None
-        Threads; None uses LightGBM's default (all cores). Use 1 on a busy machine.
+    random_state : int or None, default=0
+        Seed of LightGBM, of the hold-out draw and of the linear base's
+        subsamples. None: not seeded, results vary from run to run (a fresh
+        seed is drawn at each fit); an int: reproducible.
+    n_jobs : int or None, default=None
+        Threads of LightGBM and of the SHAP contributions. None: 1 (as in
+        scikit-learn and joblib); -1: all cores.
 
     Attributes
     ----------
@@ -165,7 +180,7 @@ class RiskClassifier(ClassifierMixin, BaseEstimator):
     ['reason_1', 'reason_1_feature']
     """
 
-    _parameter_constraints: ClassVar[dict[str, list]] = {
+    _parameter_rules: ClassVar[dict[str, list[Any]]] = {
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "num_leaves": [Interval(Integral, 2, 131072, closed="both")],
@@ -177,16 +192,16 @@ class RiskClassifier(ClassifierMixin, BaseEstimator):
         "reg_alpha": [Interval(Real, 0, None, closed="left")],
         "min_split_gain": [Interval(Real, 0, None, closed="left")],
         "cat_smooth": [Interval(Real, 0, None, closed="left")],
-        "class_weight": [StrOptions({"balanced"}), dict, None],
-        "linear_base": ["boolean"],
-        "early_stopping": ["boolean", StrOptions({"auto"})],
+        "class_weight": [Options({"balanced"}), dict, None],
+        "linear_base": BOOLEAN,
+        "early_stopping": [*BOOLEAN, Options({"auto"})],
         "early_stopping_rounds": [Interval(Integral, 1, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "handle_unknown": [StrOptions({"warn", "ignore", "error"})],
+        "handle_unknown": [Options({"warn", "ignore", "error"})],
         "label": [ArrearsLabel, ChurnLabel, None],
         "lgb_params": [dict, None],
-        "random_state": [Interval(Integral, 0, None, closed="left")],
-        "n_jobs": [Interval(Integral, -1, None, closed="left"), None],
+        "random_state": RANDOM_STATE,
+        "n_jobs": N_JOBS,
     }
 
     #: Rows below which early stopping "auto" stays off (too few to hold any out).
@@ -214,7 +229,7 @@ class RiskClassifier(ClassifierMixin, BaseEstimator):
         handle_unknown: str = "warn",
         label: LabelSpec | None = None,
         lgb_params: dict | None = None,
-        random_state: int = 0,
+        random_state: int | None = 0,
         n_jobs: int | None = None,
     ) -> None:
         self.n_estimators = n_estimators
@@ -262,10 +277,10 @@ class RiskClassifier(ClassifierMixin, BaseEstimator):
             "lambda_l1": self.reg_alpha,
             "min_gain_to_split": self.min_split_gain,
             "cat_smooth": self.cat_smooth,
-            "seed": self.random_state,
+            "seed": self._seed,
             "deterministic": True,
             "force_col_wise": True,
-            "num_threads": 0 if self.n_jobs in (None, -1) else self.n_jobs,
+            "num_threads": _lgb_threads(self.n_jobs),
             "verbosity": -1,
             "feature_pre_filter": False,
         }
@@ -317,6 +332,7 @@ class RiskClassifier(ClassifierMixin, BaseEstimator):
             ``y`` has missing values or not exactly two classes.
         """
         self._validate_params()
+        self._seed = _fit_seed(self.random_state)
         started = _time.perf_counter()
         frame = to_frame(X)
         schema = FrameSchema.learn(frame, from_dataframe=isinstance(X, pd.DataFrame))
@@ -351,7 +367,7 @@ class RiskClassifier(ClassifierMixin, BaseEstimator):
         init_train = init_valid = None
         if self.linear_base:
             donor = getattr(linear_base_from, "linear_", None)
-            self.linear_ = donor if donor is not None else LinearPart(random_state=self.random_state).fit(
+            self.linear_ = donor if donor is not None else LinearPart(random_state=self._seed).fit(
                 data, target.astype(int), weight)
             init_train = self.linear_.decision_function(data)
             if valid is not None:
@@ -418,7 +434,7 @@ class RiskClassifier(ClassifierMixin, BaseEstimator):
         from gridcrm.models._treeshap import tree_contributions
 
         return tree_contributions(self.booster_, data, self.best_iteration_,
-                                  n_jobs=self.n_jobs if n_jobs is None else n_jobs)
+                                  n_jobs=effective_n_jobs(self.n_jobs if n_jobs is None else n_jobs))
 
     def _holds_out(self, n: int) -> bool:
         if self.early_stopping == "auto":
@@ -439,7 +455,7 @@ class RiskClassifier(ClassifierMixin, BaseEstimator):
                 logger.info("time has a single value; early stopping holds out random rows instead")
             else:
                 return np.flatnonzero(~is_val), np.flatnonzero(is_val)
-        rng = np.random.default_rng(self.random_state)
+        rng = np.random.default_rng(self._seed)
         val = np.zeros(n, dtype=bool)
         for cls in (0.0, 1.0):  # stratified: keep the positive rate
             idx = np.flatnonzero(target == cls)

@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score, roc_curve
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from gridcrm._params import RANDOM_STATE, Interval, Options, ValidatedParams
 from gridcrm.models._frame import FrameSchema, to_frame
 from gridcrm.models._linear import LinearPart
 from gridcrm.models.labels import check_labels
@@ -314,7 +314,7 @@ def evaluate(
     return EvaluationReport(metrics, lifts, calibration, yy, arrays, probs, importance)
 
 
-class LogisticBaseline(ClassifierMixin, BaseEstimator):
+class LogisticBaseline(ValidatedParams, ClassifierMixin, BaseEstimator):
     """Logistic regression on the same frame as the risk model: the baseline to beat.
 
     Numeric columns: median imputation plus a missing-value indicator, signed
@@ -335,7 +335,9 @@ class LogisticBaseline(ClassifierMixin, BaseEstimator):
         The final fit uses at most this many rows (a random draw).
     min_frequency : int
         Categories seen fewer times are pooled.
-    random_state : int
+    random_state : int or None, default=0
+        Seed of the row draws. None: not seeded, results vary from run to run;
+        an int: reproducible.
 
     Attributes
     ----------
@@ -352,15 +354,15 @@ class LogisticBaseline(ClassifierMixin, BaseEstimator):
     (6, 2)
     """
 
-    _parameter_constraints: ClassVar[dict[str, list]] = {
-        "C": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
+    _parameter_rules: ClassVar[dict[str, list[Any]]] = {
+        "C": [Interval(Real, 0, None, closed="neither"), Options({"auto"})],
         "max_rows": [Interval(Integral, 1, None, closed="left")],
         "min_frequency": [Interval(Integral, 1, None, closed="left")],
-        "random_state": [Interval(Integral, 0, None, closed="left")],
+        "random_state": RANDOM_STATE,
     }
 
-    def __init__(self, C: float | str = "auto", max_rows: int = 200_000, min_frequency: int = 10,
-                 random_state: int = 0) -> None:
+    def __init__(self, *, C: float | str = "auto", max_rows: int = 200_000, min_frequency: int = 10,
+                 random_state: int | None = 0) -> None:
         self.C = C
         self.max_rows = max_rows
         self.min_frequency = min_frequency

@@ -117,7 +117,7 @@ def contributions(model: RiskClassifier, X: pd.DataFrame, n_jobs: int | None = N
     X : DataFrame
         Rows to explain (columns matched by name).
     n_jobs : int, optional
-        Threads; default the model's ``n_jobs`` (None: all cores).
+        Threads; default the model's ``n_jobs`` (None: 1, -1: all cores).
 
     Returns
     -------

@@ -8,6 +8,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
+from gridcrm.errors import InputError
 from gridcrm.forecasting import ConsumptionForecaster, FrameError, arima_frame, daily_frame, simulate_arima
 
 
@@ -55,7 +56,7 @@ def test_bad_parameters_are_named(weekly_frame, params, message):
 
 def test_bad_horizon(weekly_frame):
     fc = ConsumptionForecaster().fit(weekly_frame)
-    with pytest.raises(ValueError, match="h must be an integer"):
+    with pytest.raises(InputError, match=r"ConsumptionForecaster.predict: h=0 is not allowed; expected an integer >= 1"):
         fc.predict(0)
 
 

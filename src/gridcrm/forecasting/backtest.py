@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from gridcrm._params import Interval, validate_params
 from gridcrm.forecasting.frame import FrameError, _offset, future_dates, infer_freq, validate_frame
 from gridcrm.forecasting.metrics import series_metrics, summarize_metrics, training_scales
 
@@ -62,6 +64,7 @@ def backtest(
     forecaster: object,
     df: pd.DataFrame,
     h: int,
+    *,
     n_windows: int = 3,
     step: int | None = None,
     X_future: pd.DataFrame | None = None,
@@ -99,14 +102,11 @@ def backtest(
     >>> res.metrics["cutoff"].nunique(), round(float(res.summary().loc["all", "coverage_95"]), 1) >= 0.5
     (2, True)
     """
+    steps = [Interval(Integral, 1, None, closed="left")]
+    validate_params("backtest", {"h": h, "n_windows": n_windows, "step": step},
+                    {"h": steps, "n_windows": steps, "step": [*steps, None]})
     exog = validate_frame(df, name="df")
-    if not isinstance(h, int) or h < 1:
-        raise ValueError(f"h must be an integer >= 1, got {h!r}")
-    if not isinstance(n_windows, int) or n_windows < 1:
-        raise ValueError(f"n_windows must be an integer >= 1, got {n_windows!r}")
     step = h if step is None else step
-    if not isinstance(step, int) or step < 1:
-        raise ValueError(f"step must be an integer >= 1, got {step!r}")
     season = int(getattr(forecaster, "season_length", 1))
     probe = clone(forecaster)
     freq = getattr(probe, "freq", None)

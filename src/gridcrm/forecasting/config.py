@@ -3,42 +3,57 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from gridcrm.config import ConfigError
+from gridcrm.errors import ConfigError
 
 __all__ = ["BacktestConfig", "ForecastConfig", "load_forecast_config"]
 
 
+def _deprecated_horizon(owner: str) -> None:
+    warnings.warn(f"{owner}.horizon is deprecated; use {owner}.h (the forecast horizon is h everywhere)",
+                  DeprecationWarning, stacklevel=3)
+
+
 @dataclass(frozen=True)
 class BacktestConfig:
-    """Rolling-origin backtest: ``windows`` origins ``step`` steps apart, each forecasting ``horizon`` steps."""
+    """Rolling-origin backtest: ``windows`` origins ``step`` steps apart, each forecasting ``h`` steps."""
 
     windows: int = 3
     step: int = 28
-    horizon: int = 28
+    h: int = 28
+
+    @property
+    def horizon(self) -> int:
+        """Deprecated name of :attr:`h` (a ``DeprecationWarning``)."""
+        _deprecated_horizon("BacktestConfig")
+        return self.h
 
 
 @dataclass(frozen=True)
 class ForecastConfig:
-    """Parameters of :class:`~gridcrm.forecasting.ConsumptionForecaster`, the horizon and the backtest.
+    """Parameters of :class:`~gridcrm.forecasting.ConsumptionForecaster`, the horizon ``h`` and the backtest.
+
+    ``h`` is the number of steps forecast (``ConsumptionForecaster.predict(h=cfg.h)``);
+    ``horizon``, its former name, is still read (a ``DeprecationWarning``).
 
     Examples
     --------
     >>> cfg = ForecastConfig(engine="exact")
-    >>> cfg.forecaster().engine
-    'exact'
+    >>> cfg.forecaster().engine, cfg.h
+    ('exact', 28)
     """
 
     engine: str = "batched"
     season_length: int = 7
     level: tuple[int, ...] = (80, 95)
-    horizon: int = 28
-    n_jobs: int = 1
+    h: int = 28
+    n_jobs: int | None = 1
     interval_method: str = "model"
     clip: bool = True
     outliers: str | None = "clean"
@@ -46,22 +61,39 @@ class ForecastConfig:
     max_history: int | None = None
     n_segments: int = 8
     chunk_size: int = 500
-    random_state: int = 0
+    random_state: int | None = 0
     backtest: BacktestConfig = field(default_factory=BacktestConfig)
+
+    @property
+    def horizon(self) -> int:
+        """Deprecated name of :attr:`h` (a ``DeprecationWarning``)."""
+        _deprecated_horizon("ForecastConfig")
+        return self.h
 
     def forecaster(self, **overrides: Any):  # noqa: ANN201 - avoids an import cycle in the annotation
         """A :class:`~gridcrm.forecasting.ConsumptionForecaster` with these parameters."""
         from gridcrm.forecasting.forecaster import ConsumptionForecaster
 
-        params = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("horizon", "backtest")}
+        params = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("h", "backtest")}
         params["level"] = tuple(self.level)
         params.update(overrides)
         return ConsumptionForecaster(**params)
 
 
-_TYPES = {"engine": str, "interval_method": str, "season_length": int, "horizon": int, "n_jobs": int, "clip": bool,
-          "outliers": (str, type(None)), "outlier_threshold": (float, int),
-          "max_history": (int, type(None)), "n_segments": int, "chunk_size": int, "random_state": int}
+_TYPES = {"engine": str, "interval_method": str, "season_length": int, "h": int, "n_jobs": (int, type(None)),
+          "clip": bool, "outliers": (str, type(None)), "outlier_threshold": (float, int),
+          "max_history": (int, type(None)), "n_segments": int, "chunk_size": int, "random_state": (int, type(None))}
+
+
+def _renamed_horizon(body: dict[str, Any], where: str) -> dict[str, Any]:
+    """``horizon`` (the former key) read as ``h``, with a DeprecationWarning; both at once is an error."""
+    if "horizon" not in body:
+        return body
+    if "h" in body:
+        raise ConfigError(f"{where}: both h and horizon are given; keep h (horizon is its deprecated name)")
+    warnings.warn(f"{where}.horizon is deprecated; write h (the forecast horizon is h everywhere)",
+                  DeprecationWarning, stacklevel=3)
+    return {("h" if k == "horizon" else k): v for k, v in body.items()}
 
 
 def _check_type(key: str, value: Any, tp: Any) -> None:
@@ -117,6 +149,7 @@ def load_forecast_config(path: str | Path | None = None, section: str = "forecas
     body = raw.get(section, {}) if isinstance(raw, dict) else None
     if not isinstance(body, dict):
         raise ConfigError(f"{section}: expected a mapping")
+    body = _renamed_horizon(body, section)
     allowed = {f.name for f in dataclasses.fields(ForecastConfig)}
     unknown = sorted(set(body) - allowed)
     if unknown:
@@ -146,6 +179,7 @@ def load_forecast_config(path: str | Path | None = None, section: str = "forecas
 def _backtest(value: Any, where: str) -> BacktestConfig:
     if not isinstance(value, dict):
         raise ConfigError(f"{where}: expected a mapping")
+    value = _renamed_horizon(value, where)
     allowed = {f.name for f in dataclasses.fields(BacktestConfig)}
     unknown = sorted(set(value) - allowed)
     if unknown:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 import numbers
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
-from gridcrm.errors import InputError
+from gridcrm._params import BOOLEAN, N_JOBS, RANDOM_STATE, Check, Interval, Options, ValidatedParams, validate_params
 from gridcrm.forecasting._arima import interval_z
 from gridcrm.forecasting._models import FittedModels, predict_models
 from gridcrm.forecasting.batched import fit_batched, refit_batched
@@ -40,16 +40,16 @@ ENGINES = ("batched", "exact", "clustered")
 OUTLIER_POLICIES = ("clean", None)
 
 
-def _check(name: str, value: Any, ok: bool, expected: str) -> None:
-    if not ok:
-        raise InputError(f"ConsumptionForecaster: {name}={value!r} is not allowed; expected {expected}")
+def _positive_int(low: int) -> Interval:
+    return Interval(numbers.Integral, low, None, closed="left")
 
 
-def _is_int(v: Any, lo: int) -> bool:
-    return isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= lo
+def _is_levels(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and len(value) > 0 and all(
+        isinstance(v, numbers.Real) and not isinstance(v, bool) and 0 < v < 100 for v in value)
 
 
-class ConsumptionForecaster(BaseEstimator):
+class ConsumptionForecaster(ValidatedParams, BaseEstimator):
     """Seasonal ARIMA forecasts of consumption with prediction intervals, for every series of a long frame.
 
     Parameters
@@ -64,8 +64,9 @@ class ConsumptionForecaster(BaseEstimator):
         everyone); ``exact``: per-series maximum likelihood with a stepwise AICc search
         (statsmodels; big customers, reference); ``clustered``: ARIMA of segment totals
         shared out to customers. Only ``batched`` and ``exact`` use exogenous columns.
-    n_jobs : int
+    n_jobs : int or None, default=1
         Processes (joblib) over series (``exact``) or chunks of series (``batched``).
+        None: 1 (as in scikit-learn and joblib); -1: all cores.
     freq : str, optional
         Pandas frequency of ``ds``; inferred from the data when omitted.
     interval_method : {"model", "calibrated"}
@@ -108,8 +109,9 @@ class ConsumptionForecaster(BaseEstimator):
         ``batched`` only: series per vectorised block.
     max_models : int
         ``exact`` only: models tried by the stepwise search, at most.
-    random_state : int
-        Seed of the calibration sample and of k-means.
+    random_state : int or None, default=0
+        Seed of the calibration sample and of k-means. None: not seeded, results
+        vary from run to run; an int: reproducible.
 
     Attributes
     ----------
@@ -155,12 +157,33 @@ class ConsumptionForecaster(BaseEstimator):
     (42, True)
     """
 
+    _parameter_rules: ClassVar[dict[str, list[Any]]] = {
+        "season_length": [_positive_int(1)],
+        "level": [Check(_is_levels, "a non-empty list of numbers between 0 and 100, e.g. (80, 95)")],
+        "engine": [Options(ENGINES)],
+        "n_jobs": N_JOBS,
+        "interval_method": [Options({"calibrated", "model"})],
+        "calibration_size": [_positive_int(0)],
+        "calibration_horizon": [_positive_int(1), None],
+        "calibration_windows": [_positive_int(1)],
+        "clip": BOOLEAN,
+        "outliers": [Options({"clean"}), None],
+        "outlier_threshold": [Check(Interval(numbers.Real, 0, None, closed="neither").allows,
+                                    "a positive number of robust standard deviations, e.g. 7")],
+        "max_history": [_positive_int(10), None],
+        "n_segments": [_positive_int(1)],
+        "chunk_size": [_positive_int(1)],
+        "max_models": [_positive_int(1)],
+        "random_state": RANDOM_STATE,
+    }
+
     def __init__(
         self,
+        *,
         season_length: int = 7,
         level: Sequence[int] = (80, 95),
         engine: str = "batched",
-        n_jobs: int = 1,
+        n_jobs: int | None = 1,
         freq: str | None = None,
         interval_method: str = "model",
         calibration_size: int = 1000,
@@ -175,7 +198,7 @@ class ConsumptionForecaster(BaseEstimator):
         candidates: Sequence[tuple[int, int, int, int]] | None = None,
         chunk_size: int = 500,
         max_models: int = 60,
-        random_state: int = 0,
+        random_state: int | None = 0,
     ) -> None:
         self.season_length = season_length
         self.level = level
@@ -196,35 +219,6 @@ class ConsumptionForecaster(BaseEstimator):
         self.chunk_size = chunk_size
         self.max_models = max_models
         self.random_state = random_state
-
-    # -- validation -------------------------------------------------------------------------
-    def _validate_params(self) -> None:
-        _check("season_length", self.season_length, _is_int(self.season_length, 1), "an integer >= 1")
-        levels = list(self.level) if isinstance(self.level, (list, tuple)) else None
-        _check("level", self.level, bool(levels) and all(isinstance(v, numbers.Real) and 0 < v < 100 for v in levels),
-               "a non-empty list of numbers between 0 and 100, e.g. (80, 95)")
-        _check("engine", self.engine, self.engine in ENGINES, f"one of {list(ENGINES)}")
-        _check("n_jobs", self.n_jobs, isinstance(self.n_jobs, numbers.Integral) and self.n_jobs != 0,
-               "a non-zero integer (-1: all cores)")
-        _check("interval_method", self.interval_method, self.interval_method in ("calibrated", "model"),
-               "'calibrated' or 'model'")
-        _check("calibration_size", self.calibration_size, _is_int(self.calibration_size, 0), "an integer >= 0")
-        _check("calibration_horizon", self.calibration_horizon,
-               self.calibration_horizon is None or _is_int(self.calibration_horizon, 1), "None or an integer >= 1")
-        _check("calibration_windows", self.calibration_windows, _is_int(self.calibration_windows, 1),
-               "an integer >= 1")
-        _check("clip", self.clip, isinstance(self.clip, bool), "True or False")
-        _check("outliers", self.outliers, any(self.outliers is v or self.outliers == v for v in OUTLIER_POLICIES),
-               "'clean' or None")
-        _check("outlier_threshold", self.outlier_threshold,
-               isinstance(self.outlier_threshold, numbers.Real) and not isinstance(self.outlier_threshold, bool)
-               and bool(np.isfinite(self.outlier_threshold)) and self.outlier_threshold > 0,
-               "a positive number of robust standard deviations, e.g. 7")
-        _check("max_history", self.max_history, self.max_history is None or _is_int(self.max_history, 10),
-               "None or an integer >= 10")
-        _check("n_segments", self.n_segments, _is_int(self.n_segments, 1), "an integer >= 1")
-        _check("chunk_size", self.chunk_size, _is_int(self.chunk_size, 1), "an integer >= 1")
-        _check("max_models", self.max_models, _is_int(self.max_models, 1), "an integer >= 1")
 
     # -- fitting ----------------------------------------------------------------------------
     def fit(self, df: pd.DataFrame, y: None = None) -> ConsumptionForecaster:
@@ -275,6 +269,10 @@ class ConsumptionForecaster(BaseEstimator):
         logger.info("fitted %d series with the %s engine; %d fallback(s)", self.n_series_, self.engine, n_fb)
         return self
 
+    def _n_jobs(self) -> int:
+        """Processes for joblib: ``n_jobs``, None being 1."""
+        return 1 if self.n_jobs is None else int(self.n_jobs)
+
     def _clean(self, Y: np.ndarray) -> np.ndarray:
         """Clean the outliers of ``Y`` in place (``outliers="clean"``); points cleaned per series."""
         if self.outliers is None:
@@ -300,8 +298,8 @@ class ConsumptionForecaster(BaseEstimator):
 
     def _fit_blocks(self, B: np.ndarray, season: int) -> FittedModels:
         if self.engine == "exact":
-            return fit_exact(B, season, n_jobs=self.n_jobs, max_models=self.max_models)
-        return fit_batched(B, season, chunk_size=self.chunk_size, n_jobs=self.n_jobs)
+            return fit_exact(B, season, n_jobs=self._n_jobs(), max_models=self.max_models)
+        return fit_batched(B, season, chunk_size=self.chunk_size, n_jobs=self._n_jobs())
 
     def _fit_core(
         self, Y: np.ndarray, X: np.ndarray | None, ids: np.ndarray
@@ -310,9 +308,9 @@ class ConsumptionForecaster(BaseEstimator):
         if s >= LONG_SEASON and self.engine != "clustered":
             return fit_long_season(Y, s, self._fit_blocks)
         if self.engine == "batched":
-            return fit_batched(Y, s, X, candidates=self.candidates, chunk_size=self.chunk_size, n_jobs=self.n_jobs)
+            return fit_batched(Y, s, X, candidates=self.candidates, chunk_size=self.chunk_size, n_jobs=self._n_jobs())
         if self.engine == "exact":
-            return fit_exact(Y, s, X, n_jobs=self.n_jobs, max_models=self.max_models)
+            return fit_exact(Y, s, X, n_jobs=self._n_jobs(), max_models=self.max_models)
         return fit_clustered(Y, s, self._segment_labels(ids), n_segments=self.n_segments,
                              random_state=self.random_state, chunk_size=self.chunk_size)
 
@@ -355,7 +353,7 @@ class ConsumptionForecaster(BaseEstimator):
             elif self.engine == "batched":
                 core = refit_batched(Ytr, table, Xtr)
             elif self.engine == "exact":
-                core = fit_exact(Ytr, int(self.season_length), Xtr, n_jobs=self.n_jobs,
+                core = fit_exact(Ytr, int(self.season_length), Xtr, n_jobs=self._n_jobs(),
                                  orders=orders_from_table(table))
             else:
                 core = fit_clustered(Ytr, int(self.season_length), self._core.segments, chunk_size=self.chunk_size)
@@ -393,8 +391,7 @@ class ConsumptionForecaster(BaseEstimator):
         """
         if not hasattr(self, "models_"):
             raise NotFittedError("This ConsumptionForecaster is not fitted yet; call fit(df) first.")
-        if not _is_int(h, 1):
-            raise ValueError(f"h must be an integer >= 1, got {h!r}")
+        validate_params("ConsumptionForecaster.predict", {"h": h}, {"h": [_positive_int(1)]})
         out = future_dates(self._ids, self._last_ds, h, self._offset)
         Xf = self._future_exog(out, X_future)
         mean, sd = self._predict_core(self._core, h, Xf)

@@ -21,13 +21,14 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from gridcrm._params import Options, ValidatedParams
 from gridcrm.credit.config import DEFAULT_GRADES, GradeScale, ScoringConfig, load_scoring_config
 from gridcrm.credit.errors import CreditConfigError, IndicatorError
 from gridcrm.credit.hierarchy import AHPHierarchy, Node
@@ -56,7 +57,7 @@ class _Evaluation:
     weights: np.ndarray | None  # effective weights (k, n), only when asked for
 
 
-class HierarchyScorer(TransformerMixin, BaseEstimator):
+class HierarchyScorer(ValidatedParams, TransformerMixin, BaseEstimator):
     """Shared engine of :class:`CreditScorer` and :class:`~gridcrm.credit.value.CustomerValueScorer`.
 
     Parameters
@@ -70,12 +71,17 @@ class HierarchyScorer(TransformerMixin, BaseEstimator):
     #: Shipped config (in :mod:`gridcrm.configs`) used when ``config`` is None; None: a config is required.
     _default_config: str | None = None
 
+    _parameter_rules: ClassVar[dict[str, list[Any]]] = {
+        "on_inconsistent": [Options({"warn", "raise", "ignore"}), None],
+    }
+
     def __init__(self, config: ConfigLike | None = None, *, on_inconsistent: str | None = None) -> None:
         self.config = config
         self.on_inconsistent = on_inconsistent
 
     # -- fitting
     def _fit(self, X: pd.DataFrame) -> None:
+        self._validate_params()
         config = self.config
         if config is None and self._default_config is not None:
             from gridcrm.configs import shipped
@@ -259,6 +265,11 @@ class CreditScorer(HierarchyScorer):
     """
 
     _default_config = "credit_ahp.yaml"
+
+    _parameter_rules: ClassVar[dict[str, list[Any]]] = {
+        **HierarchyScorer._parameter_rules,
+        "grades": [Mapping, None],
+    }
 
     def __init__(
         self,

@@ -11,12 +11,14 @@ score (see :mod:`gridcrm.credit.scoring`): the dimension columns add up to it.
 from __future__ import annotations
 
 import math
-from typing import Any
+from numbers import Real
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
+from gridcrm._params import Interval
 from gridcrm.credit.scoring import CONTRIB_PREFIX, ConfigLike, HierarchyScorer
 
 __all__ = ["DIM_PREFIX", "CustomerValueScorer"]
@@ -81,6 +83,11 @@ class CustomerValueScorer(HierarchyScorer):
 
     _default_config = "value_ahp.yaml"
 
+    _parameter_rules: ClassVar[dict[str, list[Any]]] = {
+        **HierarchyScorer._parameter_rules,
+        "top_share": [Interval(Real, 0, 1, closed="right"), None],
+    }
+
     def __init__(
         self,
         config: ConfigLike | None = None,
@@ -100,8 +107,6 @@ class CustomerValueScorer(HierarchyScorer):
         """
         self._fit(X)
         share = self.top_share if self.top_share is not None else (self.config_.top_share or 0.2)
-        if not (isinstance(share, (int, float)) and 0 < share <= 1):
-            raise ValueError(f"top_share must be a share in (0, 1], got {share!r}")
         self.top_share_ = float(share)
         self.dimensions_ = [c.name for c in self.hierarchy_.root.children]
         return self

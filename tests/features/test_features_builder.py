@@ -110,7 +110,7 @@ def test_feature_builder_checks_params_at_fit(synth):
     fb = FeatureBuilder(features=["kwh_mean_31d"])  # __init__ stores, fit checks
     with pytest.raises(ValueError, match=r"features \['kwh_mean_31d'\] are not in the feature registry"):
         fb.fit(synth.dataset)
-    with pytest.raises(ValueError, match="as_of must be a date"):
+    with pytest.raises(ValueError, match=r"FeatureBuilder: as_of='later' is not allowed; expected a date such as"):
         FeatureBuilder(as_of="later").fit(synth.dataset)
     from sklearn.exceptions import NotFittedError
     with pytest.raises(NotFittedError):

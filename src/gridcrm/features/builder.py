@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from gridcrm._params import Check, ValidatedParams
 from gridcrm.data.dataset import Dataset
 from gridcrm.features._common import active_customers, check_as_of, parse_as_of
 from gridcrm.features.account import account_features
@@ -165,7 +167,16 @@ def _as_dtype(values: object, dtype: str) -> object:
     return np.asarray(values).astype(dtype, copy=False)
 
 
-class FeatureBuilder(TransformerMixin, BaseEstimator):
+def _windows_ok(windows: object) -> bool:
+    _check_windows(windows)
+    return True
+
+
+def _names_ok(features: object) -> bool:
+    return not isinstance(features, (str, bytes)) and all(isinstance(f, str) for f in features)  # type: ignore[union-attr]
+
+
+class FeatureBuilder(ValidatedParams, TransformerMixin, BaseEstimator):
     """Customer features as a scikit-learn transformer: :class:`~gridcrm.data.Dataset` in, feature table out.
 
     ``fit`` learns the categories of the category features, so that ``transform``
@@ -204,8 +215,15 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
     (True, (30, 365))
     """
 
+    _parameter_rules: ClassVar[dict[str, list[Any]]] = {
+        "as_of": [Check(parse_as_of, "a date such as '2024-03-01'"), None],
+        "windows": [Check(_windows_ok, "distinct positive whole numbers of days, e.g. (30, 90, 365)")],
+        "features": [Check(_names_ok, "a list of feature names"), None],
+    }
+
     def __init__(
         self,
+        *,
         as_of: pd.Timestamp | str | None = None,
         windows: Sequence[int] = DEFAULT_WINDOWS,
         features: Sequence[str] | None = None,
@@ -215,13 +233,10 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         self.features = features
 
     def _names(self) -> tuple[dict[str, FeatureSpec], list[str]]:
-        if self.as_of is not None:
-            parse_as_of(self.as_of)
+        self._validate_params()
         registry = feature_registry(_check_windows(self.windows))
         if self.features is None:
             return registry, list(registry)
-        if isinstance(self.features, str):
-            raise ValueError(f"features must be a list of feature names, got the string {self.features!r}")
         names = list(self.features)
         unknown = [f for f in names if f not in registry]
         if unknown:

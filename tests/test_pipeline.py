@@ -116,6 +116,11 @@ def test_main_job_registers_every_model_once_and_scores_from_the_registry(tmp_pa
     assert rows["arrears_reasons"].str.len().gt(0).all()
     assert set(rows["arrears_risk_grade"]) <= {"normal", "elevated", "high"}
     assert (rows["arrears_risk_grade"] == "high").mean() == pytest.approx(0.05, abs=0.02)  # cut at the top 5%
+    # one grade function: `gridcrm score` grades every customer as `gridcrm run` did in its risk list and portraits
+    portraits = pd.read_parquet(first.files["portraits"])
+    risk_list = pd.read_parquet(first.files["risk_list"]).reindex(rows.index)
+    assert (rows["arrears_risk_grade"] == portraits["arrears_risk_grade"]).all()
+    assert (rows["arrears_risk_grade"] == risk_list["arrears_risk_grade"]).all()
     assert rows["value_rank"].min() == 1 and rows.loc[rows["value_score"].idxmax(), "value_rank"] == 1
     # the consumption range from the registered forecaster is the one the job computed in process
     ranges = first.frames["ranges"]

@@ -311,8 +311,9 @@ def _step_risk(config: RunConfig, result: RunResult) -> None:
     result.write("risk_list", ranked, "risk_list.parquet")
     for kind in models:
         prob = ranked[f"p_{kind}"] if f"p_{kind}" in ranked else None
-        if prob is not None:
-            result.frames[kind] = pd.DataFrame({f"{kind}_probability": prob}, index=ranked.index).reindex(features.index)
+        if prob is not None:  # the portrait's columns, named as batch scoring names them
+            columns = {f"{kind}_probability": prob, f"{kind}_risk_grade": ranked[f"{kind}_risk_grade"]}
+            result.frames[kind] = pd.DataFrame(columns, index=ranked.index).reindex(features.index)
 
 
 def _risk_plots(kind: str, report: Any, model: Any, result: RunResult) -> None:
@@ -421,7 +422,7 @@ def _track(config: RunConfig, result: RunResult) -> None:
     The results are already in the output folder; the report gets a note and the error
     carries the :class:`RunResult` (``error.result``).
     """
-    from gridcrm._pipeline_tracking import planned, store_uri, track
+    from gridcrm.tracking.job import planned, store_uri, track
 
     try:
         track(config, result)
@@ -518,26 +519,29 @@ def score(config: RunConfig, output: Path | None = None, alias: str = "champion"
     (DataFrame, Path)
         The rows (index ``customer_id``) and the file written.
     """
-    from mlflow.exceptions import MlflowException
-
-    from gridcrm._pipeline_tracking import store_uri
     from gridcrm.features import build_features
     from gridcrm.forecasting import load_forecast_config
-    from gridcrm.tracking import configure, to_request
+    from gridcrm.tracking import RegisteredModel, configure, load_model, to_request
+    from gridcrm.tracking.job import store_uri
 
     uri = configure(store_uri(config), create=False)  # a missing store is an error naming it, not a new empty one
     dataset = load_dataset(config.data.path, **config.data.load_kwargs())
     as_of = pd.Timestamp(config.as_of) if config.as_of else dataset.extracted_on
     features = build_features(dataset, as_of=as_of, windows=config.features.windows)
-    import mlflow
+
+    def champion(name: str) -> RegisteredModel | None:
+        """The registered ``name@alias``, or None when the store holds none."""
+        try:
+            return load_model(name, alias, uri=uri)
+        except TrackingError:  # the store opened above: what is missing is the model
+            logger.info("no %s@%s registered: its columns are left out", name, alias)
+            return None
 
     request = to_request(features)  # JSON-like: categories as strings
     columns: dict[str, pd.Series] = {}
     for name, wanted in _CHAMPIONS.items():
-        try:
-            model = mlflow.pyfunc.load_model(f"models:/{name}@{alias}")
-        except MlflowException:
-            logger.info("no %s@%s registered: its columns are left out", name, alias)
+        model = champion(name)
+        if model is None:
             continue
         inputs = [c.name for c in model.metadata.get_input_schema().inputs]
         lacking = [c for c in inputs if c not in request.columns]
@@ -556,13 +560,10 @@ def score(config: RunConfig, output: Path | None = None, alias: str = "champion"
     scores = pd.DataFrame(columns, index=features.index)
     if "value_score" in scores:
         scores["value_rank"] = scores["value_score"].rank(ascending=False, method="min").astype("Int64")
-    try:
-        forecaster = mlflow.pyfunc.load_model(f"models:/gridcrm-forecaster@{alias}")
-    except MlflowException:
-        logger.info("no gridcrm-forecaster@%s registered: no forecast range", alias)
-    else:
+    forecaster = champion("gridcrm-forecaster")
+    if forecaster is not None:
         fstep = config.step("forecasting")
-        horizon = load_forecast_config(fstep.config).horizon if fstep is not None else 28
+        horizon = load_forecast_config(fstep.config).h if fstep is not None else 28
         daily = forecaster.predict(request[["customer_id"]], params={"horizon": horizon})
         levels = tuple(sorted(int(c[3:]) for c in daily.columns if c.startswith("lo_")))
         scores = scores.join(_consumption_range(daily, (levels[0], levels[-1])).reindex(features.index))

@@ -11,6 +11,8 @@
 - :mod:`~gridcrm.credit.scoring`: :class:`CreditScorer` (score 0–100, grade, contributions).
 - :mod:`~gridcrm.credit.value`: :class:`CustomerValueScorer` (six dimensions, rank, big customers).
 - :mod:`~gridcrm.credit.plots`: weight and score-distribution figures.
+- :mod:`~gridcrm.credit.judge`: how each is judged after ``as_of`` (:func:`arrears_auc`,
+  :func:`future_revenue_spearman`), the champion metrics of their registered models.
 """
 
 from gridcrm.credit.ahp import SAATY_RANDOM_INDEX, AHPResult, ahp_weights, random_index
@@ -25,6 +27,7 @@ from gridcrm.credit.errors import (
 )
 from gridcrm.credit.group import aggregate_judgements, aggregate_priorities
 from gridcrm.credit.hierarchy import AHPHierarchy, Node, load_hierarchy
+from gridcrm.credit.judge import arrears_auc, future_revenue_spearman, revenue_after
 from gridcrm.credit.normalize import IndicatorNormalizer, IndicatorSpec
 from gridcrm.credit.pairwise import SAATY_SCALE, PairwiseMatrix, pairwise_matrix
 from gridcrm.credit.plots import plot_score_distribution, plot_weights
@@ -53,10 +56,13 @@ __all__ = [
     "aggregate_judgements",
     "aggregate_priorities",
     "ahp_weights",
+    "arrears_auc",
+    "future_revenue_spearman",
     "load_hierarchy",
     "load_scoring_config",
     "pairwise_matrix",
     "plot_score_distribution",
     "plot_weights",
     "random_index",
+    "revenue_after",
 ]

@@ -13,6 +13,7 @@ from gridcrm.forecasting.backtest import BacktestResult, backtest
 from gridcrm.forecasting.config import BacktestConfig, ForecastConfig, load_forecast_config
 from gridcrm.forecasting.forecaster import ENGINES, ConsumptionForecaster
 from gridcrm.forecasting.frame import FrameError, fill_gaps, validate_frame
+from gridcrm.forecasting.judge import mase_after_as_of
 from gridcrm.forecasting.metrics import series_metrics, summarize_metrics, training_scales
 from gridcrm.forecasting.outliers import clean_outliers
 from gridcrm.forecasting.plots import error_distribution, fan_chart
@@ -39,6 +40,7 @@ __all__ = [
     "holiday_flags",
     "interval_frame",
     "load_forecast_config",
+    "mase_after_as_of",
     "monthly_frame",
     "reconcile",
     "series_metrics",

@@ -8,6 +8,8 @@
 - :mod:`~gridcrm.models.evaluation`: metrics, lift, calibration curves, :class:`LogisticBaseline`, reports.
 - :mod:`~gridcrm.models.explain`: SHAP contributions, reasons in words, global importance.
 - :mod:`~gridcrm.models.risk_lists` and :mod:`~gridcrm.models.rules`: ranked, explained, flagged lists.
+- :mod:`~gridcrm.models.grades`: :func:`grade_cuts` and :func:`risk_grades` ("high", "elevated", "normal"), the one
+  risk grade of the job, batch scoring and serving; :mod:`~gridcrm.models.judge`: :func:`roc_auc_after_as_of`.
 - :mod:`~gridcrm.models.plots`: ROC, PR, calibration, lift and importance figures.
 - :mod:`~gridcrm.models.config`: ``configs/risk.yaml``; :mod:`~gridcrm.models.training`: the training node.
 """
@@ -18,6 +20,8 @@ from gridcrm.models.config import RiskConfig, load_risk_config
 from gridcrm.models.errors import FeatureMismatchError, LabelError, RiskConfigError
 from gridcrm.models.evaluation import EvaluationReport, LogisticBaseline, evaluate, expected_brier, expected_roc_auc
 from gridcrm.models.explain import contributions, global_importance, top_reasons
+from gridcrm.models.grades import GRADE_SHARES, RISK_GRADES, grade_cuts, risk_grades
+from gridcrm.models.judge import roc_auc_after_as_of
 from gridcrm.models.labels import (
     ArrearsLabel,
     ChurnLabel,
@@ -40,9 +44,11 @@ __all__ = [
     "ChurnModel",
     "EvaluationReport",
     "FeatureMismatchError",
+    "GRADE_SHARES",
     "LabelError",
     "LogisticBaseline",
     "ProbabilityCalibrator",
+    "RISK_GRADES",
     "RiskClassifier",
     "RiskConfig",
     "RiskConfigError",
@@ -59,9 +65,12 @@ __all__ = [
     "expected_roc_auc",
     "flagged",
     "global_importance",
+    "grade_cuts",
     "load_risk_config",
     "parse_rules",
+    "risk_grades",
     "risk_list",
+    "roc_auc_after_as_of",
     "snapshot_dates",
     "time_split",
     "top_reasons",

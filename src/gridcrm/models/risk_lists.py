@@ -2,7 +2,9 @@
 
 :func:`risk_list` scores a feature table with one or more fitted risk models
 and returns one row per customer: the probability of each risk, the expected
-arrears amount, the top reasons in words, chosen feature columns, and the
+arrears amount, the top reasons in words, the risk grade (the same
+:func:`~gridcrm.models.grades.risk_grades` that batch scoring and the model
+server give), chosen feature columns, and the
 flags raised by the configured rules — among them the internal blacklist and
 the premium-customer list of the case studies (:func:`flagged` extracts one).
 """
@@ -17,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from gridcrm.models.classifier import RiskClassifier
+from gridcrm.models.grades import GRADE_SHARES, grade_cuts, risk_grades
 from gridcrm.models.rules import Rule
 
 __all__ = ["flagged", "risk_list"]
@@ -43,6 +46,7 @@ def risk_list(
     top: int | None = None,
     explain: int | None = None,
     descriptions: Mapping[str, Any] | None = None,
+    grade_shares: Sequence[float] | None = GRADE_SHARES,
 ) -> pd.DataFrame:
     """Score, explain, flag and rank customers.
 
@@ -78,13 +82,18 @@ def risk_list(
         are explained row by row by LightGBM, about 13 minutes per million.
     descriptions : mapping, optional
         Feature texts for the reasons (see :func:`gridcrm.models.explain.top_reasons`).
+    grade_shares : (float, float) or None
+        Shares of ``features`` graded "high" and at least "elevated" per risk
+        (:func:`gridcrm.models.grades.grade_cuts`, cut on every row of ``features``,
+        before ``top``); default the top 5% and 20%. None: no grade columns.
 
     Returns
     -------
     DataFrame
         Indexed like ``features``, sorted by risk: ``rank``, ``p_<risk>`` per
         model, ``expected_arrears_amount``, ``<risk>_reasons`` (the reasons
-        joined by "; "), the ``columns``, one boolean column per rule and
+        joined by "; "), ``<risk>_risk_grade`` ("high", "elevated" or "normal"),
+        the ``columns``, one boolean column per rule and
         ``flags`` (the names of the rules raised, comma-separated). The
         reasons are only the features that raise the risk; a customer whose
         every feature lowers it has none.
@@ -107,7 +116,9 @@ def risk_list(
     >>> rules = parse_rules({"watch": {"all": ["p_arrears >= 0.2", "late_bills_365d >= 2"]}})
     >>> lst = risk_list(X, {"arrears": m}, rules=rules, n_reasons=1)
     >>> list(lst.columns)
-    ['rank', 'p_arrears', 'expected_arrears_amount', 'arrears_reasons', 'watch', 'flags']
+    ['rank', 'p_arrears', 'expected_arrears_amount', 'arrears_reasons', 'arrears_risk_grade', 'watch', 'flags']
+    >>> lst["arrears_risk_grade"].value_counts().to_dict()
+    {'normal': 400, 'elevated': 75, 'high': 25}
     """
     if isinstance(models, RiskClassifier):
         models = {_kind(None, models): models}
@@ -119,6 +130,8 @@ def risk_list(
     out = pd.DataFrame(index=features.index)
     for name, model in models.items():
         out[f"p_{name}"] = model.predict_proba(features)[:, 1]
+    grades = {} if grade_shares is None else {  # cut on the whole population, whatever is kept
+        name: risk_grades(out[f"p_{name}"], grade_cuts(out[f"p_{name}"], grade_shares)) for name in models}
     if "arrears" in models and amount_column is not None:
         if amount_column not in features.columns:
             raise KeyError(f"amount_column {amount_column!r} is not in the feature table; pass amount_column=None "
@@ -152,6 +165,9 @@ def risk_list(
             joined = r[[f"reason_{k}" for k in range(1, n_reasons + 1)]].to_numpy(dtype=object)
             text[: len(shown)] = ["; ".join(t for t in row if isinstance(t, str)) for row in joined]
         out.insert(at + i, f"{name}_reasons", text)
+    at += len(models)
+    for i, (name, grade) in enumerate(grades.items()):
+        out.insert(at + i, f"{name}_risk_grade", pd.Series(grade, index=features.index).reindex(out.index).to_numpy())
     return out
 
 

@@ -8,6 +8,8 @@
 * :func:`profile_groups` — the same portrait for any grouping (class, tag).
 * :func:`score_k_range`, :func:`choose_k`, :func:`assess_stability` — the
   building blocks, for data already prepared.
+* :func:`silhouette_rank_space` — how a segmentation is judged (the champion metric
+  of the registered segmenter).
 
 Plots live in :mod:`gridcrm.segmentation.plots` (matplotlib is imported only
 when a plot is drawn); ``configs/segmentation.yaml`` is read by
@@ -17,6 +19,7 @@ when a plot is drawn); ``configs/segmentation.yaml`` is read by
 from gridcrm.segmentation.config import SegmentationConfig, load_segmentation_config
 from gridcrm.segmentation.customers import DEFAULT_FEATURES, CustomerSegmenter
 from gridcrm.segmentation.errors import SegmentationConfigError, SegmentationInputError, UnstableSegmentsWarning
+from gridcrm.segmentation.judge import silhouette_rank_space
 from gridcrm.segmentation.preprocessing import SegmentationPreprocessor
 from gridcrm.segmentation.profile import Phrase, SegmentProfile, name_segments, profile_groups
 from gridcrm.segmentation.selection import choose_k, score_k_range
@@ -43,4 +46,5 @@ __all__ = [
     "normalize_profiles",
     "profile_groups",
     "score_k_range",
+    "silhouette_rank_space",
 ]

@@ -106,12 +106,16 @@ def _risk(model: Any, frame: pd.DataFrame, params: Mapping[str, Any]) -> pd.Data
 
     ``model`` is ``{"model": fitted RiskClassifier, "cuts": {"high": p, "elevated": p}}``: the
     probabilities above which a customer was in the top 5% ("high") and the top 20% ("elevated")
-    of the population the model was registered with. Request parameter ``n_reasons`` (default 3).
+    of the population the model was registered with (:func:`gridcrm.models.grades.grade_cuts`),
+    applied by :func:`gridcrm.models.grades.risk_grades` as in the main job's risk list.
+    Request parameter ``n_reasons`` (default 3).
     """
+    from gridcrm.models.grades import risk_grades
+
     X, ids = _ids(frame)
     clf, cuts = model["model"], model["cuts"]
     p = clf.predict_proba(X)[:, 1]  # a missing feature column is an error naming it
-    grade = np.select([p >= cuts["high"], p >= cuts["elevated"]], ["high", "elevated"], "normal").astype(object)
+    grade = risk_grades(p, cuts)
     n = params.get("n_reasons", 3)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 0 <= n <= MAX_REASONS:
         raise InputError(f"request parameter 'n_reasons' must be a whole number from 0 to {MAX_REASONS}, got {n!r}")

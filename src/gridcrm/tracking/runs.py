@@ -41,20 +41,39 @@ _QUIET_ENV = {
 }
 
 
-def tracking_uri(uri: str | None = None) -> str:
-    """Resolve the tracking URI: ``uri``, else ``$MLFLOW_TRACKING_URI``, else ``sqlite:///<cwd>/mlruns.db``.
+def tracking_uri(uri: str | None = None, default: str | Path | None = None) -> str:
+    """Resolve the tracking URI: ``uri``, else ``$MLFLOW_TRACKING_URI``, else a SQLite store at ``default``.
+
+    The one place a tracking store is chosen: the main job, batch scoring, serving
+    and :func:`configure` all resolve it here.
+
+    Parameters
+    ----------
+    uri : str, optional
+        An explicit tracking URI (``tracking.uri``, ``--tracking-uri``, ``uri=``).
+    default : str or Path, optional
+        The SQLite file used when neither ``uri`` nor ``$MLFLOW_TRACKING_URI`` is set
+        (the main job: ``<output dir>/mlruns.db``); default ``<cwd>/mlruns.db``.
+
+    Returns
+    -------
+    str
 
     Examples
     --------
     >>> tracking_uri("sqlite:////tmp/x.db")
     'sqlite:////tmp/x.db'
+    >>> import os
+    >>> tracking_uri(None, "/data/out/mlruns.db") if "MLFLOW_TRACKING_URI" not in os.environ else 'sqlite:////data/out/mlruns.db'
+    'sqlite:////data/out/mlruns.db'
     """
     if uri:
         return uri
     env = os.environ.get("MLFLOW_TRACKING_URI")
     if env:
         return env
-    return f"sqlite:///{Path.cwd() / DEFAULT_DB}"
+    db = Path(default).resolve() if default is not None else Path.cwd() / DEFAULT_DB
+    return f"sqlite:///{db}"
 
 
 def current_uri() -> str:

@@ -1,32 +1,35 @@
-"""The main job's MLflow step: one run per model, registered and promoted by champion/challenger.
+"""The main job's tracking step: one MLflow run per model, registered and promoted by champion/challenger.
 
 Every model is judged on data after ``as_of`` that it never saw, with a metric
 that does not depend on the model's own internals, so that a new version and
-the champion are compared like for like:
+the champion are compared like for like. Each metric is a plain function of the
+capability it judges; this module only gathers the data and calls it:
 
-* credit: ROC-AUC of the score (low score = risk) for next-bill arrears;
-* value: Spearman correlation of the value score with the revenue billed in the
-  90 days after ``as_of``;
-* segmenter: silhouette of the segments in a fixed space (rank-scaled features);
-* forecaster: MASE of the daily forecasts over the horizon after ``as_of`` (lower is better);
-* churn, arrears: ROC-AUC of the probability for what happened after ``as_of``.
+* credit: :func:`gridcrm.credit.judge.arrears_auc` (a low score for next-bill arrears);
+* value: :func:`gridcrm.credit.judge.future_revenue_spearman` (the revenue billed in
+  the 90 days after ``as_of``);
+* segmenter: :func:`gridcrm.segmentation.judge.silhouette_rank_space`;
+* forecaster: :func:`gridcrm.forecasting.judge.mase_after_as_of` (lower is better);
+* churn, arrears: :func:`gridcrm.models.judge.roc_auc_after_as_of`.
+
+A risk model is registered with its grade cuts (:func:`gridcrm.models.grades.grade_cuts`
+on the active customers at ``as_of``), the ones the job's risk list was graded with.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
-from gridcrm.config import RunConfig
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the job's types; tracking never imports the job at run time
+    from gridcrm.config import RunConfig
     from gridcrm.pipeline import RunResult
+
+__all__ = ["planned", "store_uri", "track"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,14 +50,8 @@ class _Tracked:
     adapter: str | None = None  # serving adapter, when not named like the model
 
 
-def _auc(y: np.ndarray, score: np.ndarray) -> float:
-    from sklearn.metrics import roc_auc_score
-
-    ok = ~np.isnan(score)
-    return float(roc_auc_score(y[ok], score[ok])) if len(np.unique(y[ok])) == 2 else float("nan")
-
-
 def _credit(config: RunConfig, result: RunResult) -> _Tracked | None:
+    from gridcrm.credit.judge import arrears_auc
     from gridcrm.models.labels import arrears_labels
 
     scorer = result.frames["credit_model"]
@@ -65,51 +62,45 @@ def _credit(config: RunConfig, result: RunResult) -> _Tracked | None:
     request = X.reset_index()
 
     def evaluate(model: Any) -> float:
-        return _auc(y, -model.predict(request)["score"].to_numpy(dtype=float))
+        return arrears_auc(model.predict(request)["score"].to_numpy(dtype=float), y)
 
     step = config.step("credit")
-    return _Tracked("credit", scorer, request.head(5), "arrears_auc", evaluate,
+    return _Tracked("credit", scorer, request.head(5), arrears_auc.__name__, evaluate,
                     {"config": str(step.config) if step else ""},
                     ["credit_weights_plot"], {"credit_scores.csv": result.frames["credit"].head(1000)})
 
 
 def _value(config: RunConfig, result: RunResult) -> _Tracked | None:
-    from scipy.stats import spearmanr
+    from gridcrm.credit.judge import future_revenue_spearman, revenue_after
 
     scorer = result.frames["value_model"]
     features = result.frames["features"]
-    bills = result.dataset.bills
-    later = bills[(bills["issued_on"] >= result.as_of) & (bills["issued_on"] < result.as_of + pd.Timedelta(days=90))]
-    revenue = later.groupby("customer_id")["amount"].sum().reindex(features.index, fill_value=0.0)
+    revenue = revenue_after(result.dataset.bills, result.as_of, features.index, days=90).to_numpy()
     request = features[[c for c in scorer.indicators_ if c in features.columns]].reset_index()
 
     def evaluate(model: Any) -> float:
-        return float(spearmanr(model.predict(request)["value_score"], revenue.to_numpy()).statistic)
+        return future_revenue_spearman(model.predict(request)["value_score"].to_numpy(dtype=float), revenue)
 
     step = config.step("value")
-    return _Tracked("value", scorer, request.head(5), "future_revenue_spearman", evaluate,
+    return _Tracked("value", scorer, request.head(5), future_revenue_spearman.__name__, evaluate,
                     {"config": str(step.config) if step else ""}, [],
                     {"big_customers.csv": result.frames["big_customers"]})
 
 
 def _segmenter(config: RunConfig, result: RunResult) -> _Tracked | None:
-    from sklearn.metrics import silhouette_score
+    from gridcrm.segmentation.judge import silhouette_rank_space
 
     segmenter = result.frames["segmentation_model"]
     features = result.frames["features"]
     request = features[list(segmenter.features_)].reset_index()
-    space = request.drop(columns="customer_id").rank(pct=True).fillna(0.5).to_numpy()
-    sample = np.random.default_rng(0).permutation(len(space))[:5000]
+    clustered = request.drop(columns="customer_id")
     names = result.frames["segment_profiles"]["name"].to_dict()
 
     def evaluate(model: Any) -> float:
-        labels = model.predict(request)["segment"].to_numpy()
-        if len(np.unique(labels[sample])) < 2:
-            return float("-inf")
-        return float(silhouette_score(space[sample], labels[sample]))
+        return silhouette_rank_space(clustered, model.predict(request)["segment"].to_numpy())
 
     step = config.step("segmentation")
-    return _Tracked("segmenter", {"segmenter": segmenter, "names": names}, request.head(5), "silhouette_rank_space",
+    return _Tracked("segmenter", {"segmenter": segmenter, "names": names}, request.head(5), silhouette_rank_space.__name__,
                     evaluate, {"config": str(step.config) if step else "", "k": segmenter.n_clusters_},
                     ["segment_k_plot", "segment_sizes_plot", "segment_heatmap_plot"],
                     {"segment_profiles.csv": result.frames["segment_profiles"],
@@ -117,24 +108,21 @@ def _segmenter(config: RunConfig, result: RunResult) -> _Tracked | None:
 
 
 def _forecaster(config: RunConfig, result: RunResult) -> _Tracked | None:
-    from gridcrm.forecasting import daily_frame, series_metrics, training_scales
+    from gridcrm.forecasting import daily_frame
+    from gridcrm.forecasting.judge import mase_after_as_of
 
     forecaster = result.frames["forecast_model"]
     horizon = int(result.frames["forecasts"].groupby("unique_id").size().max())
     features = result.frames["features"]
     actual = daily_frame(result.dataset, customers=features.index, fill=False)
-    history = actual[actual["ds"] < result.as_of]
-    later = actual[(actual["ds"] >= result.as_of) & (actual["ds"] < result.as_of + pd.Timedelta(days=horizon))]
-    scales = training_scales(history, forecaster.season_length)
     request = pd.DataFrame({"customer_id": features.index.to_numpy()})
 
     def evaluate(model: Any) -> float:
         fc = model.predict(request, params={"horizon": horizon}).rename(columns={"customer_id": "unique_id"})
-        joined = fc.merge(later, on=["unique_id", "ds"], how="inner")
-        return float(series_metrics(joined, scales)["mase"].mean())
+        return mase_after_as_of(fc, actual, result.as_of, season_length=forecaster.season_length, horizon=horizon)
 
     step = config.step("forecasting")
-    return _Tracked("forecaster", forecaster, request.head(5), "mase_after_as_of", evaluate,
+    return _Tracked("forecaster", forecaster, request.head(5), mase_after_as_of.__name__, evaluate,
                     {"config": str(step.config) if step else "", "horizon": horizon},
                     ["forecast_fan_plot"], {"forecast_backtest.csv": result.frames["forecast_backtest"],
                                             "forecast_models.csv": result.frames["forecast_models"]},
@@ -150,10 +138,12 @@ def _request(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _risk(kind: str) -> Callable[[RunConfig, RunResult], _Tracked | None]:
     def build(config: RunConfig, result: RunResult) -> _Tracked | None:
+        from gridcrm.models.grades import grade_cuts
+        from gridcrm.models.judge import roc_auc_after_as_of
+
         model = result.frames[f"{kind}_training"].model
         features = result.frames["features"]
-        p = model.predict_proba(features)[:, 1]
-        cuts = {"high": float(np.quantile(p, 0.95)), "elevated": float(np.quantile(p, 0.80))}
+        cuts = grade_cuts(model.predict_proba(features)[:, 1])  # as the job's risk list graded the same customers
         report = result.frames[f"{kind}_report"]
         label = result.frames[f"{kind}_outcome"]
         rows = features.index.intersection(label.index)
@@ -161,7 +151,7 @@ def _risk(kind: str) -> Callable[[RunConfig, RunResult], _Tracked | None]:
         y = label.loc[rows, "label"].to_numpy()
 
         def evaluate(served: Any) -> float:
-            return _auc(y, served.predict(request)["probability"].to_numpy(dtype=float))
+            return roc_auc_after_as_of(y, served.predict(request)["probability"].to_numpy(dtype=float))
 
         trained = result.frames[f"{kind}_training"]
         step = config.step("risk")
@@ -170,7 +160,7 @@ def _risk(kind: str) -> Callable[[RunConfig, RunResult], _Tracked | None]:
             tables[f"{kind}_evaluation_test_snapshot.csv"] = trained.report.metrics
         if trained.tuning is not None:
             tables[f"{kind}_optuna_trials.csv"] = trained.tuning.history
-        return _Tracked(kind, {"model": model, "cuts": cuts}, request.head(5), "roc_auc_after_as_of", evaluate,
+        return _Tracked(kind, {"model": model, "cuts": cuts}, request.head(5), roc_auc_after_as_of.__name__, evaluate,
                         {"config": str(step.config) if step else "", **{k: v for k, v in trained.summary().items()
                                                                           if not isinstance(v, dict)}},
                         [f"{kind}_{p}_plot" for p in ("roc", "calibration", "lift", "importance")], tables,
@@ -190,12 +180,13 @@ _TRACKERS: dict[str, tuple[str, Callable[[RunConfig, RunResult], _Tracked | None
 
 
 def store_uri(config: RunConfig) -> str:
-    """The job's tracking store: ``tracking.uri``, else ``$MLFLOW_TRACKING_URI``, else ``<output dir>/mlruns.db``."""
-    from gridcrm.tracking import tracking_uri
+    """The job's tracking store: ``tracking.uri``, else ``$MLFLOW_TRACKING_URI``, else ``<output dir>/mlruns.db``.
 
-    if config.tracking.uri or os.environ.get("MLFLOW_TRACKING_URI"):
-        return tracking_uri(config.tracking.uri)
-    return f"sqlite:///{(config.output.dir / 'mlruns.db').resolve()}"  # beside the job's other results
+    Resolved by :func:`gridcrm.tracking.tracking_uri`; the default store sits beside the job's other results.
+    """
+    from gridcrm.tracking.runs import tracking_uri
+
+    return tracking_uri(config.tracking.uri, default=config.output.dir / "mlruns.db")
 
 
 def planned(result: RunResult) -> list[str]:

@@ -95,8 +95,8 @@ class Interval:
     """Numbers of ``type`` (``numbers.Integral`` or ``numbers.Real``) between ``low`` and ``high``.
 
     ``None`` for a bound means unbounded; ``closed`` says which bounds belong to
-    the interval (``"left"``, ``"right"``, ``"both"`` or ``"neither"``). Booleans
-    and NaN are never in an interval.
+    the interval (``"left"``, ``"right"``, ``"both"`` or ``"neither"``). Booleans,
+    NaN and infinities are never in an interval.
 
     Examples
     --------
@@ -120,15 +120,10 @@ class Interval:
         if _is_bool(value) or not isinstance(value, self.type):
             return False
         if self.type is not numbers.Integral and not np.isfinite(value):
-            return self._inf_allowed(value)
+            return False
         low_ok = self.low is None or value > self.low or (value == self.low and self.closed in ("left", "both"))
         high_ok = self.high is None or value < self.high or (value == self.high and self.closed in ("right", "both"))
         return bool(low_ok and high_ok)
-
-    def _inf_allowed(self, value: Any) -> bool:
-        if np.isnan(value):
-            return False
-        return (value > 0 and self.high is None) or (value < 0 and self.low is None)
 
     def describe(self) -> str:
         """In words, e.g. ``'an integer >= 1'`` or ``'a number in (0, 1]'``."""

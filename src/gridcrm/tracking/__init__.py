@@ -1,7 +1,11 @@
 """MLflow tracking, model registry and serving for gridcrm models.
 
-Nothing else in gridcrm imports MLflow: modelling works without a tracking
-store; this package wraps it. MLflow itself is imported lazily, on first use.
+Nothing else in gridcrm imports MLflow (``tests/test_layers.py`` checks it): modelling
+works without a tracking store; this package wraps it. MLflow itself is imported lazily,
+on first use. :mod:`gridcrm.tracking.job` logs, registers and promotes the main job's
+models; each is judged by a plain function of its capability (``gridcrm.credit.judge``,
+``gridcrm.segmentation.judge``, ``gridcrm.forecasting.judge``, ``gridcrm.models.judge``).
+The tracking store is resolved in one place, :func:`tracking_uri`.
 """
 
 from gridcrm.tracking.adapters import register_adapter, serve_predict

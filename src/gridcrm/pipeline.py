@@ -233,7 +233,7 @@ def _step_forecasting(config: RunConfig, result: RunResult) -> None:
     features = result.frames["features"]
     history = daily_frame(result.dataset.truncate(result.as_of), customers=features.index)
     forecaster = cfg.forecaster().fit(history)
-    forecasts = forecaster.predict(cfg.horizon)
+    forecasts = forecaster.predict(cfg.h)
     result.frames["forecast_model"] = forecaster
     result.write("forecasts", forecasts, "forecasts.parquet")
     result.write("forecast_models", forecaster.models_, "forecast_models.csv")
@@ -242,7 +242,7 @@ def _step_forecasting(config: RunConfig, result: RunResult) -> None:
     # accuracy on the last windows before as_of, for a sample of customers (what the ranges are worth)
     sample = history["unique_id"].drop_duplicates().sample(
         n=min(300, history["unique_id"].nunique()), random_state=cfg.random_state)
-    bt = backtest(cfg.forecaster(), history[history["unique_id"].isin(sample)], h=cfg.backtest.horizon,
+    bt = backtest(cfg.forecaster(), history[history["unique_id"].isin(sample)], h=cfg.backtest.h,
                   n_windows=cfg.backtest.windows, step=cfg.backtest.step)
     summary = bt.summary()
     result.write("forecast_backtest", summary, "forecast_backtest.csv")
@@ -254,7 +254,7 @@ def _step_forecasting(config: RunConfig, result: RunResult) -> None:
     overall = summary.loc["all"]
     fallbacks = int((forecaster.models_["fallback"].fillna("") != "").sum())
     result.notes.append(
-        f"forecasting: {forecasts['unique_id'].nunique():,} customers × {cfg.horizon} days ({cfg.engine}), "
+        f"forecasting: {forecasts['unique_id'].nunique():,} customers × {cfg.h} days ({cfg.engine}), "
         f"{fallbacks} fallbacks; backtest on {len(sample)}: MASE {overall['mase']:.2f}, "
         f"95% coverage {overall['coverage_95']:.0%}")
 

@@ -23,7 +23,7 @@ SRC = Path(gridcrm.__file__).resolve().parent
 #: (the job): it may import anything, and nothing below may import it.
 LAYERS: dict[str, int] = {
     # the base: the exception family, shared helpers, the shipped configs, the package root's own names
-    "gridcrm": 0, "errors": 0, "_paths": 0, "_params": 0, "configs": 0, "py": 0,
+    "gridcrm": 0, "errors": 0, "_paths": 0, "_params": 0, "_version": 0, "_yaml": 0, "configs": 0, "py": 0,
     "data": 1,
     "features": 2,
     "tags": 3,

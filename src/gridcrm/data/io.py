@@ -366,7 +366,7 @@ def save_dataset(dataset: Dataset, path: str | Path, format: Literal["parquet", 
     Path
         The folder.
     """
-    from gridcrm import __version__
+    from gridcrm._version import __version__
 
     if format not in ("parquet", "csv"):
         raise ValueError(f"format must be 'parquet' or 'csv', got {format!r}")

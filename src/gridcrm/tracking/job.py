@@ -299,7 +299,7 @@ def _fingerprint(config: RunConfig, kind: str, features_digest: str, as_of: pd.T
     """What determines a model: gridcrm's version, its step's config file, the features and as_of."""
     import hashlib
 
-    from gridcrm import __version__
+    from gridcrm._version import __version__
 
     step = {"segmenter": "segmentation", "forecaster": "forecasting", "arrears": "risk", "churn": "risk"}.get(kind, kind)
     section = config.step(step)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from gridcrm import __version__
+from gridcrm._version import __version__
 from gridcrm.errors import TrackingError
 from gridcrm.tracking.adapters import request_contract, serve_predict
 from gridcrm.tracking.runs import TrackedRun, configure, current_uri

@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 
 import pandas as pd
 
-from gridcrm import __version__
+from gridcrm._version import __version__
 from gridcrm.errors import TrackingError
 
 __all__ = ["TrackedRun", "configure", "flatten", "store_lock", "store_path", "tracked_run", "tracking_uri"]

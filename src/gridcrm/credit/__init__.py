@@ -16,7 +16,7 @@
 """
 
 from gridcrm.credit.ahp import SAATY_RANDOM_INDEX, AHPResult, ahp_weights, random_index
-from gridcrm.credit.config import GradeScale, ScoringConfig, load_scoring_config
+from gridcrm.credit.config import GradeScale, ScoringConfig, load_scoring_config, load_value_config
 from gridcrm.credit.errors import (
     AHPError,
     CreditConfigError,
@@ -60,6 +60,7 @@ __all__ = [
     "future_revenue_spearman",
     "load_hierarchy",
     "load_scoring_config",
+    "load_value_config",
     "pairwise_matrix",
     "plot_score_distribution",
     "plot_weights",

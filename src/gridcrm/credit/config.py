@@ -37,14 +37,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from gridcrm._yaml import read_config
 from gridcrm.credit.errors import CreditConfigError
 from gridcrm.credit.hierarchy import AHPHierarchy
 from gridcrm.credit.normalize import INDICATOR_KEYS, IndicatorSpec, check_registry
 from gridcrm.features.registry import FeatureSpec
 
-__all__ = ["GradeScale", "ScoringConfig", "load_scoring_config"]
+__all__ = ["GradeScale", "ScoringConfig", "load_scoring_config", "load_value_config"]
 
 _TOP_KEYS = {"name", "title", "description", "ahp", "grades", "big_customers", "hierarchy"}
 _AHP_KEYS = {"method", "cr_threshold", "on_inconsistent"}
@@ -145,7 +145,7 @@ class ScoringConfig:
 
 
 def load_scoring_config(
-    config: str | Path | Mapping[str, Any] | ScoringConfig | None = None,
+    source: str | Path | Mapping[str, Any] | ScoringConfig | None = None,
     *,
     on_inconsistent: str | None = None,
     registry: Mapping[str, FeatureSpec] | None = None,
@@ -154,12 +154,12 @@ def load_scoring_config(
 
     Parameters
     ----------
-    config : str, Path, mapping, ScoringConfig or None
+    source : str, Path, mapping, ScoringConfig or None
         A YAML file, the same content as a mapping, or an already loaded config
         (returned unchanged). Default: the shipped credit config ``credit_ahp.yaml``
         (``gridcrm.configs.shipped("credit_ahp.yaml")``, the project's
         ``configs/credit_ahp.yaml``), found from any working directory; the shipped value
-        config is ``load_scoring_config(gridcrm.configs.shipped("value_ahp.yaml"))``.
+        config is :func:`load_value_config`. Read by :func:`gridcrm._yaml.read_config`.
     on_inconsistent : {"warn", "raise", "ignore"}, optional
         Overrides ``ahp.on_inconsistent``.
     registry : mapping, optional
@@ -173,7 +173,12 @@ def load_scoring_config(
     Raises
     ------
     CreditConfigError
-        The message names the file and key path.
+        The message names the file and key path (a missing file is also a ``FileNotFoundError``).
+
+    Notes
+    -----
+    The one way from a scoring config to an estimator is to pass it (or its path) as
+    ``CreditScorer(config=...)`` or ``CustomerValueScorer(config=...)``.
 
     Examples
     --------
@@ -189,76 +194,105 @@ def load_scoring_config(
     >>> cfg.weights.to_dict()
     {'on_time_rate_365d': 0.75, 'theft_count': 0.25}
     """
-    if isinstance(config, ScoringConfig):
+    if isinstance(source, ScoringConfig):
         if on_inconsistent is not None:
             raise CreditConfigError(
                 "on_inconsistent applies when a config is loaded; pass the config's path or mapping instead of a "
                 "loaded ScoringConfig"
             )
-        return config
-    if config is None:
-        from gridcrm.configs import shipped
-
-        config = shipped("credit_ahp.yaml")
-    if isinstance(config, Mapping):
-        raw, source = config, "<dict>"
-    else:
-        file = Path(config)
-        if not file.is_file():
-            raise CreditConfigError(f"scoring config {file} does not exist")
-        try:
-            raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise CreditConfigError(f"{file} is not valid YAML: {exc}") from exc
-        source = file.name
-    if not isinstance(raw, Mapping):
-        raise CreditConfigError(f"{source}: expected a mapping at the top level, got {type(raw).__name__}")
+        return source
+    raw, path = read_config(source, what="scoring config", error=CreditConfigError, shipped="credit_ahp.yaml")
+    src = "<dict>" if path is None else path.name
     unknown = sorted(set(raw) - _TOP_KEYS)
     if unknown:
-        raise CreditConfigError(f"{source}: unknown key(s) {unknown}; allowed keys are {sorted(_TOP_KEYS)}")
+        raise CreditConfigError(f"{src}: unknown key(s) {unknown}; allowed keys are {sorted(_TOP_KEYS)}")
     if "hierarchy" not in raw:
-        raise CreditConfigError(f"{source}: required key 'hierarchy' missing")
+        raise CreditConfigError(f"{src}: required key 'hierarchy' missing")
     name = str(raw.get("name", "scoring"))
     ahp = dict(raw.get("ahp") or {})
     bad = sorted(set(ahp) - _AHP_KEYS)
     if bad:
-        raise CreditConfigError(f"{source}: ahp: unknown key(s) {bad}; allowed keys are {sorted(_AHP_KEYS)}")
+        raise CreditConfigError(f"{src}: ahp: unknown key(s) {bad}; allowed keys are {sorted(_AHP_KEYS)}")
     method = ahp.get("method", "eigenvector")
     if method not in ("eigenvector", "geometric"):
-        raise CreditConfigError(f"{source}: ahp.method: expected 'eigenvector' or 'geometric', got {method!r}")
+        raise CreditConfigError(f"{src}: ahp.method: expected 'eigenvector' or 'geometric', got {method!r}")
     cr_threshold = ahp.get("cr_threshold", 0.1)
     if isinstance(cr_threshold, bool) or not isinstance(cr_threshold, (int, float)) or not 0 < cr_threshold < 1:
-        raise CreditConfigError(f"{source}: ahp.cr_threshold: expected a number in (0, 1), got {cr_threshold!r}")
+        raise CreditConfigError(f"{src}: ahp.cr_threshold: expected a number in (0, 1), got {cr_threshold!r}")
     policy = on_inconsistent or ahp.get("on_inconsistent", "warn")
     if policy not in ("warn", "raise", "ignore"):
-        raise CreditConfigError(f"{source}: ahp.on_inconsistent: expected warn, raise or ignore, got {policy!r}")
-    _check_indicator_names(raw["hierarchy"], f"{source}: hierarchy", registry)
+        raise CreditConfigError(f"{src}: ahp.on_inconsistent: expected warn, raise or ignore, got {policy!r}")
+    _check_indicator_names(raw["hierarchy"], f"{src}: hierarchy", registry)
     hierarchy = AHPHierarchy.from_dict(
-        raw["hierarchy"], where=f"{source}: hierarchy", leaf_attrs=INDICATOR_KEYS, method=method,
-        cr_threshold=float(cr_threshold), on_inconsistent=policy, source=source,
+        raw["hierarchy"], where=f"{src}: hierarchy", leaf_attrs=INDICATOR_KEYS, method=method,
+        cr_threshold=float(cr_threshold), on_inconsistent=policy, source=src,
     )
     indicators: dict[str, IndicatorSpec] = {}
     for leaf, _parent, _level, path in hierarchy.walk():
         if not leaf.is_leaf:
             continue
-        where = f"{source}: hierarchy > {path.replace('/', ' > ')}"
+        where = f"{src}: hierarchy > {path.replace('/', ' > ')}"
         indicators[leaf.name] = IndicatorSpec.from_config(
             leaf.name, leaf.attrs, where=where, description=leaf.description, registry=registry
         )
-    grades = GradeScale.from_mapping(raw["grades"], f"{source}: grades") if "grades" in raw else None
+    grades = GradeScale.from_mapping(raw["grades"], f"{src}: grades") if "grades" in raw else None
     top_share = None
     if "big_customers" in raw:
         bc = raw["big_customers"]
         if not isinstance(bc, Mapping) or set(bc) - {"top_share"}:
-            raise CreditConfigError(f"{source}: big_customers: expected {{top_share: 0.2}}, got {bc!r}")
+            raise CreditConfigError(f"{src}: big_customers: expected {{top_share: 0.2}}, got {bc!r}")
         top_share = bc.get("top_share", 0.2)
         if isinstance(top_share, bool) or not isinstance(top_share, (int, float)) or not 0 < top_share <= 1:
-            raise CreditConfigError(f"{source}: big_customers.top_share: expected a share in (0, 1], got {top_share!r}")
+            raise CreditConfigError(f"{src}: big_customers.top_share: expected a share in (0, 1], got {top_share!r}")
         top_share = float(top_share)
     return ScoringConfig(
         name=name, title=str(raw.get("title", name)), hierarchy=hierarchy, indicators=indicators,
-        grades=grades, top_share=top_share, source=source,
+        grades=grades, top_share=top_share, source=src,
     )
+
+
+def load_value_config(
+    source: str | Path | Mapping[str, Any] | ScoringConfig | None = None,
+    *,
+    on_inconsistent: str | None = None,
+    registry: Mapping[str, FeatureSpec] | None = None,
+) -> ScoringConfig:
+    """Read and validate a customer-value scoring configuration (default: the shipped ``value_ahp.yaml``).
+
+    The same as :func:`load_scoring_config`, whose default is the credit config; this one's
+    default is ``gridcrm.configs.shipped("value_ahp.yaml")``.
+
+    Parameters
+    ----------
+    source : str, Path, mapping, ScoringConfig or None
+        A YAML file, the same content as a mapping, an already loaded config (returned
+        unchanged), or None for the shipped ``value_ahp.yaml``.
+    on_inconsistent : {"warn", "raise", "ignore"}, optional
+        Overrides ``ahp.on_inconsistent``.
+    registry : mapping, optional
+        Feature registry to check indicator names against.
+
+    Returns
+    -------
+    ScoringConfig
+        Pass it as ``CustomerValueScorer(config=...)``.
+
+    Raises
+    ------
+    CreditConfigError
+        The message names the file and key path.
+
+    Examples
+    --------
+    >>> cfg = load_value_config()
+    >>> cfg.source, cfg.top_share
+    ('value_ahp.yaml', 0.2)
+    """
+    if source is None:
+        from gridcrm.configs import shipped
+
+        source = shipped("value_ahp.yaml")
+    return load_scoring_config(source, on_inconsistent=on_inconsistent, registry=registry)
 
 
 def _check_indicator_names(node: Any, where: str, registry: Mapping[str, FeatureSpec] | None) -> None:

@@ -39,8 +39,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from gridcrm._yaml import read_config
 from gridcrm.credit.ahp import AHPResult, Method, OnInconsistent, ahp_weights
 from gridcrm.credit.errors import AHPError, CreditConfigError, InconsistencyError, InconsistencyWarning
 from gridcrm.credit.group import aggregate_judgements
@@ -526,13 +526,16 @@ def _yaml_judgements(value: Any, where: str) -> Any:
     return [tuple(t) for t in value]
 
 
-def load_hierarchy(path: str | Path, *, key: str | None = None, **options: Any) -> AHPHierarchy:
-    """Read an AHP hierarchy from a YAML file.
+def load_hierarchy(
+    source: str | Path | Mapping[str, Any], *, key: str | None = None, **options: Any
+) -> AHPHierarchy:
+    """Read an AHP hierarchy from a YAML file (or the same content as a mapping).
 
     Parameters
     ----------
-    path : str or Path
-        YAML file whose top level is the goal node, or holds it under ``key``.
+    source : str, Path or mapping
+        YAML file whose top level is the goal node, or holds it under ``key``; or that
+        content already parsed. Read by :func:`gridcrm._yaml.read_config`.
     key : str, optional
         Top-level key of the hierarchy (e.g. ``"hierarchy"`` in the credit config).
     **options
@@ -551,16 +554,11 @@ def load_hierarchy(path: str | Path, *, key: str | None = None, **options: Any) 
     >>> load_hierarchy(f).leaf_weights.to_dict()
     {'a': 0.75, 'b': 0.25}
     """
-    file = Path(path)
-    if not file.is_file():
-        raise CreditConfigError(f"hierarchy file {file} does not exist")
-    try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise CreditConfigError(f"{file} is not valid YAML: {exc}") from exc
-    where = f"{file.name}:"
+    raw, path = read_config(source, what="hierarchy file", error=CreditConfigError, shipped=None)
+    name = "<dict>" if path is None else path.name
+    where = f"{name}:"
     if key is not None:
-        if not isinstance(raw, Mapping) or key not in raw:
-            raise CreditConfigError(f"{file.name}: no top-level key {key!r}")
-        raw, where = raw[key], f"{file.name}: {key}"
-    return AHPHierarchy.from_dict(raw, where=where, source=file.name, **options)
+        if key not in raw:
+            raise CreditConfigError(f"{name}: no top-level key {key!r}")
+        raw, where = raw[key], f"{name}: {key}"
+    return AHPHierarchy.from_dict(raw, where=where, source=name, **options)

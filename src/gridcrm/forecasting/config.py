@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from gridcrm._yaml import read_config
 from gridcrm.errors import ConfigError
 
 __all__ = ["BacktestConfig", "ForecastConfig", "load_forecast_config"]
@@ -104,26 +104,31 @@ def _check_type(key: str, value: Any, tp: Any) -> None:
         raise ConfigError(f"{key}: expected {types[0].__name__}, got {value!r}")
 
 
-def load_forecast_config(path: str | Path | None = None, section: str = "forecast") -> ForecastConfig:
+def load_forecast_config(
+    source: str | Path | Mapping[str, Any] | ForecastConfig | None = None, *, section: str = "forecast"
+) -> ForecastConfig:
     """Read the ``forecast`` section of a YAML file and validate every key.
 
     Parameters
     ----------
-    path : str or Path, optional
-        The YAML file. Default: the shipped ``forecast.yaml``
+    source : str, Path, mapping, ForecastConfig or None
+        The YAML file, the same content as a mapping (``{"forecast": {...}}``), an already
+        loaded config (returned unchanged), or None (default) for the shipped ``forecast.yaml``
         (``gridcrm.configs.shipped("forecast.yaml")``, the project's ``configs/forecast.yaml``),
-        found from any working directory.
+        found from any working directory. Read by :func:`gridcrm._yaml.read_config`.
     section : str
-        The top-level key holding the settings.
+        The top-level key holding the settings (keyword only).
 
     Returns
     -------
     ForecastConfig
+        Its one way to an estimator is :meth:`ForecastConfig.forecaster`; the horizon is ``cfg.h``.
 
     Raises
     ------
     ConfigError
-        Missing file, unknown key, or a value of the wrong type or range; the message names the key.
+        Missing file (also a ``FileNotFoundError``), invalid YAML, unknown key, or a value of
+        the wrong type or range; the message names the file or the key.
 
     Examples
     --------
@@ -134,21 +139,18 @@ def load_forecast_config(path: str | Path | None = None, section: str = "forecas
     >>> _ = p.write_text("forecast:\\n  engine: exact\\n  backtest:\\n    windows: 2\\n")
     >>> load_forecast_config(p).backtest.windows
     2
+    >>> load_forecast_config({"forecast": {"engine": "exact", "h": 14}}).forecaster().engine
+    'exact'
     """
-    if path is None:
-        from gridcrm.configs import shipped
-
-        path = shipped("forecast.yaml")
-    file = Path(path)
-    if not file.is_file():
-        raise ConfigError(f"config file {file} does not exist")
-    try:
-        raw = yaml.safe_load(file.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"config file {file} is not valid YAML: {exc}") from exc
-    body = raw.get(section, {}) if isinstance(raw, dict) else None
-    if not isinstance(body, dict):
-        raise ConfigError(f"{section}: expected a mapping")
+    if isinstance(source, ForecastConfig):
+        return source
+    raw, _path = read_config(source, what="forecast config", error=ConfigError, shipped="forecast.yaml")
+    body = raw.get(section, {})
+    if body is None:
+        body = {}
+    if not isinstance(body, Mapping):
+        raise ConfigError(f"{section}: expected a mapping, got {body!r}")
+    body = dict(body)
     body = _renamed_horizon(body, section)
     allowed = {f.name for f in dataclasses.fields(ForecastConfig)}
     unknown = sorted(set(body) - allowed)
@@ -177,9 +179,9 @@ def load_forecast_config(path: str | Path | None = None, section: str = "forecas
 
 
 def _backtest(value: Any, where: str) -> BacktestConfig:
-    if not isinstance(value, dict):
+    if not isinstance(value, Mapping):
         raise ConfigError(f"{where}: expected a mapping")
-    value = _renamed_horizon(value, where)
+    value = _renamed_horizon(dict(value), where)
     allowed = {f.name for f in dataclasses.fields(BacktestConfig)}
     unknown = sorted(set(value) - allowed)
     if unknown:

@@ -108,3 +108,64 @@ def test_rules_semantics():
 def test_bad_rules(spec, match):
     with pytest.raises(RiskConfigError, match=match):
         parse_rules({"bad": spec}, where="rules")
+
+
+def _hand_list() -> pd.DataFrame:
+    """Seven customers of a risk list, each built to raise (or just miss) one flag of configs/risk.yaml."""
+    return pd.DataFrame({
+        "p_arrears": [0.1, 0.1, 0.6, 0.35, 0.35, 0.01, np.nan],
+        "p_churn": [0.1, 0.1, 0.1, 0.1, 0.1, 0.01, 0.01],
+        "theft_count": [1, 0, 0, 0, 0, 0, 0],
+        "blacklisted": [False, True, False, False, False, False, False],
+        "arrears_count": [0, 0, 2, 0, 0, 0, 0],
+        "violation_count": [0, 0, 0, 1, 1, 0, 0],
+        "late_bills_365d": [0, 0, 0, 3, 2, 0, 0],
+        "bill_amount_mean_365d": [100.0, 100.0, 100.0, 100.0, 400.0, 500.0, 450.0],
+        "tenure_years": [5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0],
+    }, index=pd.Index(range(1, 8), name="customer_id"))
+
+
+def test_shipped_flags_equal_hand_computed_flags():
+    """The shipped flags, now tag rules, flag exactly the customers worked out by hand."""
+    rules = load_risk_config().risk_list.rules
+    f = _hand_list()
+    # 1 theft, 2 blacklisted, 3 p_arrears >= 0.5 with 2 arrears, 4 p_arrears >= 0.3 + violation + 3 late bills;
+    # 5 has only 2 late bills
+    assert rules["internal_blacklist"].evaluate(f).tolist() == [True, True, True, True, False, False, False]
+    # p80 of the bills [100 x4, 400, 450, 500] is 400 + 0.8 x 50 = 440: customers 6 and 7 are in the top 20%;
+    # 7's arrears probability is unknown, so it is not premium
+    assert rules["premium_customer"].evaluate(f).tolist() == [False] * 5 + [True, False]
+    from gridcrm.tags.rules import AllOf, AnyOf, Compare, Percentile
+    assert isinstance(rules["internal_blacklist"].tree, AnyOf) and isinstance(rules["premium_customer"].tree, AllOf)
+    assert Compare("column", "bill_amount_mean_365d", ">=", Percentile(80.0)) in rules["premium_customer"].tree.parts
+
+
+def test_flags_in_the_tag_grammar_equal_the_shorthand():
+    f = _hand_list()
+    short = parse_rule("x", {"all": ["p_arrears >= 0.3", "violation_count > 0", "late_bills_365d >= 3"]})
+    tagged = parse_rule("x", {"description": "same", "rule": {"all": [
+        {"column": "p_arrears", "op": ">=", "value": 0.3},
+        {"feature": "violation_count", "op": ">", "value": 0},
+        {"not": {"feature": "late_bills_365d", "op": "<", "value": 3}}]}})
+    assert tagged.evaluate(f).tolist() == short.evaluate(f).tolist() == [False, False, False, True] + [False] * 3
+    assert tagged.description == "same" and tagged.columns == short.columns
+    top = parse_rule("top", {"feature": "bill_amount_mean_365d", "op": ">=", "percentile": 80})
+    assert top.evaluate(f).tolist() == parse_rule("top", "bill_amount_mean_365d >= p80").evaluate(f).tolist()
+    within = parse_rule("w", {"feature": "bill_amount_mean_365d", "quantile": [0.5, 1.0]})  # mid-rank percentiles
+    assert within.evaluate(f).tolist() == [False, False, False, False, True, True, True]
+
+
+@pytest.mark.parametrize(
+    ("spec", "match"),
+    [
+        ("late", r"rules\.bad: 'late' is not a condition.*flags cannot refer to tags"),
+        ({"feature": "kwh_mean_356d", "op": ">", "value": 1}, r"rules\.bad: unknown feature 'kwh_mean_356d'"),
+        ({"feature": "customer_class", "op": ">=", "percentile": 50}, "percentiles need a number"),
+        ({"column": "p_churn", "op": ">=", "percentile": 150}, "from 0 to 100"),
+        ({"rule": "p_churn > 1", "all": []}, r"unknown key\(s\) \['all'\] next to 'rule'"),
+        ({"all": [], "any": []}, "at least one condition"),
+    ],
+)
+def test_bad_flags_in_the_tag_grammar(spec, match):
+    with pytest.raises(RiskConfigError, match=match):
+        parse_rules({"bad": spec}, where="rules")

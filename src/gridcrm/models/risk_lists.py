@@ -60,8 +60,8 @@ def risk_list(
         model is named after its label (``ArrearsModel`` → ``"arrears"``).
     rules : mapping of str to Rule, optional
         Flags to raise (:func:`gridcrm.models.rules.parse_rules`, or
-        ``load_risk_config().risk_list.rules``). Conditions may use
-        ``p_<risk>`` and any column of ``features``.
+        ``load_risk_config().risk_list.rules``): rules of the tag rule language
+        (:mod:`gridcrm.tags.rules`) on ``p_<risk>`` and any column of ``features``.
     n_reasons : int
         Reasons per risk and customer.
     amount_column : str or None

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from gridcrm.tags.rules import AllOf, Bands, Compare, Not, Quantile, Rule, TagRef
+from gridcrm.tags.rules import AllOf, Bands, Compare, Not, Percentile, Quantile, Rule, TagRef
 
 if TYPE_CHECKING:
     from gridcrm.tags.engine import TagSpec
 
-__all__ = ["Evaluator", "tag_column"]
+__all__ = ["Evaluator", "evaluate_rule", "tag_column"]
 
 _CMP = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal, "==": np.equal,
         "!=": np.not_equal}
@@ -26,6 +26,8 @@ class Evaluator:
         self.tags = tags
         self.extra = extra
         self.n = len(features)
+        #: What errors call the rule being evaluated ("tag 'x': ...", "rule 'x': ...").
+        self.what = "tag"
         self.done: dict[str, np.ndarray] = {}
         self._pct: dict[tuple, np.ndarray] = {}
 
@@ -77,8 +79,9 @@ class Evaluator:
         if pd.api.types.is_bool_dtype(s.dtype):
             x = s.to_numpy(dtype=bool, na_value=False)
             known = s.notna().to_numpy()
-            if r.op not in ("==", "!="):
-                raise ValueError(f"tag {tid!r}: operator {r.op!r} does not apply to the yes/no column {r.name!r}")
+            if r.op not in ("==", "!=") or isinstance(r.value, Percentile):
+                raise ValueError(f"{self.what} {tid!r}: cannot compare column {r.name!r} (yes/no) with {r.value} "
+                                 f"using {r.op}; use == or != with true or false")
             return known & _CMP[r.op](x, bool(r.value)), known
         if pd.api.types.is_numeric_dtype(s.dtype):
             x = s.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -89,16 +92,21 @@ class Evaluator:
             if r.op == "between":
                 with np.errstate(invalid="ignore"):
                     return known & (x >= r.value[0]) & (x <= r.value[1]), known
+            if isinstance(r.value, Percentile):
+                value = pd.Series(x).quantile(r.value.q / 100.0)
+                with np.errstate(invalid="ignore"):
+                    return known & _CMP[r.op](x, value), known
             if isinstance(r.value, str):
-                raise ValueError(f"tag {tid!r}: column {r.name!r} holds numbers, the rule compares it with {r.value!r}")
+                raise ValueError(f"{self.what} {tid!r}: cannot compare column {r.name!r} (numbers) with {r.value!r}")
             with np.errstate(invalid="ignore"):
                 return known & _CMP[r.op](x, r.value), known
         known = s.notna().to_numpy()
-        if r.op in ("in", "not_in", "==", "!="):
+        if r.op in ("in", "not_in", "==", "!=") and not isinstance(r.value, Percentile):
             values = list(r.value) if isinstance(r.value, tuple) else [r.value]
             hit = s.isin([str(v) for v in values]).to_numpy(dtype=bool, na_value=False)
             return known & (hit if r.op in ("in", "==") else ~hit), known
-        raise ValueError(f"tag {tid!r}: operator {r.op!r} needs numbers, column {r.name!r} holds text")
+        raise ValueError(f"{self.what} {tid!r}: cannot compare column {r.name!r} (text) with {r.value} using {r.op}; "
+                         "the operator needs numbers")
 
     def _percentile(self, feature: str, by: tuple[str, ...], min_group_size: int) -> np.ndarray:
         key = (feature, by, min_group_size)
@@ -128,6 +136,26 @@ class Evaluator:
             outside &= ~(x == 1.0)
             codes = np.minimum(codes, len(b.levels) - 1)
         return np.where(outside, -1, codes).astype(np.int16)
+
+
+def evaluate_rule(rule: Rule, frame: pd.DataFrame, name: str = "rule") -> np.ndarray:
+    """Where ``rule`` holds on each row of ``frame`` (a bool array; unknown counts as False).
+
+    Every feature and column the rule names is read from ``frame``; the rule may not
+    refer to tags. Errors name the rule ``name``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from gridcrm.tags.rules import AnyOf, parse_condition
+    >>> f = pd.DataFrame({"p_arrears": [0.7, 0.1, None], "theft_count": [0, 1, 0]})
+    >>> rule = AnyOf((parse_condition("p_arrears >= 0.5"), parse_condition("theft_count > 0")))
+    >>> evaluate_rule(rule, f).tolist()
+    [True, True, False]
+    """
+    ev = Evaluator(frame, None, {})
+    ev.what = "rule"
+    return ev.rule(rule, name)[0]
 
 
 def tag_column(spec: TagSpec, values: np.ndarray) -> object:

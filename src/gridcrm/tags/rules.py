@@ -15,6 +15,15 @@ value is one of several ordered levels). A rule is one of:
 ``{column: c, op: OP, value: v}``
     A threshold on a column that another model adds (a score, a segment);
     checked when the tags are evaluated, not when they are loaded.
+``{feature: f, op: OP, percentile: NN}`` (or ``column: c``)
+    A threshold at the NN-th percentile (0 to 100, linear interpolation, missing
+    values ignored) of the feature or column over the customers being evaluated:
+    ``{column: bill_amount_mean_365d, op: ">=", percentile: 80}`` is the top 20% by bill.
+``"c OP v"`` (shorthand, where the parser allows it: risk-list flags)
+    The same as ``{column: c, op: OP, value: v}`` with ``OP`` one of ``<``, ``<=``,
+    ``>``, ``>=``, ``==``, ``!=`` and ``v`` a number, ``true`` / ``false``, a quoted
+    string, or ``pNN`` (``percentile: NN``): ``"arrears_count >= 2"``, ``"p_churn <= 0.02"``,
+    ``"bill_amount_mean_365d >= p80"``.
 ``{all: [rule, ...]}``, ``{any: [rule, ...]}``, ``{not: rule}``
     Boolean combinations.
 ``tag_id`` or ``{tag: tag_id, in: [level, ...]}``
@@ -40,6 +49,7 @@ from __future__ import annotations
 import difflib
 import math
 import numbers
+import re
 from dataclasses import dataclass
 
 from gridcrm.data.schemas import CHANNELS, CUSTOMER_CLASSES
@@ -58,6 +68,8 @@ __all__ = [
     "Bands",
     "Rule",
     "OPERATORS",
+    "Percentile",
+    "parse_condition",
 ]
 
 COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
@@ -103,7 +115,64 @@ class Compare:
     def __str__(self) -> str:
         if self.op in ("is_missing", "not_missing"):
             return f"{self.name} {self.op.replace('_', ' ')}"
-        return f"{self.name} {self.op.replace('_', ' ')} {self.value!r}"
+        value = str(self.value) if isinstance(self.value, Percentile) else repr(self.value)
+        return f"{self.name} {self.op.replace('_', ' ')} {value}"
+
+
+@dataclass(frozen=True)
+class Percentile:
+    """The value of a threshold: the ``q``-th percentile (0 to 100) of the compared column.
+
+    Taken over the customers being evaluated when the rule is evaluated (linear
+    interpolation, missing values ignored).
+    """
+
+    q: float
+
+    def __str__(self) -> str:
+        return f"p{self.q:g}"
+
+
+_CONDITION = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|==|!=|>|<)\s*(.+?)\s*$")
+_PERCENTILE = re.compile(r"^p(\d{1,2}(?:\.\d+)?|100)$")
+
+
+def parse_condition(text: str) -> Compare:
+    """The shorthand ``"column op value"`` as the rule ``{column: column, op: op, value: value}``.
+
+    ``op`` is one of ``<``, ``<=``, ``>``, ``>=``, ``==``, ``!=``; ``value`` a number,
+    ``true`` / ``false``, a quoted string, or ``pNN`` (:class:`Percentile`).
+
+    Raises
+    ------
+    ValueError
+        ``text`` is not such a condition; the message says why.
+
+    Examples
+    --------
+    >>> parse_condition("arrears_count >= 2")
+    Compare(source='column', name='arrears_count', op='>=', value=2.0)
+    >>> str(parse_condition("bill_amount_mean_365d >= p80"))
+    'bill_amount_mean_365d >= p80'
+    """
+    m = _CONDITION.match(text) if isinstance(text, str) else None
+    if m is None:
+        raise ValueError(f"{text!r} is not a condition; write 'column op value' with op one of "
+                         f"{list(COMPARISONS)}, e.g. 'arrears_count >= 2'")
+    name, op, raw = m.groups()
+    pct = _PERCENTILE.match(raw)
+    if pct:
+        return Compare("column", name, op, Percentile(float(pct.group(1))))
+    low = raw.lower()
+    if low in ("true", "false"):
+        return Compare("column", name, op, low == "true")
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
+        return Compare("column", name, op, raw[1:-1])
+    try:
+        return Compare("column", name, op, float(raw))
+    except ValueError:
+        raise ValueError(f"value {raw!r} is not a number, true/false, a quoted string or a percentile like p80"
+                         ) from None
 
 
 @dataclass(frozen=True)
@@ -217,10 +286,13 @@ def walk(rule: Rule | Bands) -> list[Rule | Bands]:
 class Parser:
     """Parses the rules of one tag, collecting problems instead of stopping at the first."""
 
-    def __init__(self, tag_id: str, registry: dict[str, FeatureSpec], problems: list[tuple[str, str]]) -> None:
+    def __init__(self, tag_id: str, registry: dict[str, FeatureSpec], problems: list[tuple[str, str]],
+                 shorthand: bool = False) -> None:
         self.tag_id = tag_id
         self.registry = registry
         self.problems = problems
+        #: Whether a string that is not a tag id is a ``"column op value"`` condition (:func:`parse_condition`).
+        self.shorthand = shorthand
 
     def fail(self, reason: str) -> None:
         self.problems.append((self.tag_id, reason))
@@ -253,6 +325,12 @@ class Parser:
 
     def rule(self, raw: object) -> Rule | None:
         if isinstance(raw, str):
+            if self.shorthand and not raw.isidentifier():
+                try:
+                    return parse_condition(raw)
+                except ValueError as e:
+                    self.fail(str(e))
+                    return None
             return TagRef(raw)
         if not isinstance(raw, dict) or not raw:
             self.fail(f"a rule must be a tag id or a mapping, got {raw!r}")
@@ -327,12 +405,14 @@ class Parser:
 
     def _compare(self, raw: dict) -> Compare | None:
         source = "feature" if "feature" in raw else "column"
-        if not self._keys(raw, {source, "op", "value"}, f"{source} rule"):
+        if not self._keys(raw, {source, "op", "value", "percentile"}, f"{source} rule"):
             return None
         name, op = raw[source], raw.get("op")
         if op not in OPERATORS:
             self.fail(f"bad operator {op!r} on {name!r}; use one of {list(OPERATORS)}")
             return None
+        if "percentile" in raw:
+            return self._percentile_compare(raw, source, name, op)
         if source == "column":
             if not isinstance(name, str) or not name:
                 self.fail(f"column must be a column name, got {name!r}")
@@ -351,6 +431,29 @@ class Parser:
         if value is _BAD:
             return None
         return Compare("feature", name, op, value)
+
+    def _percentile_compare(self, raw: dict, source: str, name: object, op: str) -> Compare | None:
+        q = raw["percentile"]
+        if "value" in raw:
+            self.fail(f"a rule on {name!r} has both 'value' and 'percentile'; give one")
+            return None
+        if op not in COMPARISONS:
+            self.fail(f"'percentile' on {name!r} needs one of {list(COMPARISONS)}, got {op!r}")
+            return None
+        if not _is_number(q) or not 0 <= q <= 100:
+            self.fail(f"'percentile' on {name!r} must be a number from 0 to 100, got {q!r}")
+            return None
+        if source == "feature":
+            spec = self.feature(name)
+            if spec is None:
+                return None
+            if spec.kind not in ("float", "int"):
+                self.fail(f"'percentile' on {name!r}, a {spec.kind} feature: percentiles need a number")
+                return None
+        elif not isinstance(name, str) or not name:
+            self.fail(f"column must be a column name, got {name!r}")
+            return None
+        return Compare(source, str(name), op, Percentile(float(q)))
 
     def _value(self, raw: dict, op: str, kind: str, name: str) -> object:
         if op in ("is_missing", "not_missing"):

@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from gridcrm._params import validate_params
+from gridcrm._yaml import read_config
 from gridcrm.errors import InputError
 from gridcrm.segmentation.customers import CustomerSegmenter
 from gridcrm.segmentation.errors import SegmentationConfigError
@@ -61,24 +60,32 @@ class SegmentationConfig:
         return LoadShapeClusterer(**self.shapes)
 
 
-def load_segmentation_config(source: str | Path | Mapping[str, Any] | None = None) -> SegmentationConfig:
+def load_segmentation_config(
+    source: str | Path | Mapping[str, Any] | SegmentationConfig | None = None,
+) -> SegmentationConfig:
     """Read and validate segmentation settings.
 
     Parameters
     ----------
-    source : str, Path or mapping, optional
-        A YAML file, or its already-parsed content. Default: the shipped ``segmentation.yaml``
+    source : str, Path, mapping, SegmentationConfig or None
+        A YAML file, its already-parsed content, an already loaded config (returned unchanged),
+        or None (default) for the shipped ``segmentation.yaml``
         (``gridcrm.configs.shipped("segmentation.yaml")``, the project's
-        ``configs/segmentation.yaml``), found from any working directory.
+        ``configs/segmentation.yaml``), found from any working directory. Read by
+        :func:`gridcrm._yaml.read_config`.
 
     Returns
     -------
     SegmentationConfig
+        Its one way to the estimators is :meth:`SegmentationConfig.customer_segmenter` and
+        :meth:`SegmentationConfig.load_shape_clusterer`; ``cfg.profiles`` are the keyword
+        arguments of :func:`daily_load_profiles`.
 
     Raises
     ------
     SegmentationConfigError
-        Naming the key: unknown sections or keys, values of the wrong type or range.
+        Naming the file (missing — also a ``FileNotFoundError`` —, not YAML, not a mapping) or
+        the key (unknown sections or keys, values of the wrong type or range).
 
     Examples
     --------
@@ -92,21 +99,10 @@ def load_segmentation_config(source: str | Path | Mapping[str, Any] | None = Non
     ...
     gridcrm.segmentation.errors.SegmentationConfigError: customers.n_clusterz: unknown key; allowed keys are [...]
     """
-    path = None
-    if source is None:
-        from gridcrm.configs import shipped
-
-        source = shipped("segmentation.yaml")
-    if isinstance(source, Mapping):
-        raw: Any = dict(source)
-    else:
-        path = Path(source)
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise SegmentationConfigError(f"{path}: cannot read the segmentation config: {exc}") from exc
-    if not isinstance(raw, Mapping):
-        raise SegmentationConfigError(f"{path or 'config'}: expected a mapping of sections, got {type(raw).__name__}")
+    if isinstance(source, SegmentationConfig):
+        return source
+    raw, path = read_config(source, what="segmentation config", error=SegmentationConfigError,
+                            shipped="segmentation.yaml")
     unknown = sorted(set(raw) - {"customers", "shapes", "profiles"})
     if unknown:
         raise SegmentationConfigError(f"unknown section(s) {unknown}; allowed sections are customers, shapes, profiles")

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from gridcrm._yaml import read_config
 from gridcrm.models.errors import RiskConfigError
 from gridcrm.models.labels import ArrearsLabel, ChurnLabel
 from gridcrm.models.rules import Rule, parse_rules
@@ -214,7 +213,8 @@ def load_risk_config(source: str | Path | Mapping[str, Any] | RiskConfig | None 
         ``risk.yaml`` (``gridcrm.configs.shipped("risk.yaml")``, the project's
         ``configs/risk.yaml``), found from any working directory: the built-in default of
         every key (a test keeps them equal) and one LightGBM thread (``classifier: {n_jobs: 1}``).
-        An empty mapping gives the built-in defaults alone.
+        An empty mapping gives the built-in defaults alone. Read by
+        :func:`gridcrm._yaml.read_config`.
 
     Returns
     -------
@@ -223,7 +223,14 @@ def load_risk_config(source: str | Path | Mapping[str, Any] | RiskConfig | None 
     Raises
     ------
     RiskConfigError
-        The file is missing or not YAML, or a key or value is wrong; the message names the key.
+        The file is missing (also a ``FileNotFoundError``), not YAML or not a mapping (the
+        message names the file), or a key or value is wrong (the message names the key).
+
+    Notes
+    -----
+    The config's one way to an estimator: ``ArrearsModel.from_config(cfg)`` and
+    ``ChurnModel.from_config(cfg)`` (the label and ``cfg.classifier``, the
+    :class:`~gridcrm.models.RiskClassifier` parameters).
 
     Examples
     --------
@@ -240,23 +247,7 @@ def load_risk_config(source: str | Path | Mapping[str, Any] | RiskConfig | None 
     """
     if isinstance(source, RiskConfig):
         return source
-    path = None
-    if source is None:
-        from gridcrm.configs import shipped
-
-        source = shipped("risk.yaml")
-    if isinstance(source, Mapping):
-        raw: Any = source
-    elif not isinstance(source, (str, Path)):
-        raise RiskConfigError(f"risk config: expected a mapping, a YAML file or None, got {type(source).__name__}")
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise RiskConfigError(f"risk config file {path} does not exist")
-        try:
-            raw = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise RiskConfigError(f"risk config file {path} is not valid YAML: {exc}") from exc
+    raw, path = read_config(source, what="risk config", error=RiskConfigError, shipped="risk.yaml")
     top = _mapping(raw, "risk config", {"labels", "snapshots", "classifier", "tuning", "calibration", "risk_list",
                                               "min_events"})
     arrears, churn = _labels(top.get("labels"))

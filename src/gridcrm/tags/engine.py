@@ -14,8 +14,9 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from gridcrm._yaml import read_config
+from gridcrm.errors import ConfigError
 from gridcrm.features.registry import FEATURES, FeatureSpec
 from gridcrm.tags._evaluate import Evaluator, tag_column
 from gridcrm.tags.result import TagResult
@@ -268,31 +269,44 @@ class TagSet:
         return TagResult(wide=wide, tagset=self, skipped=tuple(skipped))
 
 
-def load_tags(path: str | Path | None = None, registry: dict[str, FeatureSpec] | None = None) -> TagSet:
+class _TagsFileError(TagRuleError):
+    """A tags file that cannot be read (missing, not YAML, not a mapping): one problem, the message as is."""
+
+    def __init__(self, message: str) -> None:
+        self.problems = [("", message)]
+        ConfigError.__init__(self, message)
+
+
+def load_tags(
+    source: str | Path | Mapping[str, object] | TagSet | None = None,
+    registry: dict[str, FeatureSpec] | None = None,
+) -> TagSet:
     """Read and check a tags file (``configs/tags.yaml``).
 
     Parameters
     ----------
-    path : str or Path, optional
-        YAML file with ``categories`` and ``tags``. Default: the shipped ``tags.yaml``
-        (``gridcrm.configs.shipped("tags.yaml")``, the project's ``configs/tags.yaml``),
-        found from any working directory.
+    source : str, Path, mapping, TagSet or None
+        YAML file with ``categories`` and ``tags``, the same content as a mapping, an
+        already loaded :class:`TagSet` (returned unchanged), or None (default) for the
+        shipped ``tags.yaml`` (``gridcrm.configs.shipped("tags.yaml")``, the project's
+        ``configs/tags.yaml``), found from any working directory. Read by
+        :func:`gridcrm._yaml.read_config`.
     registry : dict of str to FeatureSpec, optional
         Features the rules may use; defaults to :data:`gridcrm.features.FEATURES`
-        (pass ``feature_registry(windows)`` for other windows).
+        (pass ``feature_registry(windows)`` for other windows). Not with a loaded TagSet.
 
     Returns
     -------
     TagSet
+        Evaluate it with :meth:`TagSet.evaluate`.
 
     Raises
     ------
-    FileNotFoundError
-        ``path`` does not exist.
     TagRuleError
-        The file is not YAML, or tags break the rules (unknown feature, bad operator,
-        overlapping or gapped bands, unknown tag referred to, a cycle of references...):
-        every problem is listed with its tag id.
+        The file does not exist (also a ``FileNotFoundError``), is not YAML or not a mapping
+        (the message names the file, in the shape every config loader uses), or tags break the
+        rules (unknown feature, bad operator, overlapping or gapped bands, unknown tag referred
+        to, a cycle of references...): every problem is listed with its tag id.
 
     Examples
     --------
@@ -315,18 +329,13 @@ def load_tags(path: str | Path | None = None, registry: dict[str, FeatureSpec] |
     gridcrm.tags.rules.TagRuleError: 1 problem in ...tags.yaml:
     - tag 'late': unknown feature 'on_time_rate_365' (did you mean 'on_time_rate_365d', 'on_time_rate_730d'?)
     """
-    if path is None:
-        from gridcrm.configs import shipped
-
-        path = shipped("tags.yaml")
-    file = Path(path)
-    if not file.is_file():
-        raise FileNotFoundError(f"tags file {file} does not exist")
-    try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise TagRuleError([("", f"not valid YAML: {exc}")], str(file)) from exc
-    return TagSet.from_dict(raw, registry=registry, source=str(file))
+    if isinstance(source, TagSet):
+        if registry is not None:
+            raise _TagsFileError("registry applies when tags are loaded; pass the tags' path or mapping instead of a "
+                                 "loaded TagSet")
+        return source
+    raw, path = read_config(source, what="tags file", error=_TagsFileError, shipped="tags.yaml")
+    return TagSet.from_dict(raw, registry=registry, source="the tag definitions" if path is None else str(path))
 
 
 # ---------------------------------------------------------------------------------------

@@ -270,7 +270,13 @@ class TagSet:
 
 
 class _TagsFileError(TagRuleError):
-    """A tags file that cannot be read (missing, not YAML, not a mapping): one problem, the message as is."""
+    """A tags file that cannot be read (missing, not YAML, not a mapping): one problem, the message as is.
+
+    Named ``TagRuleError`` in tracebacks: it is one, built from a single message.
+    """
+
+    __qualname__ = TagRuleError.__qualname__
+    __module__ = TagRuleError.__module__
 
     def __init__(self, message: str) -> None:
         self.problems = [("", message)]

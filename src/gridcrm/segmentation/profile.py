@@ -13,6 +13,10 @@ segments, customer classes, a tag — the same way:
 * a readable name built from the largest differences, such as
   ``"high-consumption commercial, weekday-heavy, prompt payers"``.
 
+:func:`profile_groups` is built on the shared group-description engine
+:func:`gridcrm.tags.groups.describe_groups` (also behind
+:meth:`gridcrm.tags.Portraits.group_portrait`); it adds the names.
+
 Names come from a phrase table keyed by the feature registry's names
 (:data:`PHRASES`); pass ``phrases=`` to add or override phrases for your own
 features. A feature without a phrase is described as ``"high <name>"``.
@@ -32,13 +36,13 @@ import pandas as pd
 from gridcrm.features.registry import FEATURES
 from gridcrm.segmentation.errors import SegmentationInputError
 from gridcrm.segmentation.preprocessing import LOG_UNITS
+from gridcrm.tags.groups import MAX_EFFECT, describe_groups, standardised_differences
 
-__all__ = ["Phrase", "PHRASES", "SegmentProfile", "profile_groups", "name_segments", "phrase_for"]
+__all__ = ["Phrase", "PHRASES", "SegmentProfile", "profile_groups", "name_segments", "phrase_for",
+           "standardised_differences", "MAX_EFFECT"]
 
 #: Standardised difference from which a feature counts as distinguishing a group.
 MIN_EFFECT = 0.5
-#: Bound on standardised differences (reached when a group and the rest are each constant and differ).
-MAX_EFFECT = 10.0
 #: Share of a group that one customer class must reach to name the group.
 CLASS_MAJORITY = 0.5
 _CONSUMPTION_COLUMNS = ("kwh_total_365d", "kwh_mean_365d", "kwh_total_90d", "kwh_mean_90d", "kwh_mean_30d")
@@ -248,54 +252,37 @@ def profile_groups(
     missing = [f for f in features if f not in frame.columns]
     if missing:
         raise SegmentationInputError(f"features: frame has no column(s) {missing}")
-    values = frame[list(features)].to_numpy(dtype=np.float64, na_value=np.nan)
-    values = _log_for_comparison(values, list(features), log_columns)
-    codes, uniques = pd.factorize(labels, sort=True)
-    if (codes < 0).any():
+    if (pd.factorize(labels)[0] < 0).any():
         raise SegmentationInputError("groups: missing group labels; every row needs a group")
-    diffs = standardised_differences(values, codes, len(uniques))
-    index = pd.Index(uniques, name="segment")
-    differences = pd.DataFrame(diffs, index=index, columns=list(features))
-    medians = frame[list(features)].astype(float).groupby(codes).median()
-    medians.index = index
-    summary = _summary(frame, codes, index, consumption, revenue, klass)
+    totals = {}
+    cons = _resolve_column(frame, consumption, _CONSUMPTION_COLUMNS, "consumption")
+    if cons is not None:
+        totals["consumption"] = frame[cons]
+    rev = _revenue(frame, revenue)
+    if rev is not None:
+        totals["revenue"] = rev
+    desc = describe_groups(
+        frame,
+        pd.Series(labels, index=frame.index, name="segment"),
+        features=list(features),
+        differences=True,
+        log_columns=_log_columns(frame, list(features), log_columns),
+        totals=totals,
+        dominant=klass,
+    )
+    differences = desc.differences
+    summary = pd.concat([desc.sizes, desc.shares], axis=1)
+    if desc.dominant is not None:
+        summary["dominant_class"] = desc.dominant.iloc[:, 0]
+        summary["dominant_class_share"] = desc.dominant.iloc[:, 1]
     summary["top_features"] = [
-        ", ".join(f"{f} {d:+.1f}" for f, d in _top(differences.loc[g], top_n)) for g in index
+        ", ".join(f"{f} {d:+.1f}" for f, d in _top(differences.loc[g], top_n)) for g in desc.groups
     ]
     dominant = summary["dominant_class"] if "dominant_class" in summary else None
     share = summary["dominant_class_share"] if "dominant_class_share" in summary else None
     names = name_segments(differences, dominant, share, phrases=phrases)
     summary.insert(0, "name", names)
-    return SegmentProfile(summary=summary, differences=differences, medians=medians)
-
-
-def standardised_differences(values: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
-    """Cohen's d of each column, each group against the rest, ignoring NaN (k × n_features).
-
-    Computed from per-group sums, so one pass over the data serves every group.
-    Bounded by ±:data:`MAX_EFFECT`; 0 where both sides are constant and equal,
-    NaN where the group or the rest has no value.
-    """
-    ok = ~np.isnan(values)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        centre = np.nan_to_num(np.nanmean(values, axis=0))  # centring keeps the sums of squares accurate
-    v = np.where(ok, values - centre, 0.0)
-
-    def per_group(w: np.ndarray) -> np.ndarray:  # k × n_features sums, without BLAS threads
-        return np.column_stack([np.bincount(codes, weights=w[:, j], minlength=k) for j in range(w.shape[1])])
-
-    n_in, s_in, q_in = per_group(ok.astype(float)), per_group(v), per_group(v * v)
-    n_out, s_out, q_out = ok.sum(0) - n_in, v.sum(0) - s_in, (v * v).sum(0) - q_in
-    with np.errstate(invalid="ignore", divide="ignore"):
-        m_in, m_out = s_in / n_in, s_out / n_out
-        ss_in = np.maximum(q_in - n_in * m_in**2, 0.0)
-        ss_out = np.maximum(q_out - n_out * m_out**2, 0.0)
-        pooled = np.sqrt((ss_in + ss_out) / (n_in + n_out - 2))
-        d = (m_in - m_out) / pooled
-    d = np.clip(np.nan_to_num(d, nan=0.0), -MAX_EFFECT, MAX_EFFECT)  # a constant group apart from a constant rest
-    d[(n_in == 0) | (n_out == 0)] = np.nan
-    return d
+    return SegmentProfile(summary=summary, differences=differences, medians=desc.medians)
 
 
 def name_segments(
@@ -420,47 +407,19 @@ def _resolve_column(frame: pd.DataFrame, spec: str | None, auto: Sequence[str], 
     return spec
 
 
-def _log_for_comparison(values: np.ndarray, names: list[str], log_columns: str | Sequence[str] | None) -> np.ndarray:
+def _log_columns(frame: pd.DataFrame, names: list[str], log_columns: str | Sequence[str] | None) -> list[str]:
+    """The features compared on the log scale (the engine keeps those without negative values)."""
     if log_columns is None:
-        return values
+        return []
+    if log_columns != "auto":
+        return list(log_columns)
+    values = frame[names].to_numpy(dtype=np.float64, na_value=np.nan)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        nonneg = np.nanmin(values, axis=0) >= 0
-        if log_columns == "auto":
-            d = values - np.nanmean(values, axis=0)
-            skew = np.nan_to_num(np.nanmean(d**3, axis=0) / np.nanmean(d**2, axis=0) ** 1.5)
-            amounts = np.array([n in FEATURES and FEATURES[n].unit in LOG_UNITS for n in names], dtype=bool)
-            mask = nonneg & (amounts | (skew > 1.0))
-        else:
-            mask = np.isin(names, list(log_columns)) & nonneg
-    out = values.copy()
-    out[:, mask] = np.log1p(out[:, mask])
-    return out
-
-
-def _summary(
-    frame: pd.DataFrame,
-    codes: np.ndarray,
-    index: pd.Index,
-    consumption: str | None,
-    revenue: str | None,
-    klass: str | None,
-) -> pd.DataFrame:
-    k = len(index)
-    n = np.bincount(codes, minlength=k)
-    out = pd.DataFrame({"n_customers": n, "share_customers": n / n.sum()}, index=index)
-    cons = _resolve_column(frame, consumption, _CONSUMPTION_COLUMNS, "consumption")
-    if cons is not None:
-        out["share_consumption"] = _share(frame[cons], codes, k)
-    rev = _revenue(frame, revenue)
-    if rev is not None:
-        out["share_revenue"] = _share(rev, codes, k)
-    if klass is not None:
-        table = pd.crosstab(codes, frame[klass].to_numpy())
-        table.index = index
-        out["dominant_class"] = table.idxmax(axis=1)
-        out["dominant_class_share"] = table.max(axis=1) / table.sum(axis=1)
-    return out
+        d = values - np.nanmean(values, axis=0)
+        skew = np.nan_to_num(np.nanmean(d**3, axis=0) / np.nanmean(d**2, axis=0) ** 1.5)
+    amounts = np.array([n in FEATURES and FEATURES[n].unit in LOG_UNITS for n in names], dtype=bool)
+    return [n for n, logged in zip(names, amounts | (skew > 1.0), strict=True) if logged]
 
 
 def _revenue(frame: pd.DataFrame, revenue: str | None) -> pd.Series | None:
@@ -471,10 +430,3 @@ def _revenue(frame: pd.DataFrame, revenue: str | None) -> pd.Series | None:
         return None
     amount = frame["bill_amount_mean_365d"].astype(float)
     return amount * frame["bills_365d"].astype(float) if "bills_365d" in frame.columns else amount
-
-
-def _share(values: pd.Series, codes: np.ndarray, k: int) -> np.ndarray:
-    v = values.to_numpy(dtype=np.float64, na_value=np.nan)
-    v = np.where(np.isnan(v), 0.0, v)
-    total = v.sum()
-    return np.bincount(codes, weights=v, minlength=k) / total if total else np.full(k, np.nan)

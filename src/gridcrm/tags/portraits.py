@@ -6,7 +6,9 @@ outputs of later models — segment, scores, forecast range — when they are
 given. A group portrait describes every group of a grouping (customer class,
 region, supply station, segment...): size, tag prevalence and lift against the
 whole population, feature distributions and the channel KPIs of the case
-studies.
+studies; it is built on the shared group-description engine
+:func:`gridcrm.tags.groups.describe_groups` (also behind
+:func:`gridcrm.segmentation.profile_groups`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from gridcrm.features.registry import FEATURES, ONLINE_CHANNELS, FeatureSpec
+from gridcrm.tags.groups import describe_groups
 from gridcrm.tags.result import TagResult
 
 __all__ = ["Portraits", "GroupPortrait", "group_kpis", "KEY_FEATURES", "KPI_LABELS"]
@@ -48,7 +51,6 @@ KPI_LABELS: dict[str, str] = {
     "kwh_365d": "kWh, last 365 days",
     "consumption_share": "Share of consumption",
 }
-_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 
 
 def _plain(value: object) -> object:
@@ -492,43 +494,16 @@ class Portraits:
         names = [f for f in (self.key_features if features is None else features)
                  if pd.api.types.is_numeric_dtype(self.features[f].dtype)
                  and not pd.api.types.is_bool_dtype(self.features[f].dtype)]
-        indicators = self.tags.indicators()
-        prevalence = indicators.groupby(key, observed=True, sort=True).mean().T
-        prevalence["all"] = indicators.mean()
-        overall = prevalence["all"].replace(0.0, np.nan)
-        lift = prevalence.drop(columns="all").div(overall, axis=0)
+        desc = describe_groups(self.features, key, features=names, distributions=True,
+                               indicators=self.tags.indicators(), registry=self.registry)
         return GroupPortrait(
-            by=str(key.name),
+            by=desc.by,
             kpis=group_kpis(self.features, key),
-            prevalence=prevalence,
-            lift=lift,
-            distributions=_distributions(self.features[names], key),
+            prevalence=desc.prevalence,
+            lift=desc.lift,
+            distributions=desc.distributions,
             tag_catalog=self.tags.indicator_catalog(),
-            feature_units={n: (self.registry[n].unit if n in self.registry else "") for n in names},
-            feature_labels={n: (self.registry[n].description if n in self.registry else n) for n in names},
+            feature_units=desc.units,
+            feature_labels=desc.labels,
             as_of=self.features.attrs.get("as_of"),
         )
-
-
-def _distributions(frame: pd.DataFrame, key: pd.Series) -> pd.DataFrame:
-    """Per feature and group (and ``"all"``): count, missing share, mean and percentiles."""
-    grouped = frame.groupby(key, observed=True, sort=True)
-    quantiles = grouped.quantile(list(_QUANTILES))
-    every = frame.quantile(list(_QUANTILES))
-    stats = {
-        "count": (grouped.count(), frame.count()),
-        "missing_share": (1 - grouped.count().div(grouped.size(), axis=0), frame.isna().mean()),
-        "mean": (grouped.mean(), frame.mean()),
-        **{f"p{round(p * 100)}": (quantiles.xs(p, level=-1), every.loc[p]) for p in _QUANTILES},
-    }
-    columns = {}
-    for name, (by_group, overall) in stats.items():
-        table = pd.concat([by_group, overall.to_frame("all").T])
-        table.index = pd.Index(list(table.index), dtype=object, name="group")
-        columns[name] = table.stack()
-    out = pd.concat(columns, axis=1)
-    out.index.names = ["group", "feature"]
-    out["count"] = out["count"].astype(np.int64)
-    groups = list(dict.fromkeys(out.index.get_level_values("group")))
-    order = pd.MultiIndex.from_product([list(frame.columns), groups], names=["feature", "group"])
-    return out.swaplevel().reindex(order)

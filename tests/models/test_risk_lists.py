@@ -169,3 +169,15 @@ def test_flags_in_the_tag_grammar_equal_the_shorthand():
 def test_bad_flags_in_the_tag_grammar(spec, match):
     with pytest.raises(RiskConfigError, match=match):
         parse_rules({"bad": spec}, where="rules")
+
+
+def test_flags_read_the_risk_grades(models_and_features):
+    models, feats = models_and_features
+    rules = parse_rules({"high_arrears": "arrears_risk_grade == 'high'",
+                         "watch": {"rule": {"any": [{"column": "churn_risk_grade", "op": "in", "value": ["high"]},
+                                                    "p_arrears >= p99"]}}})
+    lst = risk_list(feats, models, rules=rules, n_reasons=1, explain=0)
+    assert lst["high_arrears"].tolist() == (lst["arrears_risk_grade"] == "high").tolist()
+    assert lst["high_arrears"].sum() == round(0.05 * len(lst))
+    expected = (lst["churn_risk_grade"] == "high") | (lst["p_arrears"] >= lst["p_arrears"].quantile(0.99))
+    assert lst["watch"].tolist() == expected.tolist()

@@ -61,7 +61,8 @@ def risk_list(
     rules : mapping of str to Rule, optional
         Flags to raise (:func:`gridcrm.models.rules.parse_rules`, or
         ``load_risk_config().risk_list.rules``): rules of the tag rule language
-        (:mod:`gridcrm.tags.rules`) on ``p_<risk>`` and any column of ``features``.
+        (:mod:`gridcrm.tags.rules`) on ``p_<risk>``, ``expected_arrears_amount``,
+        ``<risk>_risk_grade`` and any column of ``features``.
     n_reasons : int
         Reasons per risk and customer.
     amount_column : str or None
@@ -140,7 +141,9 @@ def risk_list(
     for c in columns:
         out[c] = features[c]
     if rules:
-        view = pd.concat([features.drop(columns=[c for c in out.columns if c in features.columns]), out], axis=1)
+        graded = pd.DataFrame({f"{name}_risk_grade": grade for name, grade in grades.items()}, index=out.index)
+        view = pd.concat([features.drop(columns=[c for c in [*out.columns, *graded.columns] if c in features.columns]),
+                          out, graded], axis=1)
         flags = pd.DataFrame({name: rule.evaluate(view) for name, rule in rules.items()}, index=out.index)
         for name in flags.columns:
             out[name] = flags[name].to_numpy()

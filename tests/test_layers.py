@@ -31,6 +31,9 @@ LAYERS: dict[str, int] = {
     "segmentation": 4, "forecasting": 4, "credit": 4, "models": 4, "risk": 4,
     "anomaly": 4, "service": 4, "recommend": 4,
     "tracking": 5, "spark": 5,
+    # the job on top: its step registry, typed step results, run/score/report (gridcrm.job), the run
+    # configuration, the CLI and the old import path of the job (gridcrm.pipeline, a re-export)
+    "job": 6, "config": 6, "cli": 6, "pipeline": 6, "__main__": 6,
 }
 TOP = 6
 CAPABILITY = 4

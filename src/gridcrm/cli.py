@@ -148,7 +148,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     from gridcrm._paths import prepare_output_dir
     from gridcrm.config import OutputConfig, load_config
-    from gridcrm.pipeline import run
+    from gridcrm.job import run
 
     cfg = load_config(args.config)
     if args.output is not None:
@@ -167,7 +167,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for what, file in result.files.items():
         print(f"  {file}  ({what})")
     print(f"\nReport with every plot: {result.files['report_md']}")
-    tracking = result.frames.get("tracking")
+    tracking = result.tracking
     if tracking:
         print(f"Browse the runs and registered models: mlflow ui --backend-store-uri {tracking['uri']}")
         print(f"Batch-score with the champions:        gridcrm score --config {args.config}")
@@ -216,7 +216,7 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 def _cmd_score(args: argparse.Namespace) -> int:
     from gridcrm._paths import prepare_output_dir
     from gridcrm.config import load_config
-    from gridcrm.pipeline import score
+    from gridcrm.job import score
 
     if args.output is not None:
         prepare_output_dir(args.output.parent, "--output's folder")

@@ -164,20 +164,45 @@ class RunConfig:
     risk: StepConfig | None = None
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     source: Path | None = None
+    extra_steps: dict[str, StepConfig] = field(default_factory=dict)
 
     def step(self, name: str) -> StepConfig | None:
-        """The step's config when it is to run, else None."""
-        section = getattr(self, name)
+        """The step's config when it is to run, else None.
+
+        ``name`` is a built-in section or a step registered with :func:`gridcrm.job.steps.step`
+        (whose section is kept in ``extra_steps``).
+        """
+        if name in _SECTIONS:
+            section = getattr(self, name)
+        else:
+            section = self.extra_steps.get(name)
         return section if section is not None and section.enabled else None
+
+
+#: The run configuration's own keys that are not YAML keys.
+_NOT_YAML = ("source", "extra_steps")
+#: Step sections that are fields of :class:`RunConfig`.
+_SECTIONS = ("tags", "credit", "value", "segmentation", "forecasting", "risk")
 
 
 def _build(cls: type, raw: Any, where: str, root: Path) -> Any:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: expected a mapping, got {type(raw).__name__} {raw!r}")
     hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "source"}
-    unknown = sorted(set(raw) - set(fields))
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in _NOT_YAML}
+    extra: dict[str, StepConfig] = {}
+    if cls is RunConfig:  # a section of a step registered with gridcrm.job.steps.step
+        from gridcrm.job.steps import registered_steps
+
+        steps = registered_steps()
+        for key in sorted(set(raw) - set(fields)):
+            if key in steps and not steps[key].always:
+                extra[key] = _build(StepConfig, raw[key], key, root)
+        fields_and_steps = sorted(set(fields) | {k for k, v in steps.items() if not v.always})
+    unknown = sorted(set(raw) - set(fields) - set(extra))
     if unknown:
+        if cls is RunConfig:
+            raise ConfigError(f"{where}: unknown key(s) {unknown}; allowed keys are {fields_and_steps}")
         raise ConfigError(f"{where}: unknown key(s) {unknown}; allowed keys are {sorted(fields)}")
     values = {}
     for name, f in fields.items():
@@ -187,6 +212,8 @@ def _build(cls: type, raw: Any, where: str, root: Path) -> Any:
                 raise ConfigError(f"{key}: required key missing")
             continue
         values[name] = _value(hints[name], raw[name], key, root)
+    if extra:
+        values["extra_steps"] = extra
     return cls(**values)
 
 
@@ -304,16 +331,20 @@ def load_config(path: str | Path) -> RunConfig:
 
 #: Consumption level features carry their window in their name (``kwh_mean_30d``).
 _WINDOWED = re.compile(r"\bkwh_(?:mean|median|total)_(\d+)d\b")
-#: The steps whose section names a configuration file, in the order the job runs them.
+#: The built-in steps whose section names a configuration file, in the order the job runs them
+#: (kept for compatibility: the job reads its steps from :func:`gridcrm.job.steps.registered_steps`).
 STEP_NAMES = ("segmentation", "credit", "value", "forecasting", "risk", "tags")
 
 
 def check_steps(cfg: RunConfig, where: str = "config") -> RunConfig:
-    """Load and check every enabled step's configuration file before any work is done.
+    """Load and check every enabled step's configuration file, and what the steps need, before any work is done.
 
-    Each step's file must exist and load with its capability's loader (tags and AHP indicators are
-    checked against the feature registry of the run's windows, the segmenter and the forecaster
-    are built from their settings, the risk list's columns must be features). Windows of the
+    The steps are those registered with :func:`gridcrm.job.steps.step` (the built-in ones and any
+    other); a step whose ``needs`` no enabled step produces is refused (one line). Each step's file
+    must exist and pass the step's ``check`` (for the built-in steps: load with its capability's
+    loader; tags and AHP indicators are checked against the feature registry of the run's windows,
+    the segmenter and the forecaster are built from their settings, the risk list's columns must be
+    features). Windows of the
     consumption features that a step's file names (``kwh_mean_30d`` in a tag rule, say) are added to
     ``features.windows``: a feature a configured step names is always computed, and the risk models
     train and score on the same feature set.
@@ -336,64 +367,31 @@ def check_steps(cfg: RunConfig, where: str = "config") -> RunConfig:
     """
     from gridcrm.errors import GridcrmError
     from gridcrm.features import feature_registry
+    from gridcrm.job.steps import ordered
 
+    steps = [s for s in ordered(lambda name: cfg.step(name) is not None, where=where) if not s.always]
     windows = list(cfg.features.windows)
-    for name in STEP_NAMES:
-        step = cfg.step(name)
-        if step is None:
-            continue
+    for s in steps:
+        step = cfg.step(s.name)
+        assert step is not None
         if not step.config.is_file():
-            raise ConfigError(f"{where}: {name}.config: file {step.config} does not exist")
+            raise ConfigError(f"{where}: {s.name}.config: file {step.config} does not exist")
         try:
             text = step.config.read_text()
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{where}: {name}.config: {step.config} cannot be read ({exc})") from None
+            raise ConfigError(f"{where}: {s.name}.config: {step.config} cannot be read ({exc})") from None
         windows += sorted({int(w) for w in _WINDOWED.findall(text)} - set(windows))
     try:
         registry = feature_registry(tuple(windows))
     except ValueError as exc:
         raise ConfigError(f"{where}: features.windows: {exc}") from None
-    for name in STEP_NAMES:
-        step = cfg.step(name)
-        if step is None:
+    for s in steps:
+        step = cfg.step(s.name)
+        if step is None or s.check is None:
             continue
         try:
-            _check_step(name, step.config, registry)
+            s.check(step.config, registry)
         except (GridcrmError, ValueError, TypeError, KeyError) as exc:
             text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-            raise ConfigError(f"{where}: {name}.config ({step.config}): {text}") from exc
+            raise ConfigError(f"{where}: {s.name}.config ({step.config}): {text}") from exc
     return dataclasses.replace(cfg, features=FeaturesConfig(windows=tuple(windows)))
-
-
-def _check_step(name: str, path: Path, registry: dict[str, Any]) -> None:
-    if name == "tags":
-        from gridcrm.tags import load_tags
-
-        load_tags(path, registry=registry)
-    elif name in ("credit", "value"):
-        from gridcrm.credit import load_scoring_config
-
-        load_scoring_config(path, registry=registry)
-    elif name == "segmentation":
-        from gridcrm.segmentation import load_segmentation_config
-
-        seg = load_segmentation_config(path)
-        seg.customer_segmenter()
-        seg.load_shape_clusterer()
-        features = seg.customers.get("features", "default")
-        if not isinstance(features, str):
-            unknown = [f for f in features if f not in registry]
-            if unknown:
-                raise ConfigError(f"customers.features: {unknown} are not features of the registry")
-    elif name == "forecasting":
-        from gridcrm.forecasting import load_forecast_config
-
-        load_forecast_config(path)
-    elif name == "risk":
-        from gridcrm.models import load_risk_config
-
-        risk = load_risk_config(path)
-        named = [*risk.risk_list.columns, risk.risk_list.amount_column]
-        unknown = [c for c in named if c not in registry]
-        if unknown:
-            raise ConfigError(f"risk_list: column(s) {unknown} are not features of the registry")

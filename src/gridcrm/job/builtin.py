@@ -1,0 +1,459 @@
+"""The main job's built-in steps, each one registration (:func:`gridcrm.job.steps.step`).
+
+features → segmentation → credit → value → forecasting → risk → tags. Each step calls its
+capability, writes its files, adds its note and returns its typed result
+(:mod:`gridcrm.job.results`); a step that registers a model says so with ``models=`` and a
+``track`` function that hands tracking the fitted object, the capability's champion metric and
+the data after ``as_of`` to judge it on.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from gridcrm.errors import ConfigError
+from gridcrm.job.results import (
+    CreditResult,
+    FeaturesResult,
+    ForecastResult,
+    RiskResult,
+    SegmentationResult,
+    TagsResult,
+    ValueResult,
+)
+from gridcrm.job.steps import StepContext, TrackedModel, step
+
+if TYPE_CHECKING:
+    from gridcrm.config import StepConfig
+    from gridcrm.data import Dataset
+
+logger = logging.getLogger(__name__)
+
+
+def _config_param(ctx: StepContext) -> dict[str, Any]:
+    return {"config": str(ctx.section.config) if ctx.section is not None else ""}
+
+
+# --- features -------------------------------------------------------------------------------------------------------
+@step("features", needs=(), result=FeaturesResult, writes=("features.parquet",), always=True)
+def _features(ctx: StepContext) -> FeaturesResult:
+    from gridcrm.features import build_features
+
+    windows = tuple(ctx.config.features.windows)
+    features = build_features(ctx.dataset, as_of=ctx.as_of, windows=windows)
+    ctx.write("features", features, "features.parquet")
+    ctx.note(f"features: {len(features):,} active customers × {features.shape[1]} features as of {ctx.as_of.date()}")
+    return FeaturesResult(features=features, windows=windows)
+
+
+# --- segmentation ---------------------------------------------------------------------------------------------------
+def _check_segmentation(path: Path, registry: dict[str, Any]) -> None:
+    from gridcrm.segmentation import load_segmentation_config
+
+    seg = load_segmentation_config(path)
+    seg.customer_segmenter()
+    seg.load_shape_clusterer()
+    features = seg.customers.get("features", "default")
+    if not isinstance(features, str):
+        unknown = [f for f in features if f not in registry]
+        if unknown:
+            raise ConfigError(f"customers.features: {unknown} are not features of the registry")
+
+
+def _track_segmentation(kind: str, ctx: StepContext, res: SegmentationResult) -> TrackedModel:
+    from gridcrm.segmentation.judge import silhouette_rank_space
+
+    segmenter = res.segmenter
+    features = ctx.need("features").features
+    request = features[list(segmenter.features_)].reset_index()
+    clustered = request.drop(columns="customer_id")
+    names = res.profiles["name"].to_dict()
+
+    def evaluate(model: Any) -> float:
+        return silhouette_rank_space(clustered, model.predict(request)["segment"].to_numpy())
+
+    return TrackedModel("segmenter", {"segmenter": segmenter, "names": names}, request.head(5),
+                        silhouette_rank_space.__name__, evaluate, {**_config_param(ctx), "k": segmenter.n_clusters_},
+                        ["segment_k_plot", "segment_sizes_plot", "segment_heatmap_plot"],
+                        {"segment_profiles.csv": res.profiles, "segment_k_scores.csv": res.k_scores})
+
+
+@step("segmentation", result=SegmentationResult, models=("segmenter",), track=_track_segmentation,
+      check=_check_segmentation,
+      writes=("segments.parquet", "segment_profiles.csv", "segment_k_scores.csv", "segment_k_selection.png",
+              "segment_sizes.png", "segment_heatmap.png"))
+def _segmentation(ctx: StepContext) -> SegmentationResult:
+    from gridcrm.segmentation import load_segmentation_config
+    from gridcrm.segmentation.plots import plot_feature_heatmap, plot_k_selection, plot_segment_sizes
+
+    assert ctx.section is not None
+    features = ctx.need("features").features
+    with warnings.catch_warnings(record=True) as caught:  # e.g. no 15-min load before as_of: shape features left out
+        warnings.simplefilter("always", UserWarning)
+        segmenter = load_segmentation_config(ctx.section.config).customer_segmenter().fit(features)
+    for w in caught:
+        logger.info("segmentation: %s", w.message)  # also in the summary notes
+        ctx.note(f"segmentation: {w.message}")
+    profile = segmenter.profile(features)
+    names = profile.names
+    labels = pd.Series(segmenter.labels_, index=features.index, name="segment")
+    ctx.write("segments", pd.DataFrame({"segment": labels, "segment_name": labels.map(names)}), "segments.parquet")
+    ctx.write("segment_profiles", profile.summary, "segment_profiles.csv")
+    ctx.report_table("Segment profiles", profile.summary)
+    ctx.write("segment_k_scores", segmenter.k_scores_, "segment_k_scores.csv")
+    ctx.save_figure("segment_k_plot", plot_k_selection(segmenter.k_scores_, segmenter.n_clusters_),
+                    "segment_k_selection.png")
+    ctx.save_figure("segment_sizes_plot", plot_segment_sizes(profile), "segment_sizes.png")
+    ctx.save_figure("segment_heatmap_plot", plot_feature_heatmap(profile), "segment_heatmap.png")
+    stability = getattr(segmenter, "stability_", None)
+    stable = f", stability ARI {stability.mean_ari:.2f}" if stability is not None else ""
+    ctx.note(f"segmentation: k = {segmenter.n_clusters_} (chosen from {len(segmenter.k_scores_)}){stable}: "
+             + "; ".join(f"{n} ({(labels == g).mean():.0%})" for g, n in names.items()))
+    return SegmentationResult(labels=labels, names=dict(names), profiles=profile.summary,
+                              k_scores=segmenter.k_scores_, segmenter=segmenter)
+
+
+# --- credit and value -----------------------------------------------------------------------------------------------
+def _check_scoring(path: Path, registry: dict[str, Any]) -> None:
+    from gridcrm.credit import load_scoring_config
+
+    load_scoring_config(path, registry=registry)
+
+
+def _track_credit(kind: str, ctx: StepContext, res: CreditResult) -> TrackedModel:
+    from gridcrm.credit.judge import arrears_auc
+    from gridcrm.models.labels import arrears_labels
+
+    scorer = res.scorer
+    features = ctx.need("features").features
+    labels = arrears_labels(ctx.dataset, ctx.as_of)
+    X = features.loc[features.index.intersection(labels.index), [c for c in scorer.indicators_ if c in features]]
+    y = labels.loc[X.index, "label"].to_numpy()
+    request = X.reset_index()
+
+    def evaluate(model: Any) -> float:
+        return arrears_auc(model.predict(request)["score"].to_numpy(dtype=float), y)
+
+    return TrackedModel("credit", scorer, request.head(5), arrears_auc.__name__, evaluate, _config_param(ctx),
+                        ["credit_weights_plot"], {"credit_scores.csv": res.scores.head(1000)})
+
+
+@step("credit", result=CreditResult, models=("credit",), track=_track_credit, check=_check_scoring,
+      writes=("credit.parquet", "credit_ahp_weights.png"))
+def _credit(ctx: StepContext) -> CreditResult:
+    from gridcrm.credit import CreditScorer, plot_weights
+
+    assert ctx.section is not None
+    features = ctx.need("features").features
+    scorer = CreditScorer(ctx.section.config).fit(features)
+    scored = scorer.transform(features)
+    ctx.write("credit", scored, "credit.parquet")
+    plot_weights(scorer.hierarchy_, ctx.output_dir / "credit_ahp_weights.png")
+    ctx.job.files["credit_weights_plot"] = ctx.output_dir / "credit_ahp_weights.png"
+    grades = scored["grade"].value_counts().sort_index(ascending=False)
+    ctx.note("credit: grades " + ", ".join(f"{g} {n:,}" for g, n in grades.items()))
+    return CreditResult(scores=scored, scorer=scorer)
+
+
+def _track_value(kind: str, ctx: StepContext, res: ValueResult) -> TrackedModel:
+    from gridcrm.credit.judge import future_revenue_spearman, revenue_after
+
+    scorer = res.scorer
+    features = ctx.need("features").features
+    revenue = revenue_after(ctx.dataset.bills, ctx.as_of, features.index, days=90).to_numpy()
+    request = features[[c for c in scorer.indicators_ if c in features.columns]].reset_index()
+
+    def evaluate(model: Any) -> float:
+        return future_revenue_spearman(model.predict(request)["value_score"].to_numpy(dtype=float), revenue)
+
+    return TrackedModel("value", scorer, request.head(5), future_revenue_spearman.__name__, evaluate,
+                        _config_param(ctx), [], {"big_customers.csv": res.big_customers})
+
+
+@step("value", result=ValueResult, models=("value",), track=_track_value, check=_check_scoring,
+      writes=("value.parquet", "big_customers.csv"))
+def _value(ctx: StepContext) -> ValueResult:
+    from gridcrm.credit import CustomerValueScorer
+
+    assert ctx.section is not None
+    features = ctx.need("features").features
+    scorer = CustomerValueScorer(ctx.section.config).fit(features)
+    scores = scorer.transform(features)
+    ctx.write("value", scores, "value.parquet")
+    big = scorer.big_customers(features)
+    ctx.write("big_customers", big, "big_customers.csv")
+    ctx.note(f"value: top {len(big):,} customers by value listed with reasons")
+    return ValueResult(scores=scores, big_customers=big, scorer=scorer)
+
+
+# --- forecasting ----------------------------------------------------------------------------------------------------
+def consumption_range(daily: pd.DataFrame, levels: tuple[int, int] = (80, 95)) -> pd.DataFrame:
+    """A typical day of the horizon per customer: the mean daily forecast and the mean of its daily bounds.
+
+    ``levels``: the lower bound of the first level and the upper bound of the second (the portrait's
+    "consumption range"). ``daily`` has ``customer_id``, ``forecast``, ``lo_<level>``, ``hi_<level>``.
+    """
+    low, high = levels
+    ranges = daily.groupby("customer_id")[["forecast", f"lo_{low}", f"hi_{high}"]].mean()
+    ranges.columns = ["forecast_kwh_day", f"forecast_kwh_day_lo_{low}", f"forecast_kwh_day_hi_{high}"]
+    return ranges
+
+
+def _check_forecasting(path: Path, registry: dict[str, Any]) -> None:
+    from gridcrm.forecasting import load_forecast_config
+
+    load_forecast_config(path)
+
+
+def _track_forecasting(kind: str, ctx: StepContext, res: ForecastResult) -> TrackedModel:
+    from gridcrm.forecasting import daily_frame
+    from gridcrm.forecasting.judge import mase_after_as_of
+
+    forecaster = res.forecaster
+    horizon = int(res.forecasts.groupby("unique_id").size().max())
+    features = ctx.need("features").features
+    actual = daily_frame(ctx.dataset, customers=features.index, fill=False)
+    request = pd.DataFrame({"customer_id": features.index.to_numpy()})
+    as_of = ctx.as_of
+
+    def evaluate(model: Any) -> float:
+        fc = model.predict(request, params={"horizon": horizon}).rename(columns={"customer_id": "unique_id"})
+        return mase_after_as_of(fc, actual, as_of, season_length=forecaster.season_length, horizon=horizon)
+
+    return TrackedModel("forecaster", forecaster, request.head(5), mase_after_as_of.__name__, evaluate,
+                        {**_config_param(ctx), "horizon": horizon}, ["forecast_fan_plot"],
+                        {"forecast_backtest.csv": res.backtest, "forecast_models.csv": res.models},
+                        higher_is_better=False, request_params={"horizon": horizon})
+
+
+@step("forecasting", result=ForecastResult, models=("forecaster",), track=_track_forecasting,
+      check=_check_forecasting,
+      writes=("forecasts.parquet", "forecast_models.csv", "forecast_backtest.csv", "forecast_fan_chart.png"))
+def _forecasting(ctx: StepContext) -> ForecastResult:
+    from gridcrm.forecasting import backtest, daily_frame, fan_chart, load_forecast_config
+
+    assert ctx.section is not None
+    cfg = load_forecast_config(ctx.section.config)
+    features = ctx.need("features").features
+    history = daily_frame(ctx.dataset.truncate(ctx.as_of), customers=features.index)
+    forecaster = cfg.forecaster().fit(history)
+    forecasts = forecaster.predict(cfg.h)
+    ctx.write("forecasts", forecasts, "forecasts.parquet")
+    ctx.write("forecast_models", forecaster.models_, "forecast_models.csv")
+    ranges = consumption_range(forecasts.rename(columns={"unique_id": "customer_id"}),
+                               levels=(min(cfg.level), max(cfg.level)))
+    # accuracy on the last windows before as_of, for a sample of customers (what the ranges are worth)
+    sample = history["unique_id"].drop_duplicates().sample(
+        n=min(300, history["unique_id"].nunique()), random_state=cfg.random_state)
+    bt = backtest(cfg.forecaster(), history[history["unique_id"].isin(sample)], h=cfg.backtest.h,
+                  n_windows=cfg.backtest.windows, step=cfg.backtest.step)
+    summary = bt.summary()
+    ctx.write("forecast_backtest", summary, "forecast_backtest.csv")
+    ctx.report_table("Forecast backtest", summary)
+    biggest = features["kwh_mean_90d"].idxmax()
+    later = daily_frame(ctx.dataset, customers=[biggest], fill=False)
+    ax = fan_chart(history, forecasts, biggest, actual=later[later["ds"] >= ctx.as_of])
+    ctx.save_figure("forecast_fan_plot", ax.figure, "forecast_fan_chart.png")
+    overall = summary.loc["all"]
+    fallbacks = int((forecaster.models_["fallback"].fillna("") != "").sum())
+    ctx.note(f"forecasting: {forecasts['unique_id'].nunique():,} customers × {cfg.h} days ({cfg.engine}), "
+             f"{fallbacks} fallbacks; backtest on {len(sample)}: MASE {overall['mase']:.2f}, "
+             f"95% coverage {overall['coverage_95']:.0%}")
+    return ForecastResult(forecasts=forecasts, models=forecaster.models_, ranges=ranges, backtest=summary,
+                          forecaster=forecaster, h=int(cfg.h))
+
+
+# --- risk -----------------------------------------------------------------------------------------------------------
+def _check_risk(path: Path, registry: dict[str, Any]) -> None:
+    from gridcrm.models import load_risk_config
+
+    risk = load_risk_config(path)
+    named = [*risk.risk_list.columns, risk.risk_list.amount_column]
+    unknown = [c for c in named if c not in registry]
+    if unknown:
+        raise ConfigError(f"risk_list: column(s) {unknown} are not features of the registry")
+
+
+def _preflight_risk(section: StepConfig, dataset: Dataset, as_of: pd.Timestamp) -> None:
+    """Each risk model needs training, validation and test snapshots whose labels closed before ``as_of``."""
+    from gridcrm.models import LabelError, load_risk_config, snapshot_dates
+    from gridcrm.models.labels import plan_split
+
+    cfg = load_risk_config(section.config)
+    known = dataset.truncate(as_of)
+    snap = cfg.snapshots
+    for kind, label in (("arrears", cfg.arrears_label), ("churn", cfg.churn_label)):
+        try:
+            dates = snapshot_dates(known, label, n=snap.n, freq=snap.freq, min_history_days=snap.min_history_days)
+            plan_split(known, dates, label, valid_snapshots=snap.valid, test_snapshots=snap.test)
+        except LabelError as exc:
+            raise ConfigError(
+                f"as_of {as_of.date()} leaves the {kind} model nothing to learn from: {exc}. Use a later as_of, "
+                f"or fewer days of history per snapshot (snapshots.min_history_days, now {snap.min_history_days}, "
+                f"in {section.config})"
+            ) from exc
+
+
+def _track_risk(kind: str, ctx: StepContext, res: RiskResult) -> TrackedModel:
+    from gridcrm.models.grades import grade_cuts
+    from gridcrm.models.judge import roc_auc_after_as_of
+    from gridcrm.tracking import to_request
+
+    trained = res.trainings[kind]
+    model = trained.model
+    features = ctx.need("features").features
+    cuts = grade_cuts(model.predict_proba(features)[:, 1])  # as the job's risk list graded the same customers
+    label = res.outcomes[kind]
+    rows = features.index.intersection(label.index)
+    request = to_request(features.loc[rows, model.feature_names])  # categories as strings (JSON has none)
+    y = label.loc[rows, "label"].to_numpy()
+
+    def evaluate(served: Any) -> float:
+        return roc_auc_after_as_of(y, served.predict(request)["probability"].to_numpy(dtype=float))
+
+    tables = {f"{kind}_evaluation_after_as_of.csv": res.reports[kind].metrics}
+    if trained.report is not None:
+        tables[f"{kind}_evaluation_test_snapshot.csv"] = trained.report.metrics
+    if trained.tuning is not None:
+        tables[f"{kind}_optuna_trials.csv"] = trained.tuning.history
+    events, minimum = res.events[kind]
+    return TrackedModel(kind, {"model": model, "cuts": cuts}, request.head(5), roc_auc_after_as_of.__name__, evaluate,
+                        {**_config_param(ctx), **{k: v for k, v in trained.summary().items() if not isinstance(v, dict)}},
+                        [f"{kind}_{p}_plot" for p in ("roc", "calibration", "lift", "importance")], tables,
+                        trials=trained.tuning.history if trained.tuning is not None else None, adapter="risk",
+                        held_back=f"trained on {events} events (< {minimum})" if events < minimum else None)
+
+
+def _risk_plots(ctx: StepContext, kind: str, report: Any, model: Any) -> None:
+    from gridcrm.models import global_importance
+    from gridcrm.models.plots import plot_calibration, plot_importance, plot_lift, plot_pr, plot_roc
+
+    as_of = ctx.as_of.date()
+    figures = {
+        "roc": plot_roc(report, f"{kind}: ROC after {as_of}"),
+        "pr": plot_pr(report, f"{kind}: precision–recall after {as_of}"),
+        "calibration": plot_calibration(report, f"{kind}: calibration after {as_of}"),
+        "lift": plot_lift(report, f"{kind}: cumulative lift"),
+        "importance": plot_importance(global_importance(model), title=f"{kind}: feature importance (mean |SHAP|)"),
+    }
+    for what, fig in figures.items():
+        ctx.save_figure(f"{kind}_{what}_plot", fig, f"{kind}_{what}.png")
+
+
+@step("risk", result=RiskResult, models=("arrears", "churn"), track=_track_risk, check=_check_risk,
+      preflight=_preflight_risk, writes=("risk_list.parquet",))
+def _risk(ctx: StepContext) -> RiskResult:
+    from gridcrm.features import build_features
+    from gridcrm.models import (
+        build_training_set,
+        evaluate,
+        load_risk_config,
+        risk_list,
+        snapshot_dates,
+        time_split,
+        train_risk_model,
+    )
+
+    assert ctx.section is not None
+    cfg = load_risk_config(ctx.section.config)
+    known = ctx.dataset.truncate(ctx.as_of)  # training never sees an outcome after as_of
+    features = ctx.need("features").features
+    windows = ctx.config.features.windows
+    snap = cfg.snapshots
+    trainings: dict[str, Any] = {}
+    outcomes: dict[str, pd.DataFrame] = {}
+    reports: dict[str, Any] = {}
+    events_by_kind: dict[str, tuple[int, int]] = {}
+
+    def build(dataset: Any, cut: pd.Timestamp) -> pd.DataFrame:  # the job's windows: trained as scored
+        return build_features(dataset, as_of=cut, windows=windows)
+
+    for kind, label in (("arrears", cfg.arrears_label), ("churn", cfg.churn_label)):
+        snapshots = snapshot_dates(known, label, n=snap.n, freq=snap.freq, min_history_days=snap.min_history_days)
+        data = build_training_set(known, snapshots, label, features=build)
+        train, valid, test = time_split(data, valid_snapshots=snap.valid, test_snapshots=snap.test)
+        trained = train_risk_model(kind, train, valid, test, config=cfg)
+        trainings[kind] = trained
+        # the honest figure: the model scored at as_of against what happened after it
+        outcome = label.labels(ctx.dataset, ctx.as_of)
+        outcomes[kind] = outcome
+        rows = features.index.intersection(outcome.index)
+        report = evaluate(outcome.loc[rows, "label"].to_numpy(),
+                          {"model": trained.model.predict_proba(features.loc[rows])[:, 1]})
+        reports[kind] = report
+        _risk_plots(ctx, kind, report, trained.model)
+        auc = float(report.metrics.loc["model", "roc_auc"])
+        events, minimum = int(train.y.sum()), int(cfg.min_events)
+        events_by_kind[kind] = (events, minimum)
+        if events < minimum:
+            logger.warning("%s model: trained on %d events (< %d): not registered as champion", kind, events, minimum)
+            ctx.note(f"risk: {kind} model: trained on {events} events (< {minimum}): not registered as "
+                     "champion (its probabilities below are indicative only)")
+        ctx.note(f"risk: {kind} model on {len(train.y):,} training rows ({int(train.y.sum()):,} positive) "
+                 f"from {len(train.snapshots)} of {len(snapshots)} snapshots (the others validate, test "
+                 f"or are gaps); ROC-AUC {auc:.3f} on what happened after {ctx.as_of.date()}")
+    models = {kind: trained.model for kind, trained in trainings.items()}
+    ranked = risk_list(features, models, rules=cfg.risk_list.rules, n_reasons=cfg.risk_list.n_reasons,
+                       amount_column=cfg.risk_list.amount_column, columns=cfg.risk_list.columns)
+    ctx.write("risk_list", ranked, "risk_list.parquet")
+    portrait_columns: dict[str, pd.DataFrame] = {}
+    for kind in models:
+        if f"p_{kind}" in ranked:  # the portrait's columns, named as batch scoring names them
+            columns = {f"{kind}_probability": ranked[f"p_{kind}"], f"{kind}_risk_grade": ranked[f"{kind}_risk_grade"]}
+            portrait_columns[kind] = pd.DataFrame(columns, index=ranked.index).reindex(features.index)
+    return RiskResult(risk_list=ranked, trainings=trainings, outcomes=outcomes, reports=reports,
+                      events=events_by_kind, columns=portrait_columns)
+
+
+# --- tags and portraits ---------------------------------------------------------------------------------------------
+def _check_tags(path: Path, registry: dict[str, Any]) -> None:
+    from gridcrm.tags import load_tags
+
+    load_tags(path, registry=registry)
+
+
+def _scores(ctx: StepContext) -> pd.DataFrame | None:
+    """The models' outputs the tags and portraits read: credit, value, churn and arrears columns."""
+    cols: dict[str, pd.Series] = {}
+    credit, value, risk = ctx.use("credit"), ctx.use("value"), ctx.use("risk")
+    if credit is not None:
+        cols["credit_score"] = credit.scores["score"]
+        cols["credit_grade"] = credit.scores["grade"]
+    if value is not None:
+        cols["value_score"] = value.scores["value_score"]
+        cols["value_rank"] = value.scores["value_rank"]
+    if risk is not None:
+        for key in ("churn", "arrears"):
+            if key in risk.columns:
+                for c in risk.columns[key].columns:
+                    cols[c] = risk.columns[key][c]
+    return pd.DataFrame(cols) if cols else None
+
+
+@step("tags", uses=("segmentation", "credit", "value", "forecasting", "risk"), result=TagsResult, check=_check_tags,
+      writes=("tags.parquet", "portraits.parquet", "group_portrait.png"))
+def _tags(ctx: StepContext) -> TagsResult:
+    from gridcrm.tags import Portraits, load_tags, plot_group_portrait
+
+    assert ctx.section is not None
+    features = ctx.need("features").features
+    scores = _scores(ctx)
+    tags = load_tags(ctx.section.config).evaluate(features, extra=scores)
+    ctx.write("tags", tags.long, "tags.parquet")
+    seg, fc = ctx.use("segmentation"), ctx.use("forecasting")
+    segments = seg.segment_names if seg is not None else None
+    portraits = Portraits(features, tags, segments=segments, scores=scores,
+                          forecasts=fc.ranges if fc is not None else None)
+    table = portraits.table()
+    ctx.write("portraits", table, "portraits.parquet")
+    by: str | pd.Series = segments if segments is not None else "customer_class"
+    ctx.save_figure("group_portrait_plot", plot_group_portrait(portraits.group_portrait(by)), "group_portrait.png")
+    top = tags.prevalence().sort_values(ascending=False).head(3)
+    ctx.note(f"tags: {tags.wide.shape[1]} tags, {len(tags.long):,} (customer, tag) pairs; most common "
+             + ", ".join(f"{t} {p:.0%}" for t, p in top.items()))
+    return TagsResult(tags=tags, portraits=table)

@@ -1,0 +1,252 @@
+"""The main job: the data step, then every registered step whose section is configured, in dependency order.
+
+Nothing here names a capability: the steps (:mod:`gridcrm.job.builtin`, or any registered with
+:func:`gridcrm.job.steps.step`) say what they need, write and register.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import types
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from gridcrm.config import RunConfig
+from gridcrm.data import Dataset, load_dataset
+from gridcrm.data.dates import as_date
+from gridcrm.errors import GridcrmError, TrackingError
+from gridcrm.job.steps import StepContext, StepResult, TrackedModel, ordered, registered_steps
+
+__all__ = ["MIN_EVENTS", "RunResult", "run"]
+
+logger = logging.getLogger(__name__)
+
+#: Fewest positive training events (closures, arrears) for a risk model to become champion. Below
+#: this a model's ROC-AUC after ``as_of`` is mostly noise (the demo's churn model: 5 closures,
+#: AUC 0.535) and LightGBM's leaves (``min_child_samples`` 5-500) hold a handful of positives each;
+#: the model is still logged, registered and listed, but never promoted. The default of
+#: ``min_events`` in the risk config (``configs/risk.yaml``), which the job reads.
+MIN_EVENTS = 50
+
+
+@dataclass
+class RunResult:
+    """What the main job produced.
+
+    Attributes
+    ----------
+    dataset : Dataset
+        The validated data.
+    summary : DataFrame
+        Per table: rows, customers, date range, rows set aside.
+    rejections : DataFrame
+        Per table, column and rule: rows set aside, with examples.
+    output_dir : Path
+    as_of : Timestamp
+    files : dict of str to Path
+        Every file written, by what it holds.
+    results : dict of str to StepResult
+        Every step's typed result by step name (``features``, ``credit``, ``segmentation``, ...).
+    notes : list of str
+        One line per step on what it did, for people.
+    tables : dict of str to DataFrame
+        Tables shown in ``report.md``, by title.
+    tracking : dict or None
+        The tracking step's state when tracking ran: ``uri``, ``decisions``, ``held_back``,
+        ``unchanged``, ``done``.
+    """
+
+    dataset: Dataset
+    summary: pd.DataFrame
+    rejections: pd.DataFrame
+    output_dir: Path
+    as_of: pd.Timestamp
+    files: dict[str, Path] = field(default_factory=dict)
+    results: dict[str, StepResult] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    tracking: dict[str, Any] | None = None
+    _contexts: dict[str, StepContext] = field(default_factory=dict, repr=False)
+
+    def models(self) -> list[tuple[str, str, Callable[[], TrackedModel]]]:
+        """``(kind, step name, build)`` for every model the job's steps registered, in tracking order."""
+        steps = registered_steps()
+        found = []
+        for name, res in self.results.items():
+            s = steps.get(name)
+            if s is None or s.track is None:
+                continue
+            for kind in s.models:
+                found.append((kind, name, _bind(s.track, kind, self._contexts[name], res)))
+        return found
+
+    @property
+    def frames(self) -> Mapping[str, Any]:
+        """Read-only view of the results under the job's former string keys (compatibility; use ``results``)."""
+        view: dict[str, Any] = {}
+        r = self.results
+        if "features" in r:
+            view["features"] = r["features"].features  # type: ignore[attr-defined]
+        if "credit" in r:
+            view["credit"], view["credit_model"] = r["credit"].scores, r["credit"].scorer  # type: ignore[attr-defined]
+        if "value" in r:
+            v = r["value"]
+            view.update(value=v.scores, value_model=v.scorer, big_customers=v.big_customers)  # type: ignore[attr-defined]
+        if "segmentation" in r:
+            s = r["segmentation"]
+            view.update(segments=s.segment_names, segmentation_model=s.segmenter,  # type: ignore[attr-defined]
+                        segment_profiles=s.profiles, segment_k_scores=s.k_scores)  # type: ignore[attr-defined]
+        if "forecasting" in r:
+            f = r["forecasting"]
+            view.update(forecasts=f.forecasts, forecast_models=f.models, ranges=f.ranges,  # type: ignore[attr-defined]
+                        forecast_backtest=f.backtest, forecast_model=f.forecaster)  # type: ignore[attr-defined]
+        if "risk" in r:
+            k = r["risk"]
+            view["risk_list"] = k.risk_list  # type: ignore[attr-defined]
+            for kind in k.trainings:  # type: ignore[attr-defined]
+                view[f"{kind}_training"] = k.trainings[kind]  # type: ignore[attr-defined]
+                view[f"{kind}_outcome"] = k.outcomes[kind]  # type: ignore[attr-defined]
+                view[f"{kind}_report"] = k.reports[kind]  # type: ignore[attr-defined]
+                view[f"{kind}_events"] = k.events[kind]  # type: ignore[attr-defined]
+                if kind in k.columns:  # type: ignore[attr-defined]
+                    view[kind] = k.columns[kind]  # type: ignore[attr-defined]
+        if "tags" in r:
+            view.update(tags=r["tags"].tags.long, portraits=r["tags"].portraits)  # type: ignore[attr-defined]
+        view["summary"] = self.summary
+        if self.tracking is not None:
+            view["tracking"] = self.tracking
+        return types.MappingProxyType(view)
+
+
+def _bind(track: Callable[[str, StepContext, Any], TrackedModel], kind: str, ctx: StepContext,
+          res: StepResult) -> Callable[[], TrackedModel]:
+    return lambda: track(kind, ctx, res)
+
+
+def _step_data(out: Path, dataset: Dataset, as_of: pd.Timestamp) -> RunResult:
+    report = dataset.report
+    summary = dataset.summary()
+    rejections = report.to_frame() if report is not None else pd.DataFrame()
+    result = RunResult(dataset, summary, rejections, out, as_of)
+    summary.to_csv(out / "data_summary.csv")
+    result.files["summary"] = out / "data_summary.csv"
+    rejections.to_csv(out / "data_rejections.csv", index=False)
+    result.files["rejections"] = out / "data_rejections.csv"
+    body = {
+        "extracted_on": str(dataset.extracted_on.date()),
+        "rows_in": report.rows_in if report else {},
+        "rows_kept": report.rows_kept if report else {},
+        "rows_rejected": report.rows_rejected if report else {},
+        "ignored_columns": report.ignored_columns if report else {},
+        "rejections": json.loads(rejections.to_json(orient="records", date_format="iso")),
+    }
+    (out / "data_report.json").write_text(json.dumps(body, indent=2, default=str) + "\n")
+    result.files["report"] = out / "data_report.json"
+    rejected = sum(report.rows_rejected.values()) if report else 0
+    result.notes.append(f"data: {len(dataset.customers):,} customers, {len(dataset.meter_daily):,} daily reads, "
+                        f"{rejected:,} rows set aside")
+    return result
+
+
+def _preflight(config: RunConfig, dataset: Dataset, as_of: pd.Timestamp, steps: list[Any]) -> None:
+    """Refuse, before anything is written, an ``as_of`` the data or a configured step cannot work with.
+
+    The features need customers before ``as_of`` and no day after the extract; each step with a
+    ``preflight`` checks its own needs (the risk models: a dry run of the time split on the labels).
+    """
+    from gridcrm.features._common import active_customers, check_as_of
+
+    check_as_of(dataset, as_of, len(active_customers(dataset.customers, as_of)))
+    for s in steps:
+        section = config.step(s.name)
+        if s.preflight is not None and section is not None:
+            s.preflight(section, dataset, as_of)
+
+
+def run(config: RunConfig) -> RunResult:
+    """Run the main job: every configured step, in order; results written to ``config.output.dir``.
+
+    Parameters
+    ----------
+    config : RunConfig
+        From :func:`gridcrm.config.load_config`.
+
+    Returns
+    -------
+    RunResult
+
+    Raises
+    ------
+    ConfigError
+        A setting the data cannot work with (``as_of``), before anything is written.
+    TrackingError
+        Tracking failed after every result was written (``error.result`` holds them).
+    """
+    from gridcrm._paths import prepare_output_dir
+    from gridcrm.job.report import write_report
+
+    out = prepare_output_dir(config.output.dir, "output folder (output.dir)")
+    steps = ordered(lambda name: config.step(name) is not None, where=str(config.source or "config"))
+    total = len(steps) + 1
+    logger.info("step 1/%d: loading and validating %s", total, config.data.path)
+    dataset = load_dataset(config.data.path, **config.data.load_kwargs())
+    as_of = as_date(config.as_of, "as_of") if config.as_of else dataset.extracted_on
+    _preflight(config, dataset, as_of, steps)  # nothing is written before the settings are known to work
+    result = _step_data(out, dataset, as_of)
+    for i, s in enumerate(steps, start=2):
+        logger.info("step %d/%d: %s", i, total, s.name)
+        ctx = StepContext(s.name, config, result)
+        produced = s.fn(ctx)
+        if not isinstance(produced, s.result):
+            raise GridcrmError(f"step {s.name} returned {type(produced).__name__}, expected {s.result.__name__} "
+                               f"(its result= in the registration)")
+        result.results[s.name] = produced
+        result._contexts[s.name] = ctx
+    # the results first, then tracking: a tracking failure never costs the job's work
+    if config.source is not None:
+        result.files["config"] = out / "config.yaml"
+        shutil.copyfile(config.source, result.files["config"])
+    result.files["report_md"] = write_report(config, result)
+    if config.tracking.enabled:
+        logger.info("tracking: logging, registering and promoting the models")
+        _track(config, result)
+        result.files["report_md"] = write_report(config, result)  # with the tracking notes
+    return result
+
+
+def _track(config: RunConfig, result: RunResult) -> None:
+    """Track the job's models; on any failure, a one-line :class:`TrackingError` saying what was not recorded.
+
+    The results are already in the output folder; the report gets a note and the error
+    carries the :class:`RunResult` (``error.result``).
+    """
+    from gridcrm.job.report import write_report
+    from gridcrm.tracking.job import planned, store_uri, track
+
+    try:
+        track(config, result)
+    except Exception as exc:  # noqa: BLE001 - store, disk, registry and MLflow errors alike
+        state = result.tracking or {}
+        uri = state.get("uri") or store_uri(config)
+        done = set(state.get("done", []))
+        missing = [name for name in planned(result) if name not in done]
+        reason = str(exc) if isinstance(exc, TrackingError) else f"{type(exc).__name__}: {exc}"
+        reason = reason.strip().splitlines()[0][:300] if reason.strip() else type(exc).__name__
+        recorded = f" ({', '.join(sorted(done))} recorded)" if done else ""
+        again = f"gridcrm run --config {config.source}" if config.source is not None else "the job with this config"
+        message = (f"tracking failed, the results are written to {result.output_dir}/ but "
+                   f"{', '.join(missing) or 'no model'} {'was' if len(missing) == 1 else 'were'} not logged or "
+                   f"registered in {uri}{recorded}: {reason}; make the store usable (or set tracking.uri) and "
+                   f"rerun {again}: the results come out the same and only the models not yet registered are "
+                   "registered")
+        result.notes.append(f"tracking: FAILED — {', '.join(missing) or 'no model'} not registered in {uri}: {reason}")
+        result.files["report_md"] = write_report(config, result)
+        error = TrackingError(message)
+        error.result = result  # type: ignore[attr-defined]
+        raise error from exc

@@ -53,6 +53,23 @@ def test_main_job_writes_every_step(tmp_path, extract):
     assert set(tags.loc[tags["tag_id"] == "low_credit_grade", "customer_id"]) == low
 
 
+def test_each_step_returns_its_typed_result_and_frames_is_a_read_only_view(tmp_path, extract):
+    from gridcrm.job.results import CreditResult, FeaturesResult, TagsResult, ValueResult
+
+    result = run(load_config(_config(tmp_path, extract)))
+    assert list(result.results) == ["features", "credit", "value", "tags"]  # the configured steps, in order
+    for name, kind in (("features", FeaturesResult), ("credit", CreditResult), ("value", ValueResult),
+                       ("tags", TagsResult)):
+        assert type(result.results[name]) is kind
+    pd.testing.assert_frame_equal(result.results["credit"].scores, pd.read_parquet(result.files["credit"]))
+    # the former string keys, for code written against them: read-only, the same objects
+    assert result.frames["features"] is result.results["features"].features
+    assert result.frames["value_model"] is result.results["value"].scorer
+    with pytest.raises(TypeError):
+        result.frames["features"] = None  # type: ignore[index]
+    assert result.tracking is None and result.models() != []  # tracking off: the models are declared, not logged
+
+
 def test_a_step_can_be_switched_off(tmp_path, extract):
     cfg = _config(tmp_path, extract).read_text().replace("value:\n", "value:\n  enabled: false\n")
     (tmp_path / "configs" / "run.yaml").write_text(cfg)
@@ -80,17 +97,17 @@ def test_main_job_registers_every_model_once_and_scores_from_the_registry(tmp_pa
     open_before = set(plt.get_fignums())
     first = run(cfg)
     assert set(plt.get_fignums()) <= open_before  # every figure saved and closed
-    assert first.frames["tracking"]["uri"] == tracking_uri
-    decisions, held_back = first.frames["tracking"]["decisions"], first.frames["tracking"]["held_back"]
+    assert first.tracking["uri"] == tracking_uri
+    decisions, held_back = first.tracking["decisions"], first.tracking["held_back"]
     registered = set(decisions) | set(held_back)
     assert registered == {"gridcrm-segmenter", "gridcrm-credit", "gridcrm-value", "gridcrm-forecaster",
                           "gridcrm-arrears", "gridcrm-churn"}
     for kind in ("arrears", "churn"):  # a risk model trained on too few events is registered but never champion
-        events, minimum = first.frames[f"{kind}_events"]
+        events, minimum = first.results["risk"].events[kind]
         assert (f"gridcrm-{kind}" in held_back) == (events < minimum), (kind, events, minimum)
     assert "gridcrm-arrears" in decisions  # the sample has enough arrears for a champion
     assert all(d["promoted"] for d in decisions.values())
-    again = run(cfg).frames["tracking"]  # rerunning is safe: same inputs, no new registrations of any kind
+    again = run(cfg).tracking  # rerunning is safe: same inputs, no new registrations of any kind
     assert again["decisions"] == {} and again["held_back"] == {}
     assert sorted(again["unchanged"]) == sorted(f"{name} v1" for name in registered)
     client = MlflowClient()
@@ -109,10 +126,11 @@ def test_main_job_registers_every_model_once_and_scores_from_the_registry(tmp_pa
     from gridcrm.pipeline import score
 
     rows, path = score(cfg)
-    assert path.is_file() and rows.index.equals(first.frames["features"].index)
-    pd.testing.assert_series_equal(rows["credit_score"], first.frames["credit"]["score"], check_names=False)
-    assert (rows["segment_name"] == first.frames["segments"]).all()
-    np.testing.assert_allclose(rows["arrears_probability"], first.frames["arrears"]["arrears_probability"], rtol=1e-9)
+    assert path.is_file() and rows.index.equals(first.results["features"].features.index)
+    pd.testing.assert_series_equal(rows["credit_score"], first.results["credit"].scores["score"], check_names=False)
+    assert (rows["segment_name"] == first.results["segmentation"].segment_names).all()
+    np.testing.assert_allclose(rows["arrears_probability"],
+                               first.results["risk"].columns["arrears"]["arrears_probability"], rtol=1e-9)
     assert rows["arrears_reasons"].str.len().gt(0).all()
     assert set(rows["arrears_risk_grade"]) <= {"normal", "elevated", "high"}
     assert (rows["arrears_risk_grade"] == "high").mean() == pytest.approx(0.05, abs=0.02)  # cut at the top 5%
@@ -123,8 +141,8 @@ def test_main_job_registers_every_model_once_and_scores_from_the_registry(tmp_pa
     assert (rows["arrears_risk_grade"] == risk_list["arrears_risk_grade"]).all()
     assert rows["value_rank"].min() == 1 and rows.loc[rows["value_score"].idxmax(), "value_rank"] == 1
     # the consumption range from the registered forecaster is the one the job computed in process
-    ranges = first.frames["ranges"]
+    ranges = first.results["forecasting"].ranges
     pd.testing.assert_frame_equal(rows[ranges.columns], ranges.reindex(rows.index), rtol=1e-6, check_names=False)
     assert (rows["forecast_kwh_day_lo_80"] <= rows["forecast_kwh_day"]).all()
     assert (rows["forecast_kwh_day"] <= rows["forecast_kwh_day_hi_95"]).all()
-    assert rows["tag_low_credit_grade"].sum() == first.frames["credit"]["grade"].astype(str).isin(["B", "C"]).sum()
+    assert rows["tag_low_credit_grade"].sum() == first.results["credit"].scores["grade"].astype(str).isin(["B", "C"]).sum()

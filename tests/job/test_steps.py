@@ -124,6 +124,21 @@ def test_a_step_returning_the_wrong_type_is_refused(tmp_path, extract):
             run(cfg)
 
 
+def test_a_step_that_does_not_write_what_it_declares_is_refused(tmp_path, extract):
+    from gridcrm.errors import GridcrmError
+
+    with temporary_registry():
+        @step("lazy", result=StepResult, writes=("lazy.csv",))
+        def lazy(ctx: StepContext) -> StepResult:
+            return StepResult()
+
+        (tmp_path / "configs").mkdir()
+        (tmp_path / "configs" / "lazy.yaml").write_text("{}\n")
+        cfg = load_config(_write(tmp_path, extract, "lazy:\n  config: configs/lazy.yaml\n"))
+        with pytest.raises(GridcrmError, match=r"step lazy did not write \['lazy.csv'\]"):
+            run(cfg)
+
+
 def test_the_built_in_steps_run_in_the_demo_order():
     from gridcrm.job.steps import ordered
 

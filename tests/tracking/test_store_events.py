@@ -36,11 +36,11 @@ def test_too_few_training_events_is_noted_and_not_promoted(tmp_path, _mlflow_tem
     result = pipeline.run(load_config(cfg))
     uri = f"sqlite:///{out / 'mlruns.db'}"
     client = MlflowClient(uri)
-    tracking = result.frames["tracking"]
+    tracking = result.tracking
     assert tracking["decisions"] == {} and set(tracking["held_back"]) == {"gridcrm-arrears", "gridcrm-churn"}
     report = (out / "report.md").read_text()
     for kind in ("arrears", "churn"):
-        events, minimum = result.frames[f"{kind}_events"]
+        events, minimum = result.results["risk"].events[kind]
         assert minimum == 1_000_000 and any(f"training rows ({events:,} positive)" in n for n in result.notes)
         note = f"risk: {kind} model: trained on {events} events (< 1000000): not registered as champion"
         assert any(n.startswith(note) for n in result.notes) and f"- {note}" in report
@@ -51,4 +51,4 @@ def test_too_few_training_events_is_noted_and_not_promoted(tmp_path, _mlflow_tem
         with pytest.raises(MlflowException):
             client.get_model_version_by_alias(f"gridcrm-{kind}", "champion")
     # the job's own list still has the probabilities (the note says they are indicative only)
-    assert {"p_arrears", "p_churn"} <= set(result.frames["risk_list"].columns)
+    assert {"p_arrears", "p_churn"} <= set(result.results["risk"].risk_list.columns)

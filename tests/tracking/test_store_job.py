@@ -65,10 +65,10 @@ def test_job_leaves_nothing_in_cwd_and_reruns_register_nothing(job):
     cfg = load_config(make())
     first = run(cfg)
     uri = f"sqlite:///{out / 'mlruns.db'}"
-    assert first.frames["tracking"]["uri"] == uri  # the default store: beside the results
-    assert set(first.frames["tracking"]["decisions"]) == {"gridcrm-credit", "gridcrm-value"}
+    assert first.tracking["uri"] == uri  # the default store: beside the results
+    assert set(first.tracking["decisions"]) == {"gridcrm-credit", "gridcrm-value"}
     assert list(cwd.iterdir()) == []  # no stray ./mlflow.db (nor mlruns/, mlartifacts/)
-    again = run(cfg).frames["tracking"]
+    again = run(cfg).tracking
     assert again["decisions"] == {} and sorted(again["unchanged"]) == ["gridcrm-credit v1", "gridcrm-value v1"]
     # a version trained from these inputs that is not the champion (it lost, or was held back) is not
     # registered again either: before, only the champion's fingerprint was compared and every rerun
@@ -77,7 +77,7 @@ def test_job_leaves_nothing_in_cwd_and_reruns_register_nothing(job):
     for name in ("gridcrm-credit", "gridcrm-value"):
         client.delete_registered_model_alias(name, "champion")
         client.set_registered_model_alias(name, "challenger", "1")
-    third = run(cfg).frames["tracking"]
+    third = run(cfg).tracking
     assert third["decisions"] == {} and third["held_back"] == {}
     assert _versions(uri, "gridcrm-credit") == ["1"] and _versions(uri, "gridcrm-value") == ["1"]
     assert any("not registered again: gridcrm-credit v1" in n for n in run(cfg).notes)
@@ -88,7 +88,8 @@ def test_job_leaves_nothing_in_cwd_and_reruns_register_nothing(job):
     from gridcrm.tracking import load_model
 
     credit = load_model("gridcrm-credit", uri=uri)  # the store given explicitly
-    assert credit.predict(first.frames["features"])["score"].to_numpy() == pytest.approx(rows["credit_score"].to_numpy())
+    features = first.results["features"].features
+    assert credit.predict(features)["score"].to_numpy() == pytest.approx(rows["credit_score"].to_numpy())
     assert list(cwd.iterdir()) == []
 
 
@@ -138,7 +139,7 @@ def test_failure_part_way_names_what_was_recorded_and_what_was_not(job, monkeypa
         run(cfg)
     assert (out / "value.parquet").is_file()
     monkeypatch.setattr(tracking, "log_model", real)
-    again = run(cfg).frames["tracking"]  # the rerun registers only what was missing
+    again = run(cfg).tracking  # the rerun registers only what was missing
     assert again["unchanged"] == ["gridcrm-credit v1"] and set(again["decisions"]) == {"gridcrm-value"}
 
 

@@ -206,6 +206,9 @@ def run(config: RunConfig) -> RunResult:
         if not isinstance(produced, s.result):
             raise GridcrmError(f"step {s.name} returned {type(produced).__name__}, expected {s.result.__name__} "
                                f"(its result= in the registration)")
+        missing = [name for name in s.writes if not (out / name).is_file()]
+        if missing:
+            raise GridcrmError(f"step {s.name} did not write {missing} in {out} (its writes= in the registration)")
         result.results[s.name] = produced
         result._contexts[s.name] = ctx
     # the results first, then tracking: a tracking failure never costs the job's work

@@ -84,7 +84,7 @@ def _track_segmentation(kind: str, ctx: StepContext, res: SegmentationResult) ->
 
 
 @step("segmentation", result=SegmentationResult, models=("segmenter",), track=_track_segmentation,
-      check=_check_segmentation,
+      check=_check_segmentation, scores={"segmenter": {"segment": "segment", "segment_name": "segment_name"}},
       writes=("segments.parquet", "segment_profiles.csv", "segment_k_scores.csv", "segment_k_selection.png",
               "segment_sizes.png", "segment_heatmap.png"))
 def _segmentation(ctx: StepContext) -> SegmentationResult:
@@ -144,6 +144,7 @@ def _track_credit(kind: str, ctx: StepContext, res: CreditResult) -> TrackedMode
 
 
 @step("credit", result=CreditResult, models=("credit",), track=_track_credit, check=_check_scoring,
+      scores={"credit": {"score": "credit_score", "grade": "credit_grade"}},
       writes=("credit.parquet", "credit_ahp_weights.png"))
 def _credit(ctx: StepContext) -> CreditResult:
     from gridcrm.credit import CreditScorer, plot_weights
@@ -176,6 +177,7 @@ def _track_value(kind: str, ctx: StepContext, res: ValueResult) -> TrackedModel:
 
 
 @step("value", result=ValueResult, models=("value",), track=_track_value, check=_check_scoring,
+      scores={"value": {"value_score": "value_score"}},
       writes=("value.parquet", "big_customers.csv"))
 def _value(ctx: StepContext) -> ValueResult:
     from gridcrm.credit import CustomerValueScorer
@@ -346,7 +348,9 @@ def _risk_plots(ctx: StepContext, kind: str, report: Any, model: Any) -> None:
 
 
 @step("risk", result=RiskResult, models=("arrears", "churn"), track=_track_risk, check=_check_risk,
-      preflight=_preflight_risk, writes=("risk_list.parquet",))
+      preflight=_preflight_risk, writes=("risk_list.parquet",),
+      scores={kind: {"probability": f"{kind}_probability", "risk_grade": f"{kind}_risk_grade",
+                     "reasons": f"{kind}_reasons"} for kind in ("churn", "arrears")})
 def _risk(ctx: StepContext) -> RiskResult:
     from gridcrm.features import build_features
     from gridcrm.models import (

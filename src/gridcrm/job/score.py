@@ -16,23 +16,26 @@ __all__ = ["score"]
 
 logger = logging.getLogger(__name__)
 
-#: Registered models read by :func:`score`, and the columns each contributes to a portrait row.
-_CHAMPIONS: dict[str, dict[str, str]] = {
-    "gridcrm-segmenter": {"segment": "segment", "segment_name": "segment_name"},
-    "gridcrm-credit": {"score": "credit_score", "grade": "credit_grade"},
-    "gridcrm-value": {"value_score": "value_score"},
-    "gridcrm-churn": {"probability": "churn_probability", "risk_grade": "churn_risk_grade", "reasons": "churn_reasons"},
-    "gridcrm-arrears": {"probability": "arrears_probability", "risk_grade": "arrears_risk_grade",
-                        "reasons": "arrears_reasons"},
-}
+def champion_columns() -> dict[str, dict[str, str]]:
+    """Registered models read by :func:`score` and the columns each adds to a portrait row, as the steps declare.
+
+    Examples
+    --------
+    >>> champion_columns()["gridcrm-credit"]
+    {'score': 'credit_score', 'grade': 'credit_grade'}
+    """
+    from gridcrm.job.steps import registered_steps
+
+    return {f"gridcrm-{kind}": dict(columns) for s in registered_steps().values() for kind, columns in s.scores.items()}
 
 
 def score(config: RunConfig, output: Path | None = None, alias: str = "champion") -> tuple[pd.DataFrame, Path]:
     """Batch scoring: every active customer's portrait row from the registered models, written to Parquet.
 
     Loads the data, builds features at ``as_of``, asks each registered model's
-    ``alias`` version (``gridcrm-segmenter``, ``gridcrm-credit``, ``gridcrm-value``,
-    ``gridcrm-churn``, ``gridcrm-arrears``, ``gridcrm-forecaster``; those not registered
+    ``alias`` version (those the job's steps declare with ``scores=``, see
+    :func:`champion_columns`: ``gridcrm-segmenter``, ``gridcrm-credit``, ``gridcrm-value``,
+    ``gridcrm-churn``, ``gridcrm-arrears``; and ``gridcrm-forecaster``; those not registered
     are skipped with a log line) for its answer, evaluates the tags on the features and
     the models' outputs, and writes one row per customer: segment and its name, credit
     score and grade, value score and rank (1 = most valuable), churn and arrears
@@ -74,7 +77,8 @@ def score(config: RunConfig, output: Path | None = None, alias: str = "champion"
 
     request = to_request(features)  # JSON-like: categories as strings
     columns: dict[str, pd.Series] = {}
-    for name, wanted in _CHAMPIONS.items():
+    champions = champion_columns()
+    for name, wanted in champions.items():
         model = champion(name)
         if model is None:
             continue
@@ -90,7 +94,7 @@ def score(config: RunConfig, output: Path | None = None, alias: str = "champion"
         logger.info("scored %s customers with %s@%s", f"{len(features):,}", name, alias)
     if not columns:
         raise TrackingError(f"no registered model @{alias} in the tracking store {uri} (looked for "
-                            f"{', '.join(_CHAMPIONS)}): run `gridcrm run` with tracking.enabled on this config first, "
+                            f"{', '.join(champions)}): run `gridcrm run` with tracking.enabled on this config first, "
                             "or point tracking.uri (or $MLFLOW_TRACKING_URI) at the store that holds them")
     scores = pd.DataFrame(columns, index=features.index)
     if "value_score" in scores:

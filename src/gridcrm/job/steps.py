@@ -110,6 +110,9 @@ class Step:
         ``(section, dataset, as_of) -> None``: raises :class:`ConfigError` before anything is written.
     always : bool
         Runs without a config section (``features``).
+    scores : dict
+        Per registered kind, the columns :func:`gridcrm.job.score` takes from its champion's answer
+        and their names in a portrait row (``{"credit": {"score": "credit_score"}}``).
     """
 
     name: str
@@ -123,9 +126,11 @@ class Step:
     check: Callable[[Path, dict[str, Any]], None] | None = None
     preflight: Callable[[StepConfig, Dataset, pd.Timestamp], None] | None = None
     always: bool = False
+    scores: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 _REGISTRY: dict[str, Step] = {}
+_StepFn = Callable[["StepContext"], Any]
 
 
 def step(name: str, *, needs: tuple[str, ...] = ("features",), uses: tuple[str, ...] = (),
@@ -133,14 +138,15 @@ def step(name: str, *, needs: tuple[str, ...] = ("features",), uses: tuple[str, 
          track: Callable[[str, StepContext, Any], TrackedModel] | None = None,
          check: Callable[[Path, dict[str, Any]], None] | None = None,
          preflight: Callable[[StepConfig, Dataset, pd.Timestamp], None] | None = None,
-         always: bool = False) -> Callable[[Callable[[StepContext], Any]], Callable[[StepContext], Any]]:
+         always: bool = False,
+         scores: dict[str, dict[str, str]] | None = None) -> Callable[[_StepFn], _StepFn]:
     """Register a step of the main job (a decorator of the step function).
 
     Parameters
     ----------
     name : str
         Its section in the run configuration; must not be registered already.
-    needs, uses, result, writes, models, track, check, preflight, always
+    needs, uses, result, writes, models, track, check, preflight, always, scores
         See :class:`Step`.
 
     Returns
@@ -166,11 +172,11 @@ def step(name: str, *, needs: tuple[str, ...] = ("features",), uses: tuple[str, 
     if not isinstance(name, str) or not name.isidentifier():
         raise ConfigError(f"step name: expected an identifier (a config section), got {name!r}")
 
-    def register(fn: Callable[[StepContext], Any]) -> Callable[[StepContext], Any]:
+    def register(fn: _StepFn) -> _StepFn:
         if name in _REGISTRY:
             raise ConfigError(f"step {name!r} is registered already (by {_REGISTRY[name].fn.__qualname__})")
         _REGISTRY[name] = Step(name, fn, tuple(needs), tuple(uses), result, tuple(writes), tuple(models), track,
-                               check, preflight, always)
+                               check, preflight, always, dict(scores or {}))
         return fn
 
     return register

@@ -38,8 +38,8 @@ import pandas as pd
 
 from gridcrm.data.synth import generate_dataset
 from gridcrm.features import build_features
-from gridcrm.models import ArrearsLabel, ChurnLabel, RiskClassifier, build_training_set, snapshot_dates, time_split
-from gridcrm.models.evaluation import LogisticBaseline, expected_brier, expected_roc_auc
+from gridcrm.risk import ArrearsLabel, ChurnLabel, RiskClassifier, build_training_set, snapshot_dates, time_split
+from gridcrm.risk.evaluation import LogisticBaseline, expected_brier, expected_roc_auc
 
 logger = logging.getLogger("bench_models")
 
@@ -212,7 +212,7 @@ def _timed(fn, repeat: int) -> tuple[list[float], object]:
 
 
 def run_speed(args: argparse.Namespace) -> pd.DataFrame:
-    from gridcrm.models.tuning import tune
+    from gridcrm.risk.tuning import tune
 
     n = args.rows
     X, y = speed_data(n, args.features, args.seed)

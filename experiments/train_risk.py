@@ -27,12 +27,12 @@ import numpy as np
 import pandas as pd
 
 from gridcrm.features import build_features
-from gridcrm.models import snapshot_dates, time_split
-from gridcrm.models.config import load_risk_config
-from gridcrm.models.evaluation import expected_brier, expected_roc_auc
-from gridcrm.models.labels import build_training_set
-from gridcrm.models.risk_lists import flagged, risk_list
-from gridcrm.models.training import train_risk_model
+from gridcrm.risk import snapshot_dates, time_split
+from gridcrm.risk.config import load_risk_config
+from gridcrm.risk.evaluation import expected_brier, expected_roc_auc
+from gridcrm.risk.labels import build_training_set
+from gridcrm.risk.risk_lists import flagged, risk_list
+from gridcrm.risk.training import train_risk_model
 
 logger = logging.getLogger("train_risk")
 
@@ -65,7 +65,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("out/risk"))
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    for noisy in ("gridcrm.features", "gridcrm.models.labels", "gridcrm.data"):
+    for noisy in ("gridcrm.features", "gridcrm.risk.labels", "gridcrm.data"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
     cfg = load_risk_config(args.config)

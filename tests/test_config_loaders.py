@@ -16,7 +16,7 @@ from gridcrm.configs import shipped
 from gridcrm.credit import CreditConfigError, load_hierarchy, load_scoring_config, load_value_config
 from gridcrm.errors import ConfigError
 from gridcrm.forecasting import load_forecast_config
-from gridcrm.models import RiskConfigError, load_risk_config
+from gridcrm.risk import RiskConfigError, load_risk_config
 from gridcrm.segmentation import load_segmentation_config
 from gridcrm.segmentation.errors import SegmentationConfigError
 from gridcrm.tags import TagRuleError, load_tags

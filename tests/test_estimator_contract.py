@@ -28,7 +28,7 @@ from gridcrm.errors import ConfigError, InputError
 from gridcrm.features import FeatureBuilder
 from gridcrm.forecasting import ConsumptionForecaster, load_forecast_config
 from gridcrm.forecasting.simulate import arima_frame, simulate_arima
-from gridcrm.models import (
+from gridcrm.risk import (
     ArrearsModel,
     ChurnModel,
     LogisticBaseline,
@@ -158,7 +158,7 @@ def test_every_public_estimator_is_covered() -> None:
     import importlib
 
     public = set()
-    for module in ("gridcrm", "gridcrm.segmentation", "gridcrm.forecasting", "gridcrm.models", "gridcrm.credit",
+    for module in ("gridcrm", "gridcrm.segmentation", "gridcrm.forecasting", "gridcrm.risk", "gridcrm.credit",
                    "gridcrm.features"):
         mod = importlib.import_module(module)
         public |= {name for name in mod.__all__ if isinstance(getattr(mod, name), type)

@@ -19,8 +19,8 @@ from gridcrm.configs import NAMES, shipped
 from gridcrm.credit import CreditScorer, CustomerValueScorer, load_scoring_config
 from gridcrm.credit.synthetic import synthetic_indicators
 from gridcrm.forecasting import load_forecast_config
-from gridcrm.models.config import load_risk_config
-from gridcrm.models.tuning import DEFAULT_SEARCH_SPACE
+from gridcrm.risk.config import load_risk_config
+from gridcrm.risk.tuning import DEFAULT_SEARCH_SPACE
 from gridcrm.segmentation.config import load_segmentation_config
 from gridcrm.tags import load_tags
 

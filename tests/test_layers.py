@@ -37,7 +37,7 @@ LAYERS: dict[str, int] = {
 }
 TOP = 6
 CAPABILITY = 4
-#: Names of one capability (``gridcrm.models`` is being renamed ``gridcrm.risk``): they may import each other.
+#: Names of one capability (``gridcrm.models`` is the deprecated name of ``gridcrm.risk``): they may import each other.
 SAME_CAPABILITY = [{"models", "risk"}]
 
 

@@ -15,7 +15,7 @@ from gridcrm.data.schemas import CUSTOMER_CLASSES, TABLES
 from gridcrm.data.synth import SyntheticData, generate_dataset
 from gridcrm.data.synth.calendar import spring_festival
 from gridcrm.errors import InputError
-from gridcrm.models import churn_labels
+from gridcrm.risk import churn_labels
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The committed sample and the arguments of ``make sample`` that regenerate it.

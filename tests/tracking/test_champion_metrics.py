@@ -11,10 +11,10 @@ from sklearn.metrics import roc_auc_score
 from gridcrm.credit import arrears_auc, future_revenue_spearman, revenue_after
 from gridcrm.errors import InputError
 from gridcrm.forecasting import mase_after_as_of
-from gridcrm.models import RiskClassifier, grade_cuts, risk_grades, risk_list, roc_auc_after_as_of
+from gridcrm.risk import RiskClassifier, grade_cuts, risk_grades, risk_list, roc_auc_after_as_of
 from gridcrm.segmentation import silhouette_rank_space
 from gridcrm.tracking import serve_predict
-from models.conftest import make_frame
+from risk.conftest import make_frame
 
 
 def test_the_job_and_the_served_model_grade_every_customer_alike():

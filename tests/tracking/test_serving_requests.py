@@ -21,7 +21,7 @@ INVALID = "INVALID_PARAMETER_VALUE"
 
 
 def _risk_frame(n: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
-    from models.conftest import make_frame
+    from risk.conftest import make_frame
 
     X, y, _ = make_frame(n, seed=seed)
     X["blacklisted"] = np.random.default_rng(seed).random(n) < 0.1
@@ -31,7 +31,7 @@ def _risk_frame(n: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, _mlflow_template_db):
     """A registered arrears model (+ a deliberately broken one) in a store of its own, for the whole module."""
-    from gridcrm.models import RiskClassifier
+    from gridcrm.risk import RiskClassifier
     from gridcrm.tracking import configure, load_model, log_model, promote, tracked_run
 
     tmp = tmp_path_factory.mktemp("serving-requests")

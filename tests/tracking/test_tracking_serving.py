@@ -151,9 +151,9 @@ def test_gridcrm_serve_answers_for_the_risk_model_with_reasons(tracking_uri):
     import sys
     import time
 
-    from gridcrm.models import RiskClassifier
+    from gridcrm.risk import RiskClassifier
     from gridcrm.tracking.serve import free_port
-    from models.conftest import make_frame
+    from risk.conftest import make_frame
 
     X, y, _ = make_frame(1500, seed=4)
     clf = RiskClassifier(n_jobs=1, n_estimators=60).fit(X.iloc[:1200], y.iloc[:1200])

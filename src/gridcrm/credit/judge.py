@@ -39,7 +39,7 @@ def arrears_auc(score: Sequence[float] | np.ndarray | pd.Series,
         Credit scores (0–100, high = creditworthy); customers without one (NaN) are left out.
     arrears : array-like of {0, 1}
         Per customer, in the same order: whether the next bill after ``as_of`` fell
-        into arrears (``label`` of :func:`gridcrm.models.arrears_labels`).
+        into arrears (``label`` of :func:`gridcrm.risk.arrears_labels`).
 
     Returns
     -------

@@ -127,7 +127,7 @@ def _check_scoring(path: Path, registry: dict[str, Any]) -> None:
 
 def _track_credit(kind: str, ctx: StepContext, res: CreditResult) -> TrackedModel:
     from gridcrm.credit.judge import arrears_auc
-    from gridcrm.models.labels import arrears_labels
+    from gridcrm.risk.labels import arrears_labels
 
     scorer = res.scorer
     features = ctx.need("features").features
@@ -272,7 +272,7 @@ def _forecasting(ctx: StepContext) -> ForecastResult:
 
 # --- risk -----------------------------------------------------------------------------------------------------------
 def _check_risk(path: Path, registry: dict[str, Any]) -> None:
-    from gridcrm.models import load_risk_config
+    from gridcrm.risk import load_risk_config
 
     risk = load_risk_config(path)
     named = [*risk.risk_list.columns, risk.risk_list.amount_column]
@@ -283,8 +283,8 @@ def _check_risk(path: Path, registry: dict[str, Any]) -> None:
 
 def _preflight_risk(section: StepConfig, dataset: Dataset, as_of: pd.Timestamp) -> None:
     """Each risk model needs training, validation and test snapshots whose labels closed before ``as_of``."""
-    from gridcrm.models import LabelError, load_risk_config, snapshot_dates
-    from gridcrm.models.labels import plan_split
+    from gridcrm.risk import LabelError, load_risk_config, snapshot_dates
+    from gridcrm.risk.labels import plan_split
 
     cfg = load_risk_config(section.config)
     known = dataset.truncate(as_of)
@@ -302,8 +302,8 @@ def _preflight_risk(section: StepConfig, dataset: Dataset, as_of: pd.Timestamp) 
 
 
 def _track_risk(kind: str, ctx: StepContext, res: RiskResult) -> TrackedModel:
-    from gridcrm.models.grades import grade_cuts
-    from gridcrm.models.judge import roc_auc_after_as_of
+    from gridcrm.risk.grades import grade_cuts
+    from gridcrm.risk.judge import roc_auc_after_as_of
     from gridcrm.tracking import to_request
 
     trained = res.trainings[kind]
@@ -332,8 +332,8 @@ def _track_risk(kind: str, ctx: StepContext, res: RiskResult) -> TrackedModel:
 
 
 def _risk_plots(ctx: StepContext, kind: str, report: Any, model: Any) -> None:
-    from gridcrm.models import global_importance
-    from gridcrm.models.plots import plot_calibration, plot_importance, plot_lift, plot_pr, plot_roc
+    from gridcrm.risk import global_importance
+    from gridcrm.risk.plots import plot_calibration, plot_importance, plot_lift, plot_pr, plot_roc
 
     as_of = ctx.as_of.date()
     figures = {
@@ -353,7 +353,7 @@ def _risk_plots(ctx: StepContext, kind: str, report: Any, model: Any) -> None:
                      "reasons": f"{kind}_reasons"} for kind in ("churn", "arrears")})
 def _risk(ctx: StepContext) -> RiskResult:
     from gridcrm.features import build_features
-    from gridcrm.models import (
+    from gridcrm.risk import (
         build_training_set,
         evaluate,
         load_risk_config,

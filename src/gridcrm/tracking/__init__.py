@@ -4,7 +4,7 @@ Nothing else in gridcrm imports MLflow (``tests/test_layers.py`` checks it): mod
 works without a tracking store; this package wraps it. MLflow itself is imported lazily,
 on first use. :mod:`gridcrm.tracking.job` logs, registers and promotes the main job's
 models; each is judged by a plain function of its capability (``gridcrm.credit.judge``,
-``gridcrm.segmentation.judge``, ``gridcrm.forecasting.judge``, ``gridcrm.models.judge``).
+``gridcrm.segmentation.judge``, ``gridcrm.forecasting.judge``, ``gridcrm.risk.judge``).
 The tracking store is resolved in one place, :func:`tracking_uri`.
 """
 

@@ -106,11 +106,11 @@ def _risk(model: Any, frame: pd.DataFrame, params: Mapping[str, Any]) -> pd.Data
 
     ``model`` is ``{"model": fitted RiskClassifier, "cuts": {"high": p, "elevated": p}}``: the
     probabilities above which a customer was in the top 5% ("high") and the top 20% ("elevated")
-    of the population the model was registered with (:func:`gridcrm.models.grades.grade_cuts`),
-    applied by :func:`gridcrm.models.grades.risk_grades` as in the main job's risk list.
+    of the population the model was registered with (:func:`gridcrm.risk.grades.grade_cuts`),
+    applied by :func:`gridcrm.risk.grades.risk_grades` as in the main job's risk list.
     Request parameter ``n_reasons`` (default 3).
     """
-    from gridcrm.models.grades import risk_grades
+    from gridcrm.risk.grades import risk_grades
 
     X, ids = _ids(frame)
     clf, cuts = model["model"], model["cuts"]

@@ -12,9 +12,9 @@ promotes whatever the steps declare. The built-in steps' metrics:
   the 90 days after ``as_of``);
 * segmenter: :func:`gridcrm.segmentation.judge.silhouette_rank_space`;
 * forecaster: :func:`gridcrm.forecasting.judge.mase_after_as_of` (lower is better);
-* churn, arrears: :func:`gridcrm.models.judge.roc_auc_after_as_of`.
+* churn, arrears: :func:`gridcrm.risk.judge.roc_auc_after_as_of`.
 
-A risk model is registered with its grade cuts (:func:`gridcrm.models.grades.grade_cuts`
+A risk model is registered with its grade cuts (:func:`gridcrm.risk.grades.grade_cuts`
 on the active customers at ``as_of``), the ones the job's risk list was graded with.
 """
 

@@ -9,7 +9,7 @@ import pytest
 from gridcrm.data import Dataset
 from gridcrm.data.synth import generate_dataset
 from gridcrm.features import build_features
-from gridcrm.models import ArrearsLabel, ChurnLabel, build_training_set, snapshot_dates
+from gridcrm.risk import ArrearsLabel, ChurnLabel, build_training_set, snapshot_dates
 
 SNAPSHOTS = [pd.Timestamp("2024-03-01"), pd.Timestamp("2024-06-01")]
 

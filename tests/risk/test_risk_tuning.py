@@ -5,8 +5,8 @@ from __future__ import annotations
 import optuna
 import pytest
 
-from gridcrm.models import RiskClassifier, RiskConfigError
-from gridcrm.models.tuning import parse_search_space, tune
+from gridcrm.risk import RiskClassifier, RiskConfigError
+from gridcrm.risk.tuning import parse_search_space, tune
 
 SPACE = {
     "learning_rate": {"type": "float", "low": 0.05, "high": 0.3, "log": True},

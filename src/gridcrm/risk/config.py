@@ -1,7 +1,7 @@
 """The risk models' configuration (``configs/risk.yaml``), validated into typed objects.
 
 Every key is checked when loaded; unknown keys and wrong values are
-:class:`~gridcrm.models.errors.RiskConfigError` naming the key
+:class:`~gridcrm.risk.errors.RiskConfigError` naming the key
 (``tuning.search_space.num_leaves.low: expected a number``). A missing key
 takes the default shown in ``configs/risk.yaml``, which is also what
 :func:`load_risk_config` returns without a file.
@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from gridcrm._yaml import read_config
-from gridcrm.models.errors import RiskConfigError
-from gridcrm.models.labels import ArrearsLabel, ChurnLabel
-from gridcrm.models.rules import Rule, parse_rules
+from gridcrm.risk.errors import RiskConfigError
+from gridcrm.risk.labels import ArrearsLabel, ChurnLabel
+from gridcrm.risk.rules import Rule, parse_rules
 
 __all__ = ["RiskConfig", "RiskListConfig", "SnapshotConfig", "TuningConfig", "load_risk_config"]
 
@@ -59,7 +59,7 @@ class SnapshotConfig:
     min_history_days : int
         Data needed before the first snapshot.
     valid, test : int
-        Snapshots for validation and test (see :func:`~gridcrm.models.labels.time_split`).
+        Snapshots for validation and test (see :func:`~gridcrm.risk.labels.time_split`).
     """
 
     n: int = 12
@@ -71,7 +71,7 @@ class SnapshotConfig:
 
 @dataclass(frozen=True)
 class TuningConfig:
-    """Budget and search space of :func:`~gridcrm.models.tuning.tune`."""
+    """Budget and search space of :func:`~gridcrm.risk.tuning.tune`."""
 
     n_trials: int = 30
     timeout_s: float | None = 600.0
@@ -100,7 +100,7 @@ class RiskConfig:
     churn_label : ChurnLabel
     snapshots : SnapshotConfig
     classifier : dict
-        Overrides of :class:`~gridcrm.models.RiskClassifier` parameters.
+        Overrides of :class:`~gridcrm.risk.RiskClassifier` parameters.
     tuning : TuningConfig
     calibration : {"auto", "isotonic", "sigmoid", "none"}
     risk_list : RiskListConfig
@@ -162,7 +162,7 @@ def _labels(raw: Any) -> tuple[ArrearsLabel, ChurnLabel]:
 
 
 def _classifier(raw: Any) -> dict[str, Any]:
-    from gridcrm.models.classifier import RiskClassifier
+    from gridcrm.risk.classifier import RiskClassifier
 
     known = set(RiskClassifier().get_params()) - {"label"}
     params = dict(_mapping(raw, "classifier", known))
@@ -174,7 +174,7 @@ def _classifier(raw: Any) -> dict[str, Any]:
 
 
 def _tuning(raw: Any) -> TuningConfig:
-    from gridcrm.models.tuning import METRICS, parse_search_space
+    from gridcrm.risk.tuning import METRICS, parse_search_space
 
     t = _mapping(raw, "tuning", {"n_trials", "timeout_s", "metric", "seed", "search_space"})
     timeout = t.get("timeout_s", 600.0)
@@ -230,7 +230,7 @@ def load_risk_config(source: str | Path | Mapping[str, Any] | RiskConfig | None 
     -----
     The config's one way to an estimator: ``ArrearsModel.from_config(cfg)`` and
     ``ChurnModel.from_config(cfg)`` (the label and ``cfg.classifier``, the
-    :class:`~gridcrm.models.RiskClassifier` parameters).
+    :class:`~gridcrm.risk.RiskClassifier` parameters).
 
     Examples
     --------
@@ -243,7 +243,7 @@ def load_risk_config(source: str | Path | Mapping[str, Any] | RiskConfig | None 
     >>> load_risk_config({"tuning": {"metric": "accuracy"}})
     Traceback (most recent call last):
     ...
-    gridcrm.models.errors.RiskConfigError: tuning.metric: expected one of ['log_loss', 'pr_auc', 'roc_auc'], got 'accuracy'
+    gridcrm.risk.errors.RiskConfigError: tuning.metric: expected one of ['log_loss', 'pr_auc', 'roc_auc'], got 'accuracy'
     """
     if isinstance(source, RiskConfig):
         return source

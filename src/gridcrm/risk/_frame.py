@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from gridcrm.models.errors import FeatureMismatchError
+from gridcrm.risk.errors import FeatureMismatchError
 
 logger = logging.getLogger(__name__)
 

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from gridcrm.features.registry import FEATURES
-from gridcrm.models.errors import RiskConfigError
+from gridcrm.risk.errors import RiskConfigError
 from gridcrm.tags._evaluate import Evaluator
 from gridcrm.tags.rules import AllOf, AnyOf, Compare, Parser, Quantile, TagRef, walk
 from gridcrm.tags.rules import Rule as RuleTree

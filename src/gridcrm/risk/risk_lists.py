@@ -3,7 +3,7 @@
 :func:`risk_list` scores a feature table with one or more fitted risk models
 and returns one row per customer: the probability of each risk, the expected
 arrears amount, the top reasons in words, the risk grade (the same
-:func:`~gridcrm.models.grades.risk_grades` that batch scoring and the model
+:func:`~gridcrm.risk.grades.risk_grades` that batch scoring and the model
 server give), chosen feature columns, and the
 flags raised by the configured rules — among them the internal blacklist and
 the premium-customer list of the case studies (:func:`flagged` extracts one).
@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gridcrm.models.classifier import RiskClassifier
-from gridcrm.models.grades import GRADE_SHARES, grade_cuts, risk_grades
-from gridcrm.models.rules import Rule
+from gridcrm.risk.classifier import RiskClassifier
+from gridcrm.risk.grades import GRADE_SHARES, grade_cuts, risk_grades
+from gridcrm.risk.rules import Rule
 
 __all__ = ["flagged", "risk_list"]
 
@@ -59,7 +59,7 @@ def risk_list(
         Fitted models by risk name (``{"arrears": m1, "churn": m2}``); a single
         model is named after its label (``ArrearsModel`` → ``"arrears"``).
     rules : mapping of str to Rule, optional
-        Flags to raise (:func:`gridcrm.models.rules.parse_rules`, or
+        Flags to raise (:func:`gridcrm.risk.rules.parse_rules`, or
         ``load_risk_config().risk_list.rules``): rules of the tag rule language
         (:mod:`gridcrm.tags.rules`) on ``p_<risk>``, ``expected_arrears_amount``,
         ``<risk>_risk_grade`` and any column of ``features``.
@@ -82,10 +82,10 @@ def risk_list(
         (``experiments/bench_models.py speed``); trees of 31 leaves or more
         are explained row by row by LightGBM, about 13 minutes per million.
     descriptions : mapping, optional
-        Feature texts for the reasons (see :func:`gridcrm.models.explain.top_reasons`).
+        Feature texts for the reasons (see :func:`gridcrm.risk.explain.top_reasons`).
     grade_shares : (float, float) or None
         Shares of ``features`` graded "high" and at least "elevated" per risk
-        (:func:`gridcrm.models.grades.grade_cuts`, cut on every row of ``features``,
+        (:func:`gridcrm.risk.grades.grade_cuts`, cut on every row of ``features``,
         before ``top``); default the top 5% and 20%. None: no grade columns.
 
     Returns
@@ -107,8 +107,8 @@ def risk_list(
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from gridcrm.models import RiskClassifier
-    >>> from gridcrm.models.rules import parse_rules
+    >>> from gridcrm.risk import RiskClassifier
+    >>> from gridcrm.risk.rules import parse_rules
     >>> rng = np.random.default_rng(0)
     >>> X = pd.DataFrame({"late_bills_365d": rng.poisson(1, 500), "bill_amount_mean_365d": rng.gamma(2, 50, 500)},
     ...                  index=pd.Index(range(500), name="customer_id"))

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from gridcrm.features import FEATURES
-from gridcrm.models import RiskClassifier, contributions, global_importance, top_reasons
-from gridcrm.models.explain import describe_value
+from gridcrm.risk import RiskClassifier, contributions, global_importance, top_reasons
+from gridcrm.risk.explain import describe_value
 
 
 def test_contributions_sum_to_the_raw_score(fitted, frame):

@@ -1,4 +1,4 @@
-"""Exceptions of :mod:`gridcrm.models`.
+"""Exceptions of :mod:`gridcrm.risk`.
 
 Each subclasses the natural built-in so that callers catching ``ValueError``
 keep working, and its message says what to change.

@@ -35,7 +35,7 @@ def frame():
 @pytest.fixture(scope="session")
 def fitted(frame):
     """A model fitted on the first 1,500 rows, early-stopped on the rest."""
-    from gridcrm.models import RiskClassifier
+    from gridcrm.risk import RiskClassifier
 
     X, y, _ = frame
     return RiskClassifier(n_jobs=1).fit(X.iloc[:1500], y.iloc[:1500], eval_set=(X.iloc[1500:], y.iloc[1500:]))

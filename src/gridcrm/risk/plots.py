@@ -1,4 +1,4 @@
-"""Plots of an :class:`~gridcrm.models.evaluation.EvaluationReport`: ROC, PR, calibration, lift, importance.
+"""Plots of an :class:`~gridcrm.risk.evaluation.EvaluationReport`: ROC, PR, calibration, lift, importance.
 
 Every function returns a :class:`matplotlib.figure.Figure` built without
 ``pyplot`` (no global state, safe in scripts and servers);
@@ -17,7 +17,7 @@ from sklearn.metrics import precision_recall_curve, roc_curve
 if TYPE_CHECKING:
     import pandas as pd
 
-    from gridcrm.models.evaluation import EvaluationReport
+    from gridcrm.risk.evaluation import EvaluationReport
 
 __all__ = ["plot_calibration", "plot_importance", "plot_lift", "plot_pr", "plot_roc", "save_plots"]
 
@@ -116,7 +116,7 @@ def save_plots(report: EvaluationReport, directory: str | Path, prefix: str = ""
     Examples
     --------
     >>> import tempfile, numpy as np
-    >>> from gridcrm.models.evaluation import evaluate
+    >>> from gridcrm.risk.evaluation import evaluate
     >>> rng = np.random.default_rng(0)
     >>> p = rng.uniform(0, 0.5, 500)
     >>> report = evaluate((rng.random(500) < p).astype(int), {"truth": p})

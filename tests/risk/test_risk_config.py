@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from gridcrm.models import ArrearsLabel, ChurnLabel, RiskConfigError
-from gridcrm.models.config import RiskConfig, load_risk_config
-from gridcrm.models.tuning import DEFAULT_SEARCH_SPACE
+from gridcrm.risk import ArrearsLabel, ChurnLabel, RiskConfigError
+from gridcrm.risk.config import RiskConfig, load_risk_config
+from gridcrm.risk.tuning import DEFAULT_SEARCH_SPACE
 
 CONFIG = Path(__file__).resolve().parents[2] / "configs" / "risk.yaml"
 

@@ -19,12 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from gridcrm.models.classifier import ArrearsModel, ChurnModel, RiskClassifier
-from gridcrm.models.config import RiskConfig, load_risk_config
-from gridcrm.models.evaluation import EvaluationReport, LogisticBaseline, evaluate
-from gridcrm.models.explain import global_importance
-from gridcrm.models.labels import TrainingSet
-from gridcrm.models.tuning import TuningResult, tune
+from gridcrm.risk.classifier import ArrearsModel, ChurnModel, RiskClassifier
+from gridcrm.risk.config import RiskConfig, load_risk_config
+from gridcrm.risk.evaluation import EvaluationReport, LogisticBaseline, evaluate
+from gridcrm.risk.explain import global_importance
+from gridcrm.risk.labels import TrainingSet
+from gridcrm.risk.tuning import TuningResult, tune
 
 __all__ = ["TrainingResult", "train_risk_model"]
 
@@ -93,7 +93,7 @@ def train_risk_model(
     ----------
     kind : {"arrears", "churn"}
     train, valid, test : TrainingSet
-        From :func:`gridcrm.models.labels.time_split`; ``test`` may be None or empty.
+        From :func:`gridcrm.risk.labels.time_split`; ``test`` may be None or empty.
     config : RiskConfig, mapping, path or None
         Risk configuration (labels, classifier overrides, tuning budget and
         search space, calibration method); default ``load_risk_config()``.
@@ -116,7 +116,7 @@ def train_risk_model(
     Examples
     --------
     >>> from gridcrm.data.synth import generate_dataset
-    >>> from gridcrm.models import ArrearsLabel, build_training_set, snapshot_dates, time_split
+    >>> from gridcrm.risk import ArrearsLabel, build_training_set, snapshot_dates, time_split
     >>> ds = generate_dataset(600, "2023-01-01", "2024-12-31", seed=2).dataset
     >>> data = build_training_set(ds, snapshot_dates(ds, ArrearsLabel(), n=8), ArrearsLabel())
     >>> train, valid, test = time_split(data)

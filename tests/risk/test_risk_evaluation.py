@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from gridcrm.models import RiskClassifier, global_importance
-from gridcrm.models.evaluation import (
+from gridcrm.risk import RiskClassifier, global_importance
+from gridcrm.risk.evaluation import (
     LogisticBaseline,
     calibration_table,
     evaluate,

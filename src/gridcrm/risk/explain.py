@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from gridcrm.models.classifier import RiskClassifier
+    from gridcrm.risk.classifier import RiskClassifier
 
 __all__ = ["contributions", "global_importance", "describe_value", "top_reasons"]
 
@@ -128,7 +128,7 @@ def contributions(model: RiskClassifier, X: pd.DataFrame, n_jobs: int | None = N
     Notes
     -----
     The tree part is LightGBM's exact TreeSHAP, computed once per pattern of
-    split decisions rather than once per row (:mod:`gridcrm.models._treeshap`):
+    split decisions rather than once per row (:mod:`gridcrm.risk._treeshap`):
     a million rows through 300 trees of 15 leaves (the default) take about
     10 s on 2 cores instead of 4–5 minutes, with the same values. Trees of 31
     leaves or more gain nothing from it (minutes per million rows).
@@ -136,7 +136,7 @@ def contributions(model: RiskClassifier, X: pd.DataFrame, n_jobs: int | None = N
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from gridcrm.models import RiskClassifier
+    >>> from gridcrm.risk import RiskClassifier
     >>> rng = np.random.default_rng(0)
     >>> X = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300)})
     >>> m = RiskClassifier(n_jobs=1).fit(X, (X["a"] + rng.normal(size=300) > 1).astype(int))
@@ -195,7 +195,7 @@ def top_reasons(
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from gridcrm.models import RiskClassifier
+    >>> from gridcrm.risk import RiskClassifier
     >>> rng = np.random.default_rng(0)
     >>> X = pd.DataFrame({"arrears_count": rng.poisson(0.5, 500), "tenure_years": rng.uniform(0, 20, 500)})
     >>> y = (rng.random(500) < 0.05 + 0.3 * (X["arrears_count"] > 1)).astype(int)
@@ -269,7 +269,7 @@ def global_importance(model: RiskClassifier, X: pd.DataFrame | None = None,
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from gridcrm.models import RiskClassifier
+    >>> from gridcrm.risk import RiskClassifier
     >>> rng = np.random.default_rng(0)
     >>> X = pd.DataFrame({"late_bills_365d": rng.poisson(1, 800), "noise": rng.normal(size=800)})
     >>> y = (rng.random(800) < 0.05 + 0.1 * X["late_bills_365d"]).astype(int)

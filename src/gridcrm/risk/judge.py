@@ -24,7 +24,7 @@ def roc_auc_after_as_of(outcome: Sequence[int] | np.ndarray | pd.Series,
     ----------
     outcome : array-like of {0, 1}
         Per customer, whether the event (closure, arrears) happened after ``as_of``
-        (``label`` of :func:`~gridcrm.models.churn_labels` / :func:`~gridcrm.models.arrears_labels`).
+        (``label`` of :func:`~gridcrm.risk.churn_labels` / :func:`~gridcrm.risk.arrears_labels`).
     probability : array-like of float
         The model's probability for the same customers, in the same order; customers
         without one (NaN) are left out.

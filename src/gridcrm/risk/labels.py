@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 from sklearn.exceptions import DataConversionWarning
 
-from gridcrm.models.errors import LabelError
+from gridcrm.risk.errors import LabelError
 
 if TYPE_CHECKING:
     from gridcrm.data import Dataset
@@ -634,7 +634,7 @@ def check_labels(y: pd.Series | np.ndarray, name: str = "y", two_classes: bool =
     >>> check_labels([0, 1, None])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    gridcrm.models.errors.LabelError: y has 1 missing label(s); drop those rows first ...
+    gridcrm.risk.errors.LabelError: y has 1 missing label(s); drop those rows first ...
     """
     if y is None:
         raise LabelError(f"{type(None).__name__} given: a risk model requires y to be passed, but the target y is None")

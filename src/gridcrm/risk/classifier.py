@@ -20,13 +20,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from gridcrm._params import BOOLEAN, N_JOBS, RANDOM_STATE, Interval, Options, ValidatedParams, effective_n_jobs
-from gridcrm.models._frame import FrameSchema, to_frame
-from gridcrm.models._linear import LinearPart
-from gridcrm.models.labels import ArrearsLabel, ChurnLabel, LabelSpec, TrainingSet, build_training_set, check_labels
+from gridcrm.risk._frame import FrameSchema, to_frame
+from gridcrm.risk._linear import LinearPart
+from gridcrm.risk.labels import ArrearsLabel, ChurnLabel, LabelSpec, TrainingSet, build_training_set, check_labels
 
 if TYPE_CHECKING:
     from gridcrm.data import Dataset
-    from gridcrm.models.calibration import ProbabilityCalibrator
+    from gridcrm.risk.calibration import ProbabilityCalibrator
 
 __all__ = ["ArrearsModel", "ChurnModel", "RiskClassifier"]
 
@@ -124,7 +124,7 @@ class RiskClassifier(ValidatedParams, ClassifierMixin, BaseEstimator):
     handle_unknown : {"warn", "ignore", "error"}
         What to do at predict time with categories not seen during fit: treat
         them as missing with a warning, silently, or raise
-        :class:`~gridcrm.models.errors.FeatureMismatchError`.
+        :class:`~gridcrm.risk.errors.FeatureMismatchError`.
     label : ArrearsLabel, ChurnLabel or None
         What the target means (recorded with the model; used by
         :meth:`training_set`).
@@ -164,8 +164,8 @@ class RiskClassifier(ValidatedParams, ClassifierMixin, BaseEstimator):
 
     See Also
     --------
-    gridcrm.models.tune : Optuna search over these parameters.
-    gridcrm.models.explain.top_reasons : per-row reasons from SHAP contributions.
+    gridcrm.risk.tune : Optuna search over these parameters.
+    gridcrm.risk.explain.top_reasons : per-row reasons from SHAP contributions.
 
     Examples
     --------
@@ -311,15 +311,15 @@ class RiskClassifier(ValidatedParams, ClassifierMixin, BaseEstimator):
             Row weights (multiplied by the ``class_weight`` ones).
         eval_set : (X_valid, y_valid), optional
             Validation data for early stopping, e.g. later snapshots
-            (:func:`gridcrm.models.labels.time_split`).
+            (:func:`gridcrm.risk.labels.time_split`).
         time : array-like of dates, optional
             Time of each row of ``X``; when early stopping holds out part of
             ``X`` itself, it holds out the latest rows.
         callbacks : list of callables, optional
-            LightGBM callbacks (used by :func:`gridcrm.models.tune` for pruning).
+            LightGBM callbacks (used by :func:`gridcrm.risk.tune` for pruning).
         linear_base_from : RiskClassifier, optional
             A model fitted on the same training rows whose linear base is
-            reused instead of fitting a new one (:func:`gridcrm.models.tune`
+            reused instead of fitting a new one (:func:`gridcrm.risk.tune`
             fits it once for all its trials).
 
         Returns
@@ -428,10 +428,10 @@ class RiskClassifier(ValidatedParams, ClassifierMixin, BaseEstimator):
         return self.booster_.predict(data, num_iteration=self.best_iteration_, raw_score=True)
 
     def _tree_contributions(self, data: pd.DataFrame, n_jobs: int | None = None) -> np.ndarray:
-        """Exact TreeSHAP values of the trees (:mod:`gridcrm.models._treeshap`), bias last; writable."""
+        """Exact TreeSHAP values of the trees (:mod:`gridcrm.risk._treeshap`), bias last; writable."""
         if self.best_iteration_ == 0:
             return np.zeros((len(data), self.n_features_in_ + 1))
-        from gridcrm.models._treeshap import tree_contributions
+        from gridcrm.risk._treeshap import tree_contributions
 
         return tree_contributions(self.booster_, data, self.best_iteration_,
                                   n_jobs=effective_n_jobs(self.n_jobs if n_jobs is None else n_jobs))
@@ -550,7 +550,7 @@ class RiskClassifier(ValidatedParams, ClassifierMixin, BaseEstimator):
         self : RiskClassifier
             With ``calibrator_`` set (see its ``method_``, ``brier_before_``, ``brier_after_``).
         """
-        from gridcrm.models.calibration import ProbabilityCalibrator
+        from gridcrm.risk.calibration import ProbabilityCalibrator
 
         raw = self.predict_proba(X, calibrated=False)[:, 1]
         target = (check_labels(y) == self.classes_[1]).astype(int)
@@ -562,9 +562,9 @@ class RiskClassifier(ValidatedParams, ClassifierMixin, BaseEstimator):
     def explain(self, X: pd.DataFrame, n_jobs: int | None = None) -> pd.DataFrame:
         """SHAP contributions (log-odds) per feature and row, plus ``bias``.
 
-        See :func:`gridcrm.models.explain.contributions`.
+        See :func:`gridcrm.risk.explain.contributions`.
         """
-        from gridcrm.models.explain import contributions
+        from gridcrm.risk.explain import contributions
 
         return contributions(self, X, n_jobs=n_jobs)
 
@@ -572,9 +572,9 @@ class RiskClassifier(ValidatedParams, ClassifierMixin, BaseEstimator):
                     n_jobs: int | None = None) -> pd.DataFrame:
         """The ``n_reasons`` features that raise each row's risk most, in words.
 
-        See :func:`gridcrm.models.explain.top_reasons`.
+        See :func:`gridcrm.risk.explain.top_reasons`.
         """
-        from gridcrm.models.explain import top_reasons
+        from gridcrm.risk.explain import top_reasons
 
         return top_reasons(self, X, n_reasons=n_reasons, descriptions=descriptions, n_jobs=n_jobs)
 
@@ -600,7 +600,7 @@ class RiskClassifier(ValidatedParams, ClassifierMixin, BaseEstimator):
                      ) -> TrainingSet:
         """Stacked features and labels of ``dataset`` at ``snapshots`` for this model's label.
 
-        See :func:`gridcrm.models.labels.build_training_set`.
+        See :func:`gridcrm.risk.labels.build_training_set`.
         """
         return build_training_set(dataset, snapshots, self.label_spec, features=features)
 
@@ -609,8 +609,8 @@ class ArrearsModel(RiskClassifier):
     """:class:`RiskClassifier` for the arrears label (next bill paid late or not at all).
 
     Same parameters as :class:`RiskClassifier`; ``label`` defaults to
-    :class:`~gridcrm.models.labels.ArrearsLabel` ``()``. Build one from
-    ``configs/risk.yaml`` with :func:`gridcrm.models.config.load_risk_config`
+    :class:`~gridcrm.risk.labels.ArrearsLabel` ``()``. Build one from
+    ``configs/risk.yaml`` with :func:`gridcrm.risk.config.load_risk_config`
     and :meth:`from_config`.
 
     Examples
@@ -624,7 +624,7 @@ class ArrearsModel(RiskClassifier):
     @classmethod
     def from_config(cls, config: Any = None, **overrides: Any) -> ArrearsModel:
         """An unfitted model with the arrears label and classifier parameters of a risk config."""
-        from gridcrm.models.config import load_risk_config
+        from gridcrm.risk.config import load_risk_config
 
         cfg = load_risk_config(config)
         return cls(label=cfg.arrears_label, **{**cfg.classifier, **overrides})
@@ -634,7 +634,7 @@ class ChurnModel(RiskClassifier):
     """:class:`RiskClassifier` for the churn label (account closes, or large customer's load leaves).
 
     Same parameters as :class:`RiskClassifier`; ``label`` defaults to
-    :class:`~gridcrm.models.labels.ChurnLabel` ``()``.
+    :class:`~gridcrm.risk.labels.ChurnLabel` ``()``.
 
     Examples
     --------
@@ -647,7 +647,7 @@ class ChurnModel(RiskClassifier):
     @classmethod
     def from_config(cls, config: Any = None, **overrides: Any) -> ChurnModel:
         """An unfitted model with the churn label and classifier parameters of a risk config."""
-        from gridcrm.models.config import load_risk_config
+        from gridcrm.risk.config import load_risk_config
 
         cfg = load_risk_config(config)
         return cls(label=cfg.churn_label, **{**cfg.classifier, **overrides})

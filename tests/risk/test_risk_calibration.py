@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import brier_score_loss
 
-from gridcrm.models import ProbabilityCalibrator, RiskClassifier
-from gridcrm.models.errors import LabelError
+from gridcrm.risk import ProbabilityCalibrator, RiskClassifier
+from gridcrm.risk.errors import LabelError
 
 
 def _miscalibrated(n=4000, seed=0):

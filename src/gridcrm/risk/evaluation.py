@@ -5,7 +5,7 @@ model, a logistic regression on the same features, the AHP credit score, the
 generator's true probabilities ...) and returns an :class:`EvaluationReport`:
 ROC-AUC, PR-AUC, KS, Brier, log loss, lift and capture rate at the top
 5/10/20%, calibration curves, and the data behind every plot of
-:mod:`gridcrm.models.plots`.
+:mod:`gridcrm.risk.plots`.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from sklearn.metrics import average_precision_score, brier_score_loss, log_loss,
 from sklearn.utils.validation import check_is_fitted
 
 from gridcrm._params import RANDOM_STATE, Interval, Options, ValidatedParams
-from gridcrm.models._frame import FrameSchema, to_frame
-from gridcrm.models._linear import LinearPart
-from gridcrm.models.labels import check_labels
+from gridcrm.risk._frame import FrameSchema, to_frame
+from gridcrm.risk._linear import LinearPart
+from gridcrm.risk.labels import check_labels
 
 __all__ = [
     "EvaluationReport",
@@ -204,7 +204,7 @@ class EvaluationReport:
     probabilistic : list of str
         Which scores are probabilities.
     importance : DataFrame or None
-        Global feature importance of the model (:func:`gridcrm.models.explain.global_importance`).
+        Global feature importance of the model (:func:`gridcrm.risk.explain.global_importance`).
     """
 
     metrics: pd.DataFrame
@@ -246,7 +246,7 @@ class EvaluationReport:
             written["importance"] = out / "importance.csv"
             self.importance.to_csv(written["importance"])
         if plots:
-            from gridcrm.models.plots import save_plots
+            from gridcrm.risk.plots import save_plots
 
             written.update(save_plots(self, out))
         return written
@@ -322,7 +322,7 @@ class LogisticBaseline(ValidatedParams, ClassifierMixin, BaseEstimator):
     standardisation. Categorical columns: one indicator per level seen at least
     ``min_frequency`` times, one for the rare and unseen levels, one for
     missing. L2 penalty of strength ``1 / C``. The same linear model is the
-    base that :class:`~gridcrm.models.RiskClassifier` boosts from.
+    base that :class:`~gridcrm.risk.RiskClassifier` boosts from.
 
     Parameters
     ----------

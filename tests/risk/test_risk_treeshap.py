@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gridcrm.models import RiskClassifier, _treeshap, contributions
-from gridcrm.models.explain import _describe_column, describe_value
+from gridcrm.risk import RiskClassifier, _treeshap, contributions
+from gridcrm.risk.explain import _describe_column, describe_value
 
 
 def _edge_frame(n: int = 3000, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:

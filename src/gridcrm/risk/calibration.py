@@ -25,7 +25,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
 from gridcrm._params import RANDOM_STATE, Interval, Options, ValidatedParams
-from gridcrm.models.labels import check_labels
+from gridcrm.risk.labels import check_labels
 
 __all__ = ["ProbabilityCalibrator"]
 

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gridcrm.models import ArrearsModel, ChurnModel, RiskConfigError
-from gridcrm.models.config import load_risk_config
-from gridcrm.models.risk_lists import flagged, risk_list
-from gridcrm.models.rules import parse_rule, parse_rules
+from gridcrm.risk import ArrearsModel, ChurnModel, RiskConfigError
+from gridcrm.risk.config import load_risk_config
+from gridcrm.risk.risk_lists import flagged, risk_list
+from gridcrm.risk.rules import parse_rule, parse_rules
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from gridcrm.data import validate_tables
-from gridcrm.models import ArrearsLabel, ChurnLabel, TrainingSet, arrears_labels, build_training_set, churn_labels
-from gridcrm.models.errors import LabelError
-from gridcrm.models.labels import check_labels, snapshot_dates, time_split
+from gridcrm.risk import ArrearsLabel, ChurnLabel, TrainingSet, arrears_labels, build_training_set, churn_labels
+from gridcrm.risk.errors import LabelError
+from gridcrm.risk.labels import check_labels, snapshot_dates, time_split
 
 EXTRACTED = "2024-04-01"
 

@@ -3,7 +3,7 @@
 The issue asks for the tuned model's ROC-AUC within 0.03 of the oracle's (ranking by the true
 probability) for churn and arrears, and for calibration to bring the Brier score near the
 oracle's. Both are measured here without label noise: the *expected* ROC-AUC and Brier score
-under the generator's probabilities (``gridcrm.models.evaluation.expected_roc_auc``), on the test
+under the generator's probabilities (``gridcrm.risk.evaluation.expected_roc_auc``), on the test
 snapshot for arrears (``bill_truth.p_arrears`` of each customer's next bill) and at the
 extraction date for churn (``truth.p_churn_90d``: the generator has no churn truth for earlier
 snapshots).
@@ -45,9 +45,9 @@ import pytest
 
 from gridcrm.data.synth import generate_dataset
 from gridcrm.features import build_features
-from gridcrm.models import ArrearsLabel, ChurnLabel, build_training_set, snapshot_dates, time_split
-from gridcrm.models.evaluation import expected_brier, expected_roc_auc
-from gridcrm.models.training import train_risk_model
+from gridcrm.risk import ArrearsLabel, ChurnLabel, build_training_set, snapshot_dates, time_split
+from gridcrm.risk.evaluation import expected_brier, expected_roc_auc
+from gridcrm.risk.training import train_risk_model
 
 pytestmark = pytest.mark.slow
 

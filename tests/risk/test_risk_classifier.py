@@ -13,7 +13,7 @@ from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 from sklearn.utils.estimator_checks import check_estimator
 
-from gridcrm.models import (
+from gridcrm.risk import (
     ArrearsLabel,
     ArrearsModel,
     ChurnLabel,
@@ -22,7 +22,7 @@ from gridcrm.models import (
     LabelError,
     RiskClassifier,
 )
-from gridcrm.models._frame import UnseenCategoryWarning
+from gridcrm.risk._frame import UnseenCategoryWarning
 
 
 def test_fit_predict_shapes_and_quality(frame, fitted):

@@ -1,4 +1,4 @@
-"""Hyper-parameter search for :class:`~gridcrm.models.RiskClassifier` with Optuna.
+"""Hyper-parameter search for :class:`~gridcrm.risk.RiskClassifier` with Optuna.
 
 A seeded TPE sampler proposes parameters from a search space (``configs/risk.yaml``
 ``tuning.search_space``); each trial fits on the training rows with early
@@ -25,8 +25,8 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
 
-from gridcrm.models.classifier import RiskClassifier
-from gridcrm.models.errors import RiskConfigError
+from gridcrm.risk.classifier import RiskClassifier
+from gridcrm.risk.errors import RiskConfigError
 
 __all__ = ["DEFAULT_SEARCH_SPACE", "METRICS", "ParamSpace", "TuningResult", "tune"]
 

@@ -30,6 +30,20 @@ def _writer(folder: str, me: int, rounds: int, barrier, errors) -> None:  # runs
             errors.put(f"round {i}, writer {me}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
 
 
+def _together(ctx, target, args: list[tuple]) -> tuple[list[str], list[int | None]]:
+    """Start one process per argument tuple, wait for all; the failures they reported and their exit codes."""
+    procs = [ctx.Process(target=target, args=a) for a in args]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=600)
+    errors = args[0][-1]
+    failures = []
+    while not errors.empty():
+        failures.append(errors.get())
+    return failures, [p.exitcode for p in procs]
+
+
 @pytest.mark.slow
 def test_writers_starting_together_on_a_new_store_all_succeed(tmp_path):
     from mlflow import MlflowClient
@@ -39,16 +53,9 @@ def test_writers_starting_together_on_a_new_store_all_succeed(tmp_path):
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(WRITERS)
     errors = ctx.Queue()
-    procs = [ctx.Process(target=_writer, args=(str(tmp_path), me, ROUNDS, barrier, errors)) for me in range(WRITERS)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(timeout=600)
-    failures = []
-    while not errors.empty():
-        failures.append(errors.get())
+    failures, exitcodes = _together(ctx, _writer, [(str(tmp_path), me, ROUNDS, barrier, errors) for me in range(WRITERS)])
     assert failures == [], f"{len(failures)} of {WRITERS * ROUNDS} writes failed: {failures[:5]}"
-    assert [p.exitcode for p in procs] == [0] * WRITERS
+    assert exitcodes == [0] * WRITERS
     for i in range(ROUNDS):  # every store opens afterwards and holds every writer's run
         client = MlflowClient(configure(f"sqlite:///{tmp_path}/round{i}.db", create=False))
         exp = client.get_experiment_by_name("race")
@@ -89,15 +96,8 @@ def test_two_jobs_started_together_on_a_new_store_register_each_model_once(tmp_p
         files.append(str(cfg))
     ctx = multiprocessing.get_context("spawn")
     barrier, errors = ctx.Barrier(2), ctx.Queue()
-    procs = [ctx.Process(target=_job, args=(f, barrier, errors)) for f in files]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(timeout=600)
-    failures = []
-    while not errors.empty():
-        failures.append(errors.get())
-    assert failures == [] and [p.exitcode for p in procs] == [0, 0]
+    failures, exitcodes = _together(ctx, _job, [(f, barrier, errors) for f in files])
+    assert failures == [] and exitcodes == [0, 0]
     client = MlflowClient(configure(uri, create=False))
     for name in ("gridcrm-credit", "gridcrm-value"):  # the same inputs: one version, not one per job
         assert [str(v.version) for v in client.search_model_versions(f"name = '{name}'")] == ["1"], name

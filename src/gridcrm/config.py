@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
 from gridcrm.data.dates import as_date
 
 __all__ = [
@@ -307,13 +305,10 @@ def load_config(path: str | Path) -> RunConfig:
     >>> cfg.data.on_error, cfg.data.path.name
     ('raise', 'sample')
     """
+    from gridcrm._yaml import read_config
+
     file = Path(path)
-    if not file.is_file():
-        raise ConfigError(f"config file {file} does not exist")
-    try:
-        raw = yaml.safe_load(file.read_text())
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"config file {file} is not valid YAML: {exc}") from exc
+    raw, _ = read_config(file, what="config file", error=ConfigError, shipped=None)
     root = file.resolve().parent.parent
     try:
         cfg = _build(RunConfig, raw if raw is not None else {}, "", root)

@@ -289,10 +289,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _one_line(exc: BaseException) -> str:
     """The error's message; an OSError says what failed on which file (not its errno repr)."""
-    if isinstance(exc, OSError) and not isinstance(exc, (FileNotFoundError,)) and exc.filename is not None:
+    if isinstance(exc, OSError) and exc.filename is not None:
         return f"{exc.strerror or type(exc).__name__}: {exc.filename}"
-    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
-        return f"{exc.strerror}: {exc.filename}"
     text = str(exc) or type(exc).__name__
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if len(lines) <= 1:

@@ -326,9 +326,6 @@ def load_config(path: str | Path) -> RunConfig:
 
 #: Consumption level features carry their window in their name (``kwh_mean_30d``).
 _WINDOWED = re.compile(r"\bkwh_(?:mean|median|total)_(\d+)d\b")
-#: The built-in steps whose section names a configuration file, in the order the job runs them
-#: (kept for compatibility: the job reads its steps from :func:`gridcrm.job.steps.registered_steps`).
-STEP_NAMES = ("segmentation", "credit", "value", "forecasting", "risk", "tags")
 
 
 def check_steps(cfg: RunConfig, where: str = "config") -> RunConfig:

@@ -186,8 +186,18 @@ def step(name: str, *, needs: tuple[str, ...] = ("features",), uses: tuple[str, 
 ALWAYS = ("data",)
 
 
+#: Modules whose import registers gridcrm's own steps: the built-in ones, then one module per capability
+#: that joined later (a new capability adds its module here and nothing else in the job).
+STEP_MODULES: tuple[str, ...] = (
+    "gridcrm.job.builtin",
+)
+
+
 def _load_builtin() -> None:
-    import gridcrm.job.builtin  # noqa: F401  (registers the built-in steps)
+    import importlib
+
+    for module in STEP_MODULES:
+        importlib.import_module(module)  # registers the module's steps
 
 
 def registered_steps() -> dict[str, Step]:

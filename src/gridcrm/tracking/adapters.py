@@ -55,7 +55,18 @@ def serve_predict(kind: str, model: Any, frame: pd.DataFrame, params: Mapping[st
     return adapter(model, frame, params or {})
 
 
+#: Modules holding serving adapters of gridcrm's own kinds (each registers with
+#: ``gridcrm.tracking._builtin_adapters.register_adapter``); a new capability adds its module here.
+ADAPTER_MODULES: tuple[str, ...] = (
+    "gridcrm.tracking._builtin_adapters",
+)
+
+
 def _load_builtin_adapters() -> None:
+    import importlib
+
+    for module in ADAPTER_MODULES:
+        importlib.import_module(module)
     from gridcrm.tracking._builtin_adapters import BUILTIN
 
     for kind, adapter in BUILTIN.items():

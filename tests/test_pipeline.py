@@ -62,11 +62,13 @@ def test_each_step_returns_its_typed_result_and_frames_is_a_read_only_view(tmp_p
                        ("tags", TagsResult)):
         assert type(result.results[name]) is kind
     pd.testing.assert_frame_equal(result.results["credit"].scores, pd.read_parquet(result.files["credit"]))
-    # the former string keys, for code written against them: read-only, the same objects
-    assert result.frames["features"] is result.results["features"].features
-    assert result.frames["value_model"] is result.results["value"].scorer
+    # the former string keys, for code written against them: deprecated, read-only, the same objects
+    with pytest.warns(DeprecationWarning, match="RunResult.frames is deprecated"):
+        frames = result.frames
+    assert frames["features"] is result.results["features"].features
+    assert frames["value_model"] is result.results["value"].scorer
     with pytest.raises(TypeError):
-        result.frames["features"] = None  # type: ignore[index]
+        frames["features"] = None  # type: ignore[index]
     assert result.tracking is None and result.models() != []  # tracking off: the models are declared, not logged
 
 

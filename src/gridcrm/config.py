@@ -143,7 +143,10 @@ class RunConfig:
     data : DataConfig
     output : OutputConfig
     features : FeaturesConfig
-    tags, credit, value, segmentation, forecasting, risk : StepConfig or None
+    steps : dict of str to StepConfig
+        One section per step registered with :func:`gridcrm.job.steps.step` (``tags``, ``credit``,
+        ``value``, ``segmentation``, ``forecasting``, ``risk`` and any capability that joined later),
+        under the step's name as a top-level YAML key. ``cfg.tags``, ``cfg.credit``, ... read it.
     tracking : TrackingConfig
     source : Path or None
         The file this config was read from.
@@ -154,33 +157,27 @@ class RunConfig:
     as_of: str | None = None
     output: OutputConfig = field(default_factory=OutputConfig)
     features: FeaturesConfig = field(default_factory=FeaturesConfig)
-    tags: StepConfig | None = None
-    credit: StepConfig | None = None
-    value: StepConfig | None = None
-    segmentation: StepConfig | None = None
-    forecasting: StepConfig | None = None
-    risk: StepConfig | None = None
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     source: Path | None = None
-    extra_steps: dict[str, StepConfig] = field(default_factory=dict)
+    steps: dict[str, StepConfig] = field(default_factory=dict)
 
     def step(self, name: str) -> StepConfig | None:
-        """The step's config when it is to run, else None.
-
-        ``name`` is a built-in section or a step registered with :func:`gridcrm.job.steps.step`
-        (whose section is kept in ``extra_steps``).
-        """
-        if name in _SECTIONS:
-            section = getattr(self, name)
-        else:
-            section = self.extra_steps.get(name)
+        """The section of a registered step when the step is to run (present, not ``enabled: false``), else None."""
+        section = self.steps.get(name)
         return section if section is not None and section.enabled else None
+
+    # The built-in steps' sections, read as attributes (as before the registry held them all).
+    tags = property(lambda self: self.steps.get("tags"), doc="The ``tags`` step's section, or None.")
+    credit = property(lambda self: self.steps.get("credit"), doc="The ``credit`` step's section, or None.")
+    value = property(lambda self: self.steps.get("value"), doc="The ``value`` step's section, or None.")
+    segmentation = property(lambda self: self.steps.get("segmentation"),
+                            doc="The ``segmentation`` step's section, or None.")
+    forecasting = property(lambda self: self.steps.get("forecasting"), doc="The ``forecasting`` step's section, or None.")
+    risk = property(lambda self: self.steps.get("risk"), doc="The ``risk`` step's section, or None.")
 
 
 #: The run configuration's own keys that are not YAML keys.
-_NOT_YAML = ("source", "extra_steps")
-#: Step sections that are fields of :class:`RunConfig`.
-_SECTIONS = ("tags", "credit", "value", "segmentation", "forecasting", "risk")
+_NOT_YAML = ("source", "steps")
 
 
 def _build(cls: type, raw: Any, where: str, root: Path) -> Any:
@@ -193,9 +190,8 @@ def _build(cls: type, raw: Any, where: str, root: Path) -> Any:
         from gridcrm.job.steps import registered_steps
 
         steps = registered_steps()
-        for key in sorted(set(raw) - set(fields)):
-            if key in steps and not steps[key].always:
-                extra[key] = _build(StepConfig, raw[key], key, root)
+        for key in [k for k in steps if k in raw and k not in fields and not steps[k].always]:  # registration order
+            extra[key] = _build(StepConfig, raw[key], key, root)
         fields_and_steps = sorted(set(fields) | {k for k, v in steps.items() if not v.always})
     unknown = sorted(set(raw) - set(fields) - set(extra))
     if unknown:
@@ -211,7 +207,7 @@ def _build(cls: type, raw: Any, where: str, root: Path) -> Any:
             continue
         values[name] = _value(hints[name], raw[name], key, root)
     if extra:
-        values["extra_steps"] = extra
+        values["steps"] = extra
     return cls(**values)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,40 +87,19 @@ class RunResult:
 
     @property
     def frames(self) -> Mapping[str, Any]:
-        """Read-only view of the results under the job's former string keys (compatibility; use ``results``)."""
-        view: dict[str, Any] = {}
-        r = self.results
-        if "features" in r:
-            view["features"] = r["features"].features  # type: ignore[attr-defined]
-        if "credit" in r:
-            view["credit"], view["credit_model"] = r["credit"].scores, r["credit"].scorer  # type: ignore[attr-defined]
-        if "value" in r:
-            v = r["value"]
-            view.update(value=v.scores, value_model=v.scorer, big_customers=v.big_customers)  # type: ignore[attr-defined]
-        if "segmentation" in r:
-            s = r["segmentation"]
-            view.update(segments=s.segment_names, segmentation_model=s.segmenter,  # type: ignore[attr-defined]
-                        segment_profiles=s.profiles, segment_k_scores=s.k_scores)  # type: ignore[attr-defined]
-        if "forecasting" in r:
-            f = r["forecasting"]
-            view.update(forecasts=f.forecasts, forecast_models=f.models, ranges=f.ranges,  # type: ignore[attr-defined]
-                        forecast_backtest=f.backtest, forecast_model=f.forecaster)  # type: ignore[attr-defined]
-        if "risk" in r:
-            k = r["risk"]
-            view["risk_list"] = k.risk_list  # type: ignore[attr-defined]
-            for kind in k.trainings:  # type: ignore[attr-defined]
-                view[f"{kind}_training"] = k.trainings[kind]  # type: ignore[attr-defined]
-                view[f"{kind}_outcome"] = k.outcomes[kind]  # type: ignore[attr-defined]
-                view[f"{kind}_report"] = k.reports[kind]  # type: ignore[attr-defined]
-                view[f"{kind}_events"] = k.events[kind]  # type: ignore[attr-defined]
-                if kind in k.columns:  # type: ignore[attr-defined]
-                    view[kind] = k.columns[kind]  # type: ignore[attr-defined]
-        if "tags" in r:
-            view.update(tags=r["tags"].tags.long, portraits=r["tags"].portraits)  # type: ignore[attr-defined]
-        view["summary"] = self.summary
-        if self.tracking is not None:
-            view["tracking"] = self.tracking
-        return types.MappingProxyType(view)
+        """Deprecated read-only view of the results under the job's former string keys; use ``results``.
+
+        .. deprecated:: 0.14
+           ``result.frames["credit"]`` is ``result.results["credit"].scores``, and so on
+           (:mod:`gridcrm.job.results`); ``frames`` will be removed.
+        """
+        import warnings
+
+        from gridcrm.job._legacy import frames_view
+
+        warnings.warn("RunResult.frames is deprecated: read the typed step results in RunResult.results "
+                      "(e.g. results['credit'].scores)", DeprecationWarning, stacklevel=2)
+        return frames_view(self.results, self.summary, self.tracking)
 
 
 def _bind(track: Callable[[str, StepContext, Any], TrackedModel], kind: str, ctx: StepContext,

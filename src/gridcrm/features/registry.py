@@ -30,6 +30,7 @@ __all__ = [
     "feature_registry",
     "feature_spec",
     "registry_frame",
+    "ANOMALY_SIGNALS",
 ]
 
 Family = Literal["consumption", "load", "payment", "contacts", "account", "events"]
@@ -377,3 +378,54 @@ def registry_frame(registry: dict[str, FeatureSpec] | None = None) -> pd.DataFra
     """
     reg = FEATURES if registry is None else registry
     return pd.DataFrame([s.__dict__ for s in reg.values()]).set_index("name")
+
+
+# --- anomaly signals (#16): the per-customer signals of gridcrm.anomaly.anomaly_signals -----------------------------
+_NO_YEAR = "fewer than 455 days of reads before as_of, or no reads in one of the two 90-day windows"
+_NO_SHIFT = "too few weeks of reads for a change point (8 before, 3 after)"
+#: The anomaly signals (theft, meter faults, abnormal consumption), one row per customer at ``as_of``;
+#: computed by :func:`gridcrm.anomaly.anomaly_signals`, not by :func:`build_features`.
+ANOMALY_SIGNALS: dict[str, FeatureSpec] = {s.name: s for s in (
+    FeatureSpec("drop_yoy_90d", "consumption", "Drop of the median daily kWh of the last 90 days against the same "
+                "90 days a year earlier (0.4 = 40 % less)", "share", missing=_NO_YEAR, min=-_BIG, max=1.0),
+    FeatureSpec("drop_vs_peers_90d", "consumption", "Year-on-year drop of the last 90 days beyond the median "
+                "year-on-year change of the peers (same class and region)", "share", missing=_NO_YEAR,
+                min=-_BIG, max=1.0),
+    FeatureSpec("shift_z", "consumption", "Strength of the largest downward level shift of weekly kWh relative to "
+                "peers over the last 104 weeks (change-point statistic in units of the customer's own noise; "
+                "more negative = clearer drop)", "z", missing=_NO_SHIFT, min=-_BIG, max=_BIG),
+    FeatureSpec("shift_drop", "consumption", "Size of that level shift: share of the level before it that is gone "
+                "after it, relative to peers", "share", missing=_NO_SHIFT, min=-_BIG, max=1.0),
+    FeatureSpec("shift_days_ago", "consumption", "Days between the estimated onset of that level shift and as_of",
+                "days", missing=_NO_SHIFT),
+    FeatureSpec("shift_persistence", "consumption", "Share of the weeks after the shift that stay below the "
+                "midpoint between the levels before and after (1 = sustained, low = intermittent)", "share",
+                missing=_NO_SHIFT),
+    FeatureSpec("recent_drop_vs_before", "consumption", "Drop of the last 8 weeks against the level before the "
+                "shift, relative to peers", "share", missing=_NO_SHIFT, min=-_BIG, max=1.0),
+    FeatureSpec("peer_corr_change", "consumption", "Change of the correlation of weekly kWh with the peers' "
+                "seasonal profile, last 52 weeks minus the 52 before (negative = decoupled from the season and "
+                "weather the peers follow)", "ratio", missing="fewer than 20 weeks of reads in either year",
+                min=-2.0, max=2.0),
+    FeatureSpec("zero_share_90d", "consumption", "Share of the reads of the last 90 days that are zero", "share",
+                missing=_NO_HISTORY),
+    FeatureSpec("zero_run_max_90d", "consumption", "Longest run of zero reads in the last 90 days", "days",
+                missing=_NO_HISTORY),
+    FeatureSpec("repeat_read_share_90d", "consumption", "Share of the days of the last 90 whose non-zero read "
+                "equals the day before's to the 0.01 kWh (a stuck or flat register)", "share",
+                missing=_NO_HISTORY),
+    FeatureSpec("regularity_ratio_90d", "consumption", "Coefficient of variation of daily kWh of the last 90 days "
+                "over that of the same 90 days a year earlier (low = implausibly regular)", "ratio",
+                missing=_NO_YEAR),
+    FeatureSpec("capacity_use_max_90d", "consumption", "Highest daily kWh of the last 90 days over contracted "
+                "kVA × 24 h (above 1 is inconsistent with the contract)", "ratio", missing=_NO_HISTORY),
+    FeatureSpec("bill_read_gap_180d", "payment", "Median relative gap between billed kWh and the sum of the daily "
+                "reads of the month, bills issued in the last 180 days", "ratio",
+                missing="no bills, or none in the last 180 days"),
+    FeatureSpec("interval_repeat_share_30d", "load", "Share of 15-minute intervals of the last 30 days whose "
+                "non-zero kW repeats the one before exactly (stuck meter)", "share", missing=_NO_INTERVAL),
+    FeatureSpec("power_factor_change_7d", "load", "Power factor of the last 7 days minus that of the 23 days "
+                "before (sudden change: wiring, capacitor or phase fault)", "ratio",
+                missing=_NO_INTERVAL + ", or no reactive power", min=-1.0, max=1.0),
+)}
+ANOMALY_SIGNALS = {name: _bounded(spec) for name, spec in ANOMALY_SIGNALS.items()}

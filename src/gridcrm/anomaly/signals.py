@@ -1,0 +1,345 @@
+"""Per-customer anomaly signals at ``as_of``: :func:`anomaly_signals`.
+
+Every signal is computed from rows dated before ``as_of`` only, vectorised over
+customers (a dense customers × days matrix of the last :data:`HISTORY_DAYS`
+days of daily reads; 100,000 customers × 2 years is about 300 MB in float32).
+Each is a feature of :data:`gridcrm.features.registry.ANOMALY_SIGNALS` with its
+description, unit and meaning of NaN.
+
+How the level shift is found (not with a fixed threshold): the weekly mean kWh
+of each customer is divided by the median weekly profile of its peers (same
+class and region, each peer scaled to its own median), so that seasons,
+holidays and weather that move the whole peer group cancel. On the log of that
+ratio, the single change point that best separates a lower "after" level from
+the "before" level is chosen by the two-sample statistic
+``(mean_after - mean_before) · sqrt(n_before · n_after / n) / sigma`` (sigma: the
+customer's own robust week-to-week noise), the CUSUM form of a mean-shift test.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from gridcrm.data.dataset import Dataset
+from gridcrm.features._common import DAY_NS, active_customers, check_as_of, ns, parse_as_of, positions
+from gridcrm.features.registry import ANOMALY_SIGNALS
+
+__all__ = ["anomaly_signals", "SIGNAL_NAMES", "HISTORY_DAYS", "daily_matrix", "weekly_levels"]
+
+logger = logging.getLogger(__name__)
+
+#: Days of daily reads the signals look back (104 weeks).
+HISTORY_DAYS: int = 728
+#: Names of the signals, in the order of the table :func:`anomaly_signals` returns.
+SIGNAL_NAMES: tuple[str, ...] = tuple(ANOMALY_SIGNALS)
+_RECENT = 90
+_MIN_BEFORE_WEEKS = 8
+_MIN_AFTER_WEEKS = 3
+
+
+def daily_matrix(meter: pd.DataFrame, ids: np.ndarray, as_of: pd.Timestamp, days: int = HISTORY_DAYS) -> np.ndarray:
+    """Daily kWh of ``ids`` (sorted) over the ``days`` days before ``as_of``, shape (len(ids), days), NaN if unread.
+
+    Examples
+    --------
+    >>> meter = pd.DataFrame({"customer_id": [7, 7, 9], "kwh": [1.0, 2.0, 3.0],
+    ...                       "date": pd.to_datetime(["2024-01-29", "2024-01-31", "2024-01-30"])})
+    >>> daily_matrix(meter, np.array([7, 9]), pd.Timestamp("2024-02-01"), days=3)
+    array([[ 1., nan,  2.],
+           [nan,  3., nan]], dtype=float32)
+    """
+    t = ns(meter["date"])
+    start = as_of.value - days * DAY_NS
+    keep = (t >= start) & (t < as_of.value)
+    pos = positions(ids, meter["customer_id"].to_numpy()[keep])
+    col = (t[keep] - start) // DAY_NS
+    kwh = meter["kwh"].to_numpy(dtype=np.float64)[keep]
+    ok = pos >= 0
+    out = np.full((len(ids), days), np.nan, dtype=np.float32)
+    out[pos[ok], col[ok]] = kwh[ok]
+    return out
+
+
+def weekly_levels(daily: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean kWh/day of each week (ending on the last day) and the number of reads in it.
+
+    Weeks without a read are NaN.
+    """
+    n, days = daily.shape
+    weeks = days // 7
+    block = daily[:, days - 7 * weeks :].reshape(n, weeks, 7)
+    have = ~np.isnan(block)
+    cnt = have.sum(axis=2)
+    tot = np.where(have, block, 0.0).sum(axis=2, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
+    return mean, cnt
+
+
+def _nanmedian_rows(x: np.ndarray) -> np.ndarray:
+    out = np.full(x.shape[0], np.nan)
+    some = ~np.all(np.isnan(x), axis=1)
+    if some.any():
+        out[some] = np.nanmedian(x[some], axis=1)
+    return out
+
+
+def _group_median(values: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Column-wise median of the rows of each group, broadcast back to the rows (NaN skipped)."""
+    frame = pd.DataFrame(values)
+    med = frame.groupby(group, sort=False).median()
+    return med.reindex(group).to_numpy()
+
+
+def _change_point(r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Most negative mean-shift statistic of each row of ``r`` (weeks; NaN skipped): (z, week, log shift)."""
+    n, k = r.shape
+    have = ~np.isnan(r)
+    x = np.where(have, r, 0.0)
+    c = np.cumsum(x, axis=1)
+    m = np.cumsum(have, axis=1)
+    total, count = c[:, -1:], m[:, -1:]
+    n1, s1 = m[:, :-1], c[:, :-1]  # before = weeks [0, j], after = weeks (j, k)
+    n2, s2 = count - n1, total - s1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        diff = s2 / n2 - s1 / n1
+        stat = diff * np.sqrt(n1 * n2 / count)
+    valid = (n1 >= _MIN_BEFORE_WEEKS) & (n2 >= _MIN_AFTER_WEEKS)
+    stat = np.where(valid, stat, np.inf)
+    j = np.argmin(stat, axis=1)
+    rows = np.arange(n)
+    best = stat[rows, j]
+    found = np.isfinite(best)
+    d = np.diff(r, axis=1)
+    sigma = np.full(n, np.nan)
+    some = ~np.all(np.isnan(d), axis=1)
+    if some.any():
+        sigma[some] = np.nanmedian(np.abs(d[some] - np.nanmedian(d[some], axis=1)[:, None]), axis=1) * 1.4826 / np.sqrt(2)
+    sigma = np.maximum(np.nan_to_num(sigma, nan=1.0), 0.02)
+    z = np.where(found, best / sigma, np.nan)
+    shift = np.where(found, diff[rows, j], np.nan)
+    week = np.where(found, j + 1, -1)  # first week after the change
+    return z, week, shift
+
+
+def _longest_run(flag: np.ndarray) -> np.ndarray:
+    run = np.zeros(flag.shape[0], dtype=np.int64)
+    best = np.zeros(flag.shape[0], dtype=np.int64)
+    for col in range(flag.shape[1]):
+        run = np.where(flag[:, col], run + 1, 0)
+        np.maximum(best, run, out=best)
+    return best
+
+
+def _cv(x: np.ndarray) -> np.ndarray:
+    """Coefficient of variation of each row (NaN skipped; NaN with fewer than 2 values or a zero mean)."""
+    have = ~np.isnan(x)
+    cnt = have.sum(axis=1)
+    x0 = np.where(have, x, 0.0).astype(np.float64)
+    mean = _share(x0.sum(axis=1), cnt.astype(float))
+    var = _share((np.where(have, x0 - mean[:, None], 0.0) ** 2).sum(axis=1), cnt.astype(float))
+    return np.where(cnt >= 2, _share(np.sqrt(var), mean), np.nan)
+
+
+def _share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    out = np.full(len(num), np.nan)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
+
+
+def _daily_signals(daily: np.ndarray, customers: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, np.ndarray]:
+    n, days = daily.shape
+    recent = daily[:, -_RECENT:]
+    year_ago = daily[:, days - 365 - _RECENT : days - 365]
+    read = ~np.isnan(recent)
+    n_read = read.sum(axis=1)
+    with np.errstate(invalid="ignore"):
+        zero = read & (recent <= 0)
+        same = read[:, 1:] & read[:, :-1] & (recent[:, 1:] == recent[:, :-1]) & (recent[:, 1:] > 0)
+    med_recent, med_year = _nanmedian_rows(recent), _nanmedian_rows(year_ago)
+    yoy = _share(med_recent, med_year)
+    group = (customers["customer_class"].astype(str) + "|" + customers["region"].astype(str)).to_numpy()
+    peer_yoy = pd.Series(yoy).groupby(group).transform("median").to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        drop_self = 1.0 - yoy
+        drop_peer = 1.0 - yoy / peer_yoy
+        cv_recent, cv_year = _cv(recent), _cv(year_ago)
+    kva = customers["contracted_kva"].to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore", all="ignore"):
+        peak = np.where(n_read > 0, np.nanmax(np.where(read, recent, -np.inf), axis=1), np.nan)
+
+    weekly, _ = weekly_levels(daily)
+    level = _nanmedian_rows(weekly)
+    scaled = weekly / np.where(level > 0, level, np.nan)[:, None]
+    peer = _group_median(scaled, group)
+    eps = 0.02
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.log(scaled + eps) - np.log(peer + eps)
+    z, week, shift = _change_point(r)
+    k = r.shape[1]
+    onset_days = np.where(week >= 0, (k - week) * 7, np.nan)
+    with np.errstate(invalid="ignore"):
+        after_low = np.where(np.arange(k)[None, :] >= week[:, None], r, np.nan)
+        before_mean = np.where(np.arange(k)[None, :] < week[:, None], r, np.nan)
+    bm = np.full(n, np.nan)
+    has = ~np.all(np.isnan(before_mean), axis=1)
+    bm[has] = np.nanmean(before_mean[has], axis=1)
+    below = after_low < (bm + 0.5 * np.nan_to_num(shift))[:, None]
+    n_after = (~np.isnan(after_low)).sum(axis=1)
+    persist = _share(below.sum(axis=1).astype(float), n_after.astype(float))
+    last8 = r[:, -8:]
+    recent_rel = np.full(n, np.nan)
+    some = ~np.all(np.isnan(last8), axis=1)
+    recent_rel[some] = np.nanmean(last8[some], axis=1) - bm[some]
+
+    def corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ok = ~np.isnan(a) & ~np.isnan(b)
+        cnt = ok.sum(axis=1)
+        a0, b0 = np.where(ok, a, 0.0), np.where(ok, b, 0.0)
+        ma, mb = _share(a0.sum(axis=1), cnt), _share(b0.sum(axis=1), cnt)
+        da, db = np.where(ok, a0 - ma[:, None], 0.0), np.where(ok, b0 - mb[:, None], 0.0)
+        den = np.sqrt((da**2).sum(axis=1) * (db**2).sum(axis=1))
+        out = _share((da * db).sum(axis=1), den)
+        return np.where(cnt >= 20, out, np.nan)
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lw, lp = np.log(scaled + eps), np.log(peer + eps)
+    corr_last, corr_prev = corr(lw[:, -52:], lp[:, -52:]), corr(lw[:, :-52], lp[:, :-52])
+    return {
+        "drop_yoy_90d": drop_self,
+        "drop_vs_peers_90d": drop_peer,
+        "shift_z": z,
+        "shift_drop": np.where(np.isnan(shift), np.nan, 1.0 - np.exp(shift)),
+        "shift_days_ago": onset_days,
+        "shift_persistence": persist,
+        "recent_drop_vs_before": np.where(np.isnan(recent_rel), np.nan, 1.0 - np.exp(recent_rel)),
+        "peer_corr_change": corr_last - corr_prev,
+        "zero_share_90d": _share(zero.sum(axis=1).astype(float), n_read.astype(float)),
+        "zero_run_max_90d": np.where(n_read > 0, _longest_run(zero), np.nan),
+        "repeat_read_share_90d": _share(same.sum(axis=1).astype(float), np.maximum(n_read - 1, 0).astype(float)),
+        "regularity_ratio_90d": _share(cv_recent, cv_year),
+        "capacity_use_max_90d": _share(peak, kva * 24.0),
+    }
+
+
+def _bill_signal(bills: pd.DataFrame, daily: np.ndarray, ids: np.ndarray, as_of: pd.Timestamp) -> np.ndarray:
+    """Median over the last 6 bills issued before ``as_of`` of |billed kWh - read kWh| / read kWh of the month."""
+    n, days = daily.shape
+    out = np.full(n, np.nan)
+    if bills is None or len(bills) == 0:
+        return out
+    issued = ns(bills["issued_on"])
+    period = ns(bills["period"])
+    start = as_of.value - days * DAY_NS
+    keep = (issued < as_of.value) & (period >= start) & (issued >= as_of.value - 190 * DAY_NS)
+    b = bills.loc[keep]
+    if len(b) == 0:
+        return out
+    pos = positions(ids, b["customer_id"].to_numpy())
+    p0 = (ns(b["period"]) - start) // DAY_NS
+    p1 = np.minimum(p0 + b["period"].dt.days_in_month.to_numpy(), days)
+    ok = (pos >= 0) & (p1 <= days)
+    cum = np.concatenate([np.zeros((n, 1)), np.cumsum(np.nan_to_num(daily, nan=0.0), axis=1, dtype=np.float64)], axis=1)
+    pos, p0, p1 = pos[ok], p0[ok], p1[ok]
+    read_kwh = cum[pos, p1] - cum[pos, p0]
+    billed = b["kwh"].to_numpy(dtype=np.float64)[ok]
+    gap = np.abs(billed - read_kwh) / np.maximum(read_kwh, 1.0)
+    med = pd.Series(gap).groupby(pos).median()
+    out[med.index.to_numpy()] = med.to_numpy()
+    return out
+
+
+def _interval_signals(load: pd.DataFrame, ids: np.ndarray, as_of: pd.Timestamp) -> dict[str, np.ndarray]:
+    """Stuck intervals and power-factor change over the last 30 days of 15-minute load."""
+    n = len(ids)
+    stuck, pf_change = np.full(n, np.nan), np.full(n, np.nan)
+    if load is None or len(load) == 0:
+        return {"interval_repeat_share_30d": stuck, "power_factor_change_7d": pf_change}
+    t = ns(load["timestamp"])
+    keep = (t >= as_of.value - 30 * DAY_NS) & (t < as_of.value)
+    sub = load.loc[keep]
+    pos = positions(ids, sub["customer_id"].to_numpy())
+    ok = pos >= 0
+    pos, tt = pos[ok], t[keep][ok]
+    kw = sub["kw"].to_numpy(dtype=np.float64)[ok]
+    order = np.lexsort((tt, pos))
+    pos, tt, kw = pos[order], tt[order], kw[order]
+    same = (pos[1:] == pos[:-1]) & (kw[1:] == kw[:-1]) & (kw[1:] > 0)
+    pairs = np.bincount(pos[1:][pos[1:] == pos[:-1]], minlength=n)
+    stuck = _share(np.bincount(pos[1:][same], minlength=n).astype(float), pairs.astype(float))
+    if "kvar" in sub.columns:
+        kvar = sub["kvar"].to_numpy(dtype=np.float64)[ok][order]
+        good = ~np.isnan(kw) & ~np.isnan(kvar)
+        last7 = tt >= as_of.value - 7 * DAY_NS
+        p_kw = [np.bincount(pos[good & m], weights=kw[good & m], minlength=n) for m in (last7, ~last7)]
+        p_kv = [np.bincount(pos[good & m], weights=np.abs(kvar[good & m]), minlength=n) for m in (last7, ~last7)]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pf = [a / np.sqrt(a**2 + b**2) for a, b in zip(p_kw, p_kv, strict=True)]
+        pf_change = pf[0] - pf[1]
+    return {"interval_repeat_share_30d": stuck, "power_factor_change_7d": pf_change}
+
+
+def anomaly_signals(dataset: Dataset, as_of: pd.Timestamp | str | None = None) -> pd.DataFrame:
+    """The anomaly signals of every customer active at ``as_of``, one row per customer.
+
+    Works on daily reads alone (``customers`` + ``meter_daily``); bills and
+    15-minute load add their signals when present (NaN otherwise). Nothing
+    dated on or after ``as_of`` is read: the table is the same on a dataset
+    truncated at ``as_of``.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    as_of : Timestamp-like, optional
+        Default: the dataset's ``extracted_on``.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``customer_id``; the columns are :data:`SIGNAL_NAMES` plus
+        ``customer_class`` and ``region`` (the peer group), ``kwh_per_day_90d``
+        (median daily kWh of the last 90 days) and ``kwh_per_day_before``
+        (median daily kWh of the same 90 days a year earlier), used to size the
+        missing energy. ``attrs["as_of"]`` holds the date.
+
+    Raises
+    ------
+    TypeError
+        If ``dataset`` is not a Dataset.
+    gridcrm.errors.InputError
+        If ``as_of`` is after the extract or before every customer.
+
+    Examples
+    --------
+    >>> from gridcrm.data.synth import generate_dataset
+    >>> ds = generate_dataset(80, "2023-01-01", "2024-06-30", seed=3).dataset
+    >>> s = anomaly_signals(ds, "2024-06-01")
+    >>> s.index.name, len(s) > 0, set(SIGNAL_NAMES) <= set(s.columns)
+    ('customer_id', True, True)
+    >>> bool(s["zero_share_90d"].dropna().between(0, 1).all())
+    True
+    """
+    if not isinstance(dataset, Dataset):
+        raise TypeError(f"dataset must be a gridcrm Dataset, got {type(dataset).__name__}")
+    cut = parse_as_of(as_of, default=dataset.extracted_on)
+    customers = active_customers(dataset.customers, cut)
+    check_as_of(dataset, cut, len(customers))
+    ids = customers["customer_id"].to_numpy(dtype=np.int64)
+    daily = daily_matrix(dataset.meter_daily, ids, cut)
+    columns = _daily_signals(daily, customers, cut)
+    bills = dataset.bills if "bills" in dataset.table_names else None
+    columns["bill_read_gap_180d"] = _bill_signal(bills, daily, ids, cut)
+    load = dataset.load_interval if "load_interval" in dataset.table_names else None
+    columns.update(_interval_signals(load, ids, cut))
+    frame = pd.DataFrame({name: np.asarray(columns[name], dtype=np.float64) for name in SIGNAL_NAMES},
+                         index=pd.Index(ids, name="customer_id"))
+    frame["customer_class"] = customers["customer_class"].astype(str).to_numpy()
+    frame["region"] = customers["region"].astype(str).to_numpy()
+    frame["kwh_per_day_90d"] = _nanmedian_rows(daily[:, -_RECENT:])
+    frame["kwh_per_day_before"] = _nanmedian_rows(daily[:, -365 - _RECENT : -365])
+    frame.attrs["as_of"] = cut.isoformat()
+    logger.info("anomaly signals: %d customers as of %s", len(frame), cut.date())
+    return frame

@@ -11,7 +11,7 @@ Examples
 --------
 >>> from gridcrm.configs import NAMES, shipped
 >>> NAMES
-('credit_ahp.yaml', 'demo.yaml', 'forecast.yaml', 'risk.yaml', 'segmentation.yaml', 'tags.yaml', 'value_ahp.yaml')
+('credit_ahp.yaml', 'demo.yaml', 'forecast.yaml', 'risk.yaml', 'segmentation.yaml', 'tags.yaml', 'value_ahp.yaml', 'products.yaml', 'payment_plans.yaml')
 >>> shipped("tags.yaml").is_file()
 True
 """
@@ -25,7 +25,7 @@ __all__ = ["NAMES", "shipped"]
 
 #: The configuration files shipped with gridcrm.
 NAMES = ("credit_ahp.yaml", "demo.yaml", "forecast.yaml", "risk.yaml", "segmentation.yaml", "tags.yaml",
-         "value_ahp.yaml")
+         "value_ahp.yaml", "products.yaml", "payment_plans.yaml")
 
 
 def shipped(name: str) -> Path:

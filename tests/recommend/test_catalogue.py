@@ -1,0 +1,103 @@
+"""The product catalogue: the shipped file, its checks, eligibility and rule-based priors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from gridcrm.errors import ConfigError
+from gridcrm.recommend import CatalogueError, load_product_catalogue
+from gridcrm.configs import shipped
+
+MINI = {
+    "classes": {"q": "Quality", "c": "Cash"},
+    "recommender": {"k": 2},
+    "products": [
+        {"id": "test", "class": "q", "value": 100, "cost": 10, "prior": 0.1, "eligible": "contracted_kva >= 50",
+         "signals": [{"when": "complaints_365d >= 1", "lift": 3, "reason": "complained"},
+                     {"when": "outage_complaint", "lift": 2, "reason": "outage tag"}]},
+        {"id": "instal", "class": "c", "value": 50, "cost": 5, "prior": 0.2,
+         "eligible": {"column": "credit_grade", "op": "in", "value": ["AAA", "AA"]}, "excludes": ["test"]},
+    ],
+}
+
+
+def test_shipped_catalogue_has_22_products_in_6_classes():
+    cat = load_product_catalogue()
+    assert len(cat) == 22 and len(cat.classes) == 6
+    counts = pd.Series([p.product_class for p in cat.products]).value_counts().to_dict()
+    assert counts == {"power_quality": 4, "business_handling": 4, "cash_flow": 2, "communication": 4,
+                      "energy_saving": 3, "value_added": 5}
+    assert cat.payment_plans is not None and cat.payment_plans.name == "payment_plans.yaml"
+    assert all(p.value >= 0 and p.cost >= 0 and 0 < p.prior < 1 for p in cat.products)
+
+
+def test_the_catalogue_is_also_read_from_a_path_and_returned_unchanged():
+    cat = load_product_catalogue(shipped("products.yaml"))
+    assert cat.ids == load_product_catalogue().ids
+    assert load_product_catalogue(cat) is cat
+
+
+def test_eligibility_and_rule_prior_by_hand():
+    cat = load_product_catalogue(MINI)
+    f = pd.DataFrame({"contracted_kva": [10.0, 100.0, 100.0, np.nan], "complaints_365d": [1, 1, 0, 0],
+                      "outage_complaint": [True, True, False, False],
+                      "credit_grade": ["AAA", "B", "AA", None]}, index=pd.Index([1, 2, 3, 4], name="customer_id"))
+    el = cat.eligibility(f)
+    assert el["test"].tolist() == [False, True, True, False]  # a missing capacity is unknown: not eligible
+    assert el["instal"].tolist() == [True, False, True, False]
+    prior = cat.rule_propensity(f)
+    np.testing.assert_allclose(prior["test"], [0.6, 0.6, 0.1, 0.1])
+    np.testing.assert_allclose(prior["instal"], [0.2] * 4)
+    assert cat.exclusions().tolist() == [[False, True], [True, False]]
+
+
+def test_an_absent_column_makes_its_rule_unknown_not_an_error():
+    cat = load_product_catalogue(MINI)
+    f = pd.DataFrame({"contracted_kva": [100.0], "complaints_365d": [0]})
+    assert cat.eligibility(f)["instal"].tolist() == [False]  # no credit grades: cash-flow products not offered
+    np.testing.assert_allclose(cat.rule_propensity(f)["test"], [0.1])  # no tags: the tag signal does not hold
+
+
+def test_prior_capped_by_max_prior():
+    raw = {**MINI, "recommender": {"max_prior": 0.25}}
+    f = pd.DataFrame({"contracted_kva": [100.0], "complaints_365d": [5], "outage_complaint": [True]})
+    assert load_product_catalogue(raw).rule_propensity(f)["test"].iloc[0] == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda r: r["products"][0].update(colour="red"), "products[0]: unknown key(s) ['colour']"),
+    (lambda r: r["products"][0].update(prior=1.5), "products[0].prior: expected a number >= 0 and <= 1, got 1.5"),
+    (lambda r: r["products"][0].update(eligible="contracted_kva >> 3"), "products[0].eligible:"),
+    (lambda r: r["products"][0].update(eligible={"feature": "no_such_feature", "op": ">", "value": 1}),
+     "products[0].eligible:"),
+    (lambda r: r["products"][0]["signals"][0].update(lift=0), "products[0].signals[0].lift: expected a number > 0"),
+    (lambda r: r["products"][1].update(excludes=["nothing"]), "products[1].excludes: ['nothing'] are not products"),
+    (lambda r: r["products"][1].update(id="test", excludes=[]), "products: id(s) ['test'] used more than once"),
+    (lambda r: r["products"][1].update({"class": "energy"}), "products[1].class: 'energy' is not one of the classes"),
+    (lambda r: r.update(recommender={"k": 0}), "recommender.k: expected a whole number >= 1"),
+    (lambda r: r.update(recommender={"size": 3}), "recommender: unknown key(s) ['size']"),
+    (lambda r: r.update(extra=1), "top level: unknown key(s) ['extra']"),
+    (lambda r: r["products"][0].update(capacity=2.5), "products[0].capacity: expected a whole number"),
+])
+def test_bad_catalogues_are_refused_naming_the_key(change, message):
+    import copy
+
+    raw = copy.deepcopy(MINI)
+    change(raw)
+    with pytest.raises(CatalogueError) as err:
+        load_product_catalogue(raw)
+    assert message in str(err.value)
+    assert isinstance(err.value, ConfigError) and isinstance(err.value, ValueError)
+
+
+def test_a_bad_file_is_named(tmp_path):
+    path = tmp_path / "p.yaml"
+    raw = {**MINI, "products": [{**MINI["products"][0], "value": "much"}]}
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(CatalogueError, match=r"product catalogue .*p\.yaml: products\[0\]\.value: expected a number"):
+        load_product_catalogue(path)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_product_catalogue(tmp_path / "none.yaml")

@@ -33,6 +33,7 @@ __all__ = [
     "CUSTOMER_CLASSES",
     "CHANNELS",
     "CONTACT_KINDS",
+    "CONTACT_TOPICS",
     "EVENT_KINDS",
     "TABLES",
     "REQUIRED_TABLES",
@@ -69,6 +70,9 @@ CHANNELS: tuple[str, ...] = (
 )
 #: Kinds of service contact.
 CONTACT_KINDS: tuple[str, ...] = ("call", "complaint", "repair", "application", "survey")
+#: Topics of what a contact is about (``contacts.topic``; gridcrm.service classifies texts into them).
+CONTACT_TOPICS: tuple[str, ...] = ("billing", "outage", "voltage", "meter", "service_attitude",
+                                   "business_handling", "connection", "other")
 #: Kinds of risk event.
 EVENT_KINDS: tuple[str, ...] = ("theft", "violation", "disconnection", "blacklist")
 
@@ -406,6 +410,14 @@ CONTACTS = TableSchema(
         ColumnSpec("text", "str", "Free text of the contact.", nullable=True, required=False),
         ColumnSpec("satisfaction", "float", "Satisfaction score given (1 = worst, 5 = best).", nullable=True,
                    min=1, max=5),
+        ColumnSpec("topic", "category", "What the contact is about (service topic).", nullable=True,
+                   allowed=CONTACT_TOPICS, required=False),
+        ColumnSpec("channel", "category", "Channel of the contact.", nullable=True, allowed=CHANNELS,
+                   required=False),
+        ColumnSpec("closed_at", "timestamp", "When the ticket was closed (resolved); empty while open. "
+                   "A time on or after as_of is not yet known.", nullable=True, required=False),
+        ColumnSpec("repeat", "bool", "A contact on the same topic by the same customer within 30 days before.",
+                   required=False),
     ),
     key=("contact_id",),
     time_column="at",

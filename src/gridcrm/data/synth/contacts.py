@@ -11,8 +11,12 @@ Applications also mark new connections, capacity increases (before a level
 shift up) and account closures. A large customer negotiating with a competing
 retailer (before it switches) calls about tariffs and bills and complains
 about tariffs more often; a business in financial distress calls about
-payments and applies to reduce its capacity. Contacts happen mostly in office hours;
-complaints carry a short text in Chinese or English.
+payments and applies to reduce its capacity. Contacts happen mostly in office hours.
+Every contact but a survey has a topic (``contacts.topic``, from its cause), a channel, a repeat flag (same topic within 30 days)
+and a closing time: lognormal hours around a median per topic, slower in some regions, left
+empty while the ticket is still open at the extraction date. Complaints carry a text in Chinese or
+English written for their topic (:mod:`gridcrm.data.synth.texts`). Topics, channels, texts and
+closing times are drawn from the ``texts`` stream, so every other column stays as it was.
 """
 
 from __future__ import annotations
@@ -20,10 +24,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from gridcrm.data.schemas import CONTACT_KINDS, CONTACTS
+from gridcrm.data.schemas import CONTACT_KINDS, CONTACT_TOPICS, CONTACTS
 from gridcrm.data.synth.calendar import DAY_NS, Calendar
 from gridcrm.data.synth.customers import NEVER, Population
 from gridcrm.data.synth.frames import build_frame
+from gridcrm.data.synth.texts import complaint_texts
 
 __all__ = ["CATEGORIES", "month_contacts", "lifecycle_contacts", "contacts_frame", "CONTACT_ID_BASE"]
 
@@ -59,21 +64,21 @@ _SHOPPING = ((CALL, "tariff", 0.5), (CALL, "billing", 0.4), (COMPLAINT, "tariff"
 _DISTRESS = ((CALL, "payment", 0.3), (APPLICATION, "capacity_change", 0.05))
 _FOLLOW_UP = {COMPLAINT: ("complaint_followup", 0.5), REPAIR: ("repair_followup", 0.3)}
 _OFFICE_HOURS = np.array([0.2] * 7 + [1, 3, 5, 5, 4, 3, 4, 5, 5, 4, 3] + [2, 1.5, 1, 0.7, 0.5, 0.3])
-_TEXTS = {
-    "billing": (("本月电费比平时高很多，要求核查。", "My bill this month is far higher than usual, please check it."),
-                ("电费账单金额有误，请重新核算。", "The amount on my bill looks wrong."),
-                ("没用多少电，电费却翻倍了。", "I used little power but the bill doubled.")),
-    "tariff": (("阶梯电价太贵，第三档价格不合理。", "The third tier price is too expensive."),
-               ("对峰谷电价政策有意见。", "I disagree with the time-of-use tariff.")),
-    "outage": (("停电好几个小时，没有提前通知。", "Power was off for hours without notice."),
-               ("最近频繁停电，影响生产生活。", "Frequent outages lately are disrupting us.")),
-    "voltage": (("电压不稳，灯一直闪。", "Voltage is unstable and the lights flicker."),
-                ("电压偏低，空调启动不了。", "Low voltage, the air conditioner will not start.")),
-    "service_attitude": (("营业厅工作人员态度差。", "Counter staff were rude."),
-                         ("客服电话一直打不通，处理太慢。", "Could not get through to the hotline; the case is slow.")),
-    "meter": (("怀疑电表走得快，申请校验。", "I think my meter runs fast, please test it."),
-              ("电表读数和实际不符。", "The meter reading does not match my usage.")),
+#: Topic (``contacts.topic``) of each category.
+TOPIC_OF: dict[str, str] = {
+    "billing": "billing", "tariff": "billing", "payment": "billing", "outage": "outage", "line": "outage",
+    "voltage": "voltage", "meter": "meter", "service_attitude": "service_attitude",
+    "inquiry": "other", "name_transfer": "business_handling", "account_closure": "business_handling",
+    "new_connection": "connection", "capacity_change": "connection",
+    "complaint_followup": "other", "repair_followup": "other", "routine": "other",
 }
+# Median hours to close a ticket, per topic (order of CONTACT_TOPICS), and the spread (sd of log hours).
+_CLOSE_HOURS = np.array([30.0, 5.0, 60.0, 70.0, 50.0, 90.0, 200.0, 12.0])
+_CLOSE_SPREAD = 0.8
+_CHANNEL_SHARE = {"phone": 0.6, "app": 0.15, "wechat": 0.1, "counter": 0.15}
+_REPEAT_DAYS = 30
+# Kinds of contact whose text the extract keeps (calls and applications are classified by the agent).
+_TEXT_KINDS = (COMPLAINT,)
 
 
 def _rates(table: tuple, scale: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -221,7 +226,7 @@ def _days_since_complaint(customer: np.ndarray, day: np.ndarray, kind: np.ndarra
 
 
 def contacts_frame(batches: list[dict[str, np.ndarray]], pop: Population, cal: Calendar, closed: np.ndarray,
-                   rng: np.random.Generator) -> pd.DataFrame:
+                   rng: np.random.Generator, text_rng: np.random.Generator) -> pd.DataFrame:
     """The ``contacts`` table: all contacts up to ``end`` and ``closed_on``, with scores and texts.
 
     Parameters
@@ -233,6 +238,9 @@ def contacts_frame(batches: list[dict[str, np.ndarray]], pop: Population, cal: C
     closed : ndarray of int
         ``closed_on`` day offset per customer (``NEVER`` while open).
     rng : numpy.random.Generator
+    text_rng : numpy.random.Generator
+        Draws of the texts, channels and closing times (its own stream: the other columns
+        do not depend on it).
     """
     base = {key: np.concatenate([b[key] for b in batches]) for key in ("customer", "day", "kind", "category")}
     both = _follow_ups(base, rng)
@@ -251,18 +259,13 @@ def contacts_frame(batches: list[dict[str, np.ndarray]], pop: Population, cal: C
     rated = (kind == SURVEY) | ((kind == CALL) & (rng.random(n) < 0.15))
     score = np.clip(np.rint(mean + 0.4 * (kind == CALL) + rng.normal(0.0, 0.7, n)), 1, 5)
 
-    text = np.full(n, None, dtype=object)
-    english = rng.random(n) < 0.3
-    pick = rng.random(n)
-    for name, options in _TEXTS.items():
-        rows = np.flatnonzero((kind == COMPLAINT) & (category == _C[name]))
-        choice = np.array(options, dtype=object)[(pick[rows] * len(options)).astype(int)]
-        text[rows] = np.where(english[rows], choice[:, 1], choice[:, 0])
+    rng.random(n), rng.random(n)  # the draws of the former fixed texts: keep the stream, so `at` is unchanged
 
     outage_like = np.isin(category, [_C["outage"], _C["voltage"], _C["line"]])
     hours = np.where(outage_like, rng.integers(0, 24, n), rng.choice(24, n, p=_OFFICE_HOURS / _OFFICE_HOURS.sum()))
     at = cal.start_ns + c["day"] * DAY_NS + (hours * 3600 + rng.integers(0, 3600, n)) * 10**9
     by_time = np.lexsort((c["customer"], at))
+    topic, channel, text, closed_at, repeat = _tickets(c, kind, category, at, pop, cal, text_rng)
     return build_frame(
         CONTACTS,
         {
@@ -273,5 +276,39 @@ def contacts_frame(batches: list[dict[str, np.ndarray]], pop: Population, cal: C
             "category": np.array(CATEGORIES, dtype=object)[category][by_time],
             "text": text[by_time],
             "satisfaction": np.where(rated, score, np.nan)[by_time],
+            "topic": topic[by_time],
+            "channel": channel[by_time],
+            "closed_at": closed_at[by_time].view("datetime64[ns]"),
+            "repeat": repeat[by_time],
         },
     )
+
+
+def _tickets(c: dict[str, np.ndarray], kind: np.ndarray, category: np.ndarray, at: np.ndarray, pop: Population,
+             cal: Calendar, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """Topic, channel, text, closing time (ns, NaT while open) and repeat flag of every contact but surveys."""
+    n = len(kind)
+    has = kind != SURVEY
+    topic_code = np.array([CONTACT_TOPICS.index(TOPIC_OF[name]) for name in CATEGORIES])[category]
+    topic = np.where(has, np.array(CONTACT_TOPICS, dtype=object)[topic_code], None)
+    names = list(_CHANNEL_SHARE)
+    drawn = rng.choice(len(names), n, p=np.array(list(_CHANNEL_SHARE.values())))
+    drawn = np.where(kind == REPAIR, names.index("phone"), drawn)
+    channel = np.where(has, np.array(names, dtype=object)[drawn], None)
+    anger = (1.0 - pop.satisfaction[c["customer"]]) * np.where(kind == COMPLAINT, 1.0, 0.3)
+    text = np.full(n, None, dtype=object)
+    rows = np.flatnonzero(np.isin(kind, _TEXT_KINDS))
+    text[rows] = complaint_texts(topic[rows], rng, anger=anger[rows])["text"].to_numpy()
+    region_pace = np.exp(rng.normal(0.0, 0.3, int(pop.region.max()) + 1))
+    hours = _CLOSE_HOURS[topic_code] * region_pace[pop.region[c["customer"]]] * np.exp(
+        rng.normal(0.0, _CLOSE_SPREAD, n))
+    closed_ns = at + (hours * 3600e9).astype(np.int64)
+    extracted_ns = cal.start_ns + cal.n_days * DAY_NS
+    nat = np.iinfo(np.int64).min
+    closed_at = np.where(has & (closed_ns < extracted_ns), closed_ns, nat)
+    order = np.lexsort((at, topic_code, c["customer"]))
+    same = (c["customer"][order][1:] == c["customer"][order][:-1]) & (topic_code[order][1:] == topic_code[order][:-1])
+    recent = np.diff(at[order]) <= _REPEAT_DAYS * DAY_NS
+    repeat = np.zeros(n, dtype=bool)
+    repeat[order[1:]] = same & recent & has[order[1:]] & has[order[:-1]]
+    return topic, channel, text, closed_at, repeat

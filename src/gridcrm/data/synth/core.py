@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 _FIRST_YEAR, _LAST_YEAR = 1970, 2200  # dates the calendar (datetime64[ns]) holds with room for a simulation
 _MAX_DAYS = 366 * 30  # a longer window than 30 years is a mistake, not a dataset
-_STREAMS = ("weather", "customers", "meter", "service", "contacts", "payments", "events", "interval")
+_STREAMS = ("weather", "customers", "meter", "service", "contacts", "payments", "events", "interval", "texts")
 
 
 @dataclass(frozen=True)
@@ -275,7 +275,8 @@ def generate_dataset(
         "load_interval": load,
         "bills": bills_frame(bills, pop, cal),
         "payments": payments_frame(pay, bills, pop, cal),
-        "contacts": contacts_frame(contact_batches, pop, cal, service.closed, streams["contacts"]),
+        "contacts": contacts_frame(contact_batches, pop, cal, service.closed, streams["contacts"],
+                                   streams["texts"]),
         "events": events_frame(pop, cal, service.closed, pay.notices, streams["events"]),
         "weather": weather_frame(climate, cal, streams["weather"]),
     }

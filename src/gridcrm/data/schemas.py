@@ -45,6 +45,8 @@ __all__ = [
     "CONTACTS",
     "EVENTS",
     "WEATHER",
+    "OFFER_CHANNELS",
+    "OFFERS",
     "data_model_markdown",
 ]
 
@@ -453,10 +455,31 @@ WEATHER = TableSchema(
     future_columns=("date",),
 )
 
+#: Channels through which a service product is offered (`offers.channel`).
+OFFER_CHANNELS: tuple[str, ...] = ("visit", "phone", "sms", "app", "wechat", "counter")
+
+OFFERS = TableSchema(
+    name="offers",
+    description="Offers of service products (gridcrm.recommend's catalogue) and their uptake: one row per offer.",
+    columns=(
+        _customer_id(),
+        ColumnSpec("offered_on", "date", "Day the product was offered."),
+        ColumnSpec("product", "str", "Product id of the catalogue (configs/products.yaml), e.g. 'energy_audit'."),
+        ColumnSpec("channel", "category", "Channel of the offer.", allowed=OFFER_CHANNELS),
+        ColumnSpec("accepted_on", "date", "Day the customer accepted it; missing if not (yet) accepted.",
+                   nullable=True),
+    ),
+    key=("customer_id", "offered_on", "product"),
+    time_column="offered_on",
+    future_columns=("offered_on", "accepted_on"),
+    foreign_keys=(_cust_fk(),),
+)
+
 #: All tables, in load order (parents before children).
 TABLES: dict[str, TableSchema] = {
     t.name: t for t in (CUSTOMERS, METER_DAILY, LOAD_INTERVAL, BILLS, PAYMENTS, CONTACTS, EVENTS, WEATHER)
 }
+TABLES["offers"] = OFFERS  # optional (#18): offers of service products and their uptake
 #: Tables that every dataset must have; the others may be absent (then empty).
 REQUIRED_TABLES: tuple[str, ...] = ("customers", "meter_daily")
 

@@ -21,6 +21,7 @@ from gridcrm.data.synth.contacts import contacts_frame, lifecycle_contacts
 from gridcrm.data.synth.customers import NEVER, Population, customers_frame, draw_population
 from gridcrm.data.synth.events import events_frame
 from gridcrm.data.synth.interval import interval_customers, interval_frame
+from gridcrm.data.synth.offers import offer_world, offers_frame, simulate_offers
 from gridcrm.data.synth.payments import Payments, payments_frame, simulate_payments
 from gridcrm.data.synth.segments import SEGMENTS
 from gridcrm.data.synth.weather import make_climate, weather_frame
@@ -32,7 +33,8 @@ logger = logging.getLogger(__name__)
 
 _FIRST_YEAR, _LAST_YEAR = 1970, 2200  # dates the calendar (datetime64[ns]) holds with room for a simulation
 _MAX_DAYS = 366 * 30  # a longer window than 30 years is a mistake, not a dataset
-_STREAMS = ("weather", "customers", "meter", "service", "contacts", "payments", "events", "interval", "texts")
+_STREAMS = ("weather", "customers", "meter", "service", "contacts", "payments", "events", "interval", "texts",
+            "offers")
 
 
 @dataclass(frozen=True)
@@ -62,11 +64,16 @@ class SyntheticData:
     bill_truth : DataFrame
         Indexed by ``bill_id``: ``p_arrears``, the true probability that the
         bill is paid more than 15 days after ``due_on`` or never.
+    offer_truth : DataFrame or None
+        Indexed by ``customer_id``: the six latent needs ``need_<class>`` behind the ``offers``
+        table and ``p_<product>``, the true probability that the customer accepts the product
+        within 90 days of an offer (:mod:`gridcrm.data.synth.offers`).
     """
 
     dataset: Dataset
     truth: pd.DataFrame
     bill_truth: pd.DataFrame
+    offer_truth: pd.DataFrame | None = None
 
 
 def _integer(name: str, value: object, minimum: int, maximum: int | None = None) -> int:
@@ -280,6 +287,8 @@ def generate_dataset(
         "events": events_frame(pop, cal, service.closed, pay.notices, streams["events"]),
         "weather": weather_frame(climate, cal, streams["weather"]),
     }
+    world = offer_world(pop, tables["contacts"], streams["offers"])  # #18: offers of service products
+    tables["offers"] = offers_frame(simulate_offers(pop, cal, world, service.closed, streams["offers"]), pop, cal)
     truth = _truth(pop, cal, service, pay, bills.first_after(cal.n_days), interval_who, power_factor, opens)
     published = bills.published
     bill_truth = pd.DataFrame(
@@ -292,4 +301,5 @@ def generate_dataset(
         dataset=Dataset(tables, extracted_on=last_day + pd.Timedelta(days=1)),
         truth=truth,
         bill_truth=bill_truth,
+        offer_truth=world.truth(pop.ids),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
 from gridcrm.data import validate_tables
 
 AS_OF = pd.Timestamp("2025-01-01")

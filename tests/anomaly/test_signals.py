@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from anomaly.anomaly_data import AS_OF, SEASONAL, STUCK, THEFT_ONSET, THIEF, VACANT
 
+from anomaly.anomaly_data import AS_OF, SEASONAL, STUCK, THEFT_ONSET, THIEF, VACANT
 from gridcrm.anomaly import SIGNAL_NAMES, anomaly_signals
 from gridcrm.anomaly.signals import daily_matrix
 from gridcrm.errors import InputError

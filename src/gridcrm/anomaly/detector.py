@@ -1,0 +1,383 @@
+"""``AnomalyDetector``: theft probability, kind, onset and reasons per customer.
+
+Two kinds of evidence are combined:
+
+* **Unsupervised, from daily reads alone** — the peer-relative level shift of
+  :func:`~gridcrm.anomaly.anomaly_signals`: its strength (``shift_z``, in units
+  of the customer's own noise), its size (``recent_drop_vs_before``) and how
+  sustained it is. A theft by partial bypass removes a *part* of the load
+  (20–70 %) from one week on and keeps it off; the evidence is high only for a
+  sharp, sustained, partial drop that the customer's peers (same class and
+  region) do not share.
+* **Positive–unlabelled learning** from the thefts already recorded in
+  ``events`` (and confirmed negatives from ``inspections`` when present): at
+  ``fit``, signals are computed ``label_window_days`` before ``as_of``; the
+  customers whose theft was recorded in the window are the labelled positives,
+  everyone else unlabelled. A logistic model of "recorded" against signals, the
+  unsupervised evidence and payment behaviour (when ``bills`` and ``payments``
+  exist) is turned into a probability of theft with Elkan & Noto's correction
+  (divide by ``c`` = the mean out-of-fold score of the labelled positives):
+  recorded thefts are a biased, incomplete subset of the true ones, so
+  "unlabelled" is not "honest".
+
+How legitimate drops are told apart:
+
+* **seasonality, weather, holidays, regional outages** — every signal is
+  relative to the peers' median weekly profile, and year-on-year;
+* **vacancy, closure** — the drop is (nearly) total, or the reads are zero:
+  kind ``vacancy_closure``, and the theft evidence is low outside the 15–85 %
+  band (a bypass that takes everything would be noticed at once);
+* **a business winding down** — a slow slide gives a weak change-point
+  statistic for its size and a low persistence score;
+* **efficiency retrofits, rooftop solar, a heat pump replaced** — a step of
+  typically 10–30 %: smaller than most bypasses; what remains is told apart
+  only by the supervised part (payment behaviour, class) — the main source of
+  false positives, stated in the README.
+"""
+
+from __future__ import annotations
+
+import logging
+from numbers import Integral, Real
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.utils.validation import check_is_fitted
+
+from gridcrm._params import RANDOM_STATE, Interval, ValidatedParams
+from gridcrm.anomaly.signals import anomaly_signals
+from gridcrm.data.dataset import Dataset
+from gridcrm.features._common import active_customers, parse_as_of
+from gridcrm.features.payment import payment_features
+
+__all__ = ["AnomalyDetector", "KINDS", "theft_evidence", "model_inputs", "CONTEXT_FEATURES"]
+
+logger = logging.getLogger(__name__)
+
+#: Kinds of anomaly a customer is given.
+KINDS: tuple[str, ...] = ("theft", "meter_fault", "vacancy_closure", "data_error", "other", "none")
+#: Payment features added to the model's inputs when bills and payments exist.
+CONTEXT_FEATURES: tuple[str, ...] = ("payment_earliness_730d", "on_time_rate_730d", "arrears_rate_730d")
+_CLASSES = ("residential", "commercial", "industrial", "agricultural", "large_industry")
+_DAY = pd.Timedelta(days=1)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -50, 50)))
+
+
+def theft_evidence(signals: pd.DataFrame) -> np.ndarray:
+    """Unsupervised theft evidence in [0, 1] from the level-shift signals (daily reads alone).
+
+    ``sigmoid((-shift_z - 6) / 2)`` (a clear drop for the customer's own noise)
+    × a band weight that is 1 for a drop of 15–85 % against the level before and
+    falls off outside (a total drop is a vacancy or closure, a small one noise or
+    an efficiency change) × the persistence of the drop.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"shift_z": [-20.0, -20.0, -1.0], "recent_drop_vs_before": [0.5, 0.98, 0.5],
+    ...                   "shift_persistence": [1.0, 1.0, 1.0]})
+    >>> theft_evidence(s).round(3).tolist()
+    [0.999, 0.013, 0.076]
+    """
+    z = -signals["shift_z"].to_numpy(dtype=np.float64)
+    d = signals["recent_drop_vs_before"].to_numpy(dtype=np.float64)
+    persist = np.nan_to_num(signals["shift_persistence"].to_numpy(dtype=np.float64), nan=0.0)
+    band = _sigmoid((d - 0.15) / 0.03) * _sigmoid((0.85 - d) / 0.03)
+    out = _sigmoid((z - 6.0) / 2.0) * band * persist
+    return np.clip(np.nan_to_num(out, nan=0.0), 0.0, 1.0)
+
+
+def _context(dataset: Dataset, ids: np.ndarray, as_of: pd.Timestamp) -> pd.DataFrame | None:
+    names = dataset.table_names
+    if not {"bills", "payments"} <= set(names) or len(dataset.bills) == 0:
+        return None
+    customers = active_customers(dataset.customers, as_of)
+    events = dataset.events if "events" in names else pd.DataFrame({"customer_id": [], "at": [], "kind": []})
+    f = payment_features(dataset.bills, dataset.payments, events, customers, as_of)
+    frame = pd.DataFrame({k: np.asarray(f[k], dtype=np.float64) for k in CONTEXT_FEATURES},
+                         index=customers["customer_id"].to_numpy(dtype=np.int64))
+    return frame.reindex(ids)
+
+
+def model_inputs(signals: pd.DataFrame, context: pd.DataFrame | None) -> pd.DataFrame:
+    """The PU model's inputs: bounded transforms of the signals, the evidence, class and payment context.
+
+    Missing values are filled with neutral values (no drop, no zeros) and a missing payment context
+    with the column's median and a flag, so that the served model takes rows with gaps.
+    """
+    d = signals["recent_drop_vs_before"].fillna(0.0).clip(-1.0, 1.0)
+    x = pd.DataFrame(index=signals.index)
+    x["evidence"] = theft_evidence(signals)
+    x["neg_shift_z"] = (-signals["shift_z"]).fillna(0.0).clip(-10.0, 40.0) / 10.0
+    x["drop"] = d
+    x["drop_in_band"] = ((d > 0.15) & (d < 0.85)).astype(float)
+    x["drop_squared"] = d**2
+    x["persistence"] = signals["shift_persistence"].fillna(0.0)
+    x["drop_vs_peers"] = signals["drop_vs_peers_90d"].fillna(0.0).clip(-1.0, 1.0)
+    x["zero_share"] = signals["zero_share_90d"].fillna(0.0)
+    x["log_days_since_shift"] = np.log1p(signals["shift_days_ago"].fillna(0.0).clip(0, 1000)) / 7.0
+    cls = signals["customer_class"].astype(str)
+    for c in _CLASSES[1:]:
+        x[f"class_{c}"] = (cls == c).astype(float).to_numpy()
+    for name in CONTEXT_FEATURES:
+        col = context[name] if context is not None else pd.Series(np.nan, index=signals.index)
+        x[f"missing_{name}"] = col.isna().astype(float).to_numpy()
+        x[name] = col.to_numpy(dtype=np.float64)
+    return x
+
+
+class AnomalyDetector(ValidatedParams, BaseEstimator):
+    """Theft, meter-fault and abnormal-consumption detector: score (0–1), kind, onset and reasons.
+
+    Parameters
+    ----------
+    label_window_days : int
+        Days before ``as_of`` whose recorded thefts are the labelled positives at ``fit``
+        (signals are computed at ``as_of - label_window_days``).
+    min_positives : int
+        Fewest recorded thefts in the window for the supervised part; with fewer, ``score`` is the
+        unsupervised evidence alone (``supervised_`` is False).
+    C : float
+        Inverse regularisation of the PU logistic model.
+    random_state : int or None
+        Seed of the folds that estimate the label frequency ``c``.
+
+    Attributes
+    ----------
+    supervised_ : bool
+        Whether the PU model was fitted.
+    n_positives_ : int
+        Recorded thefts (and theft inspections) in the label window.
+    n_negatives_ : int
+        Inspections in the window that found nothing (confirmed negatives).
+    label_frequency_ : float
+        Elkan–Noto ``c``: estimated share of true thefts that end up recorded (NaN if unsupervised).
+    model_ : LogisticRegression or None
+    feature_names_in_ : ndarray of str
+        Columns of :func:`model_inputs`.
+    fit_as_of_ : Timestamp
+
+    Examples
+    --------
+    >>> from gridcrm.data.synth import generate_dataset
+    >>> ds = generate_dataset(300, "2023-01-01", "2024-06-30", seed=2).dataset
+    >>> det = AnomalyDetector(random_state=0).fit(ds, "2024-06-01")
+    >>> out = det.score(ds, "2024-06-01")
+    >>> bool(out["score"].between(0, 1).all()), set(out["kind"]) <= set(KINDS)
+    (True, True)
+    """
+
+    _parameter_rules: ClassVar[dict[str, list[Any]]] = {
+        "label_window_days": [Interval(Integral, 30, 3650, closed="both")],
+        "min_positives": [Interval(Integral, 2, None, closed="left")],
+        "C": [Interval(Real, 0, None, closed="neither")],
+        "random_state": RANDOM_STATE,
+    }
+
+    def __init__(self, *, label_window_days: int = 365, min_positives: int = 8, C: float = 0.5,
+                 random_state: int | None = 0) -> None:
+        self.label_window_days = label_window_days
+        self.min_positives = min_positives
+        self.C = C
+        self.random_state = random_state
+
+    # --- fit --------------------------------------------------------------------------------------------------------
+    def fit(self, dataset: Dataset, as_of: pd.Timestamp | str | None = None) -> AnomalyDetector:
+        """Learn from the thefts recorded in the ``label_window_days`` before ``as_of``.
+
+        Parameters
+        ----------
+        dataset : Dataset
+        as_of : Timestamp-like, optional
+            Nothing on or after it is read. Default: the dataset's ``extracted_on``.
+
+        Returns
+        -------
+        AnomalyDetector
+        """
+        self._validate_params()
+        if not isinstance(dataset, Dataset):
+            raise TypeError(f"dataset must be a gridcrm Dataset, got {type(dataset).__name__}")
+        cut = parse_as_of(as_of, default=dataset.extracted_on)
+        start = cut - self.label_window_days * _DAY
+        signals = anomaly_signals(dataset, start)
+        x = model_inputs(signals, _context(dataset, signals.index.to_numpy(), start))
+        pos_ids, neg_ids, known = _labels(dataset, start, cut)
+        keep = ~x.index.isin(known)  # thefts recorded before the window: known, neither label nor unlabelled
+        x = x.loc[keep]
+        s = x.index.isin(pos_ids)
+        negative = x.index.isin(neg_ids) & ~s
+        self.n_positives_ = int(s.sum())
+        self.n_negatives_ = int(negative.sum())
+        self.fit_as_of_ = cut
+        self.feature_names_in_ = np.array(x.columns, dtype=object)
+        self._fill = x.median(numeric_only=True).fillna(0.0)
+        self.model_, self.label_frequency_, self.supervised_ = None, float("nan"), False
+        if self.n_positives_ >= self.min_positives:
+            xf = self._prepare(x)
+            weight = np.where(negative, 3.0, 1.0)
+            self.model_, self.label_frequency_ = _fit_pu(xf, s, weight, self.C, self.random_state)
+            self.supervised_ = True
+        logger.info("anomaly detector: %d recorded thefts and %d clean inspections in %s..%s; %s",
+                    self.n_positives_, self.n_negatives_, start.date(), (cut - _DAY).date(),
+                    f"PU model, label frequency c = {self.label_frequency_:.2f}" if self.supervised_
+                    else "too few for the supervised part: unsupervised evidence alone")
+        return self
+
+    def _prepare(self, x: pd.DataFrame) -> np.ndarray:
+        x = x.reindex(columns=self.feature_names_in_)
+        return x.fillna(self._fill).to_numpy(dtype=np.float64)
+
+    # --- score ------------------------------------------------------------------------------------------------------
+    def predict_signals(self, signals: pd.DataFrame, context: pd.DataFrame | None = None) -> np.ndarray:
+        """Theft probability (0–1) of signal rows (the served model's entry point).
+
+        Parameters
+        ----------
+        signals : DataFrame
+            Rows of :func:`~gridcrm.anomaly.anomaly_signals` (at least the level-shift signals and
+            ``customer_class``).
+        context : DataFrame, optional
+            :data:`CONTEXT_FEATURES` per row (NaN where unknown).
+        """
+        check_is_fitted(self, "feature_names_in_")
+        evidence = theft_evidence(signals)
+        if not self.supervised_:
+            return evidence
+        x = model_inputs(signals, context)
+        g = self.model_.predict_proba(self._prepare(x))[:, 1]
+        # Elkan-Noto: P(theft | x) = P(recorded | x) / c; c is underestimated when the classes overlap,
+        # so the ratio is mapped through 1 - exp(-ratio): monotone, within [0, 1), no ties at 1.
+        return -np.expm1(-g / self.label_frequency_)
+
+    def score(self, dataset: Dataset, as_of: pd.Timestamp | str | None = None) -> pd.DataFrame:
+        """Score every customer active at ``as_of``.
+
+        Returns
+        -------
+        DataFrame
+            Indexed by ``customer_id``: ``score`` (probability of theft, 0–1), ``kind``
+            (:data:`KINDS`), ``onset`` (estimated start of the anomaly, NaT if none), ``reasons``
+            (words with units), ``missing_kwh_per_day`` (energy not metered if the drop is theft),
+            ``fault_score`` (0–1, meter fault), ``customer_class``, ``region``; ``attrs["as_of"]``.
+        """
+        check_is_fitted(self, "feature_names_in_")
+        cut = parse_as_of(as_of, default=dataset.extracted_on)
+        signals = anomaly_signals(dataset, cut)
+        context = _context(dataset, signals.index.to_numpy(), cut)
+        p = self.predict_signals(signals, context)
+        return describe(signals, p, context, cut)
+
+
+def _labels(dataset: Dataset, start: pd.Timestamp, cut: pd.Timestamp) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(recorded thefts in [start, cut), clean inspections in it, thefts recorded before start)."""
+    names = dataset.table_names
+    pos, neg, known = [np.zeros(0, dtype=np.int64)] * 3
+    if "events" in names and len(dataset.events):
+        ev = dataset.events
+        theft = ev.loc[ev["kind"].astype(str) == "theft"]
+        pos = theft.loc[(theft["at"] >= start) & (theft["at"] < cut), "customer_id"].to_numpy(dtype=np.int64)
+        known = theft.loc[theft["at"] < start, "customer_id"].to_numpy(dtype=np.int64)
+    if "inspections" in names and len(dataset["inspections"]):
+        ins = dataset["inspections"]
+        window = (ins["date"] >= start) & (ins["date"] < cut)
+        result = ins["result"].astype(str)
+        pos = np.union1d(pos, ins.loc[window & (result == "theft"), "customer_id"].to_numpy(dtype=np.int64))
+        neg = ins.loc[window & (result == "clean"), "customer_id"].to_numpy(dtype=np.int64)
+    return pos, neg, known
+
+
+def _fit_pu(x: np.ndarray, s: np.ndarray, weight: np.ndarray, C: float,
+            random_state: int | None) -> tuple[LogisticRegression, float]:
+    """Logistic model of "recorded" and Elkan–Noto's label frequency c from out-of-fold scores of the positives."""
+    mu, sd = x.mean(axis=0), x.std(axis=0)
+    sd[sd == 0] = 1.0
+    z = (x - mu) / sd
+
+    def model() -> LogisticRegression:
+        return LogisticRegression(C=C, max_iter=2000)
+
+    oof = np.full(len(s), np.nan)
+    folds = StratifiedKFold(n_splits=min(5, int(s.sum())), shuffle=True, random_state=random_state)
+    for train, test in folds.split(z, s):
+        m = model().fit(z[train], s[train], sample_weight=weight[train])
+        oof[test] = m.predict_proba(z[test])[:, 1]
+    c = float(np.clip(np.mean(oof[s]), 1e-6, 1.0))
+    final = model().fit(z, s, sample_weight=weight)
+    # fold the standardisation into the coefficients: the fitted model takes raw inputs
+    final.coef_ = final.coef_ / sd
+    final.intercept_ = final.intercept_ - (final.coef_ * mu).sum(axis=1)
+    return final, c
+
+
+def describe(signals: pd.DataFrame, p: np.ndarray, context: pd.DataFrame | None, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Kind, onset, missing energy and reasons of scored signal rows (see :meth:`AnomalyDetector.score`)."""
+    n = len(signals)
+    d = signals["recent_drop_vs_before"].to_numpy(dtype=np.float64)
+    zero = np.nan_to_num(signals["zero_share_90d"].to_numpy(dtype=np.float64))
+    repeat = np.nan_to_num(signals["repeat_read_share_90d"].to_numpy(dtype=np.float64))
+    irep = np.nan_to_num(signals["interval_repeat_share_30d"].to_numpy(dtype=np.float64))
+    pf = np.nan_to_num(signals["power_factor_change_7d"].to_numpy(dtype=np.float64))
+    cap = np.nan_to_num(signals["capacity_use_max_90d"].to_numpy(dtype=np.float64))
+    gap = np.nan_to_num(signals["bill_read_gap_180d"].to_numpy(dtype=np.float64))
+    z = signals["shift_z"].to_numpy(dtype=np.float64)
+    fault = np.clip(np.maximum.reduce([(repeat - 0.1) / 0.3, (irep - 0.1) / 0.3, (np.abs(pf) - 0.05) / 0.15]), 0, 1)
+    data_error = (cap > 1.0) | (gap > 0.05)
+    vacancy = (np.nan_to_num(d) >= 0.85) & (np.nan_to_num(z) < -6) | (zero >= 0.5)
+    kind = np.select(
+        [data_error, fault >= 0.5, vacancy, p >= 0.5, (np.nan_to_num(z) < -6) & (np.nan_to_num(d) > 0.15)],
+        ["data_error", "meter_fault", "vacancy_closure", "theft", "other"], "none")
+    days_ago = signals["shift_days_ago"].to_numpy(dtype=np.float64)
+    shifted = np.isin(kind, ["theft", "vacancy_closure", "other"]) & ~np.isnan(days_ago)
+    onset = pd.to_datetime(np.where(shifted, as_of.value - np.nan_to_num(days_ago).astype(np.int64) * 86_400 * 10**9,
+                                    np.datetime64("NaT").astype("int64")))
+    now = signals["kwh_per_day_90d"].to_numpy(dtype=np.float64)
+    dd = np.clip(np.nan_to_num(d), 0.0, 0.9)
+    missing = np.where(dd > 0, np.nan_to_num(now) * dd / (1.0 - dd), 0.0)
+
+    reasons = np.full(n, "", dtype=object)
+    sig = pd.DataFrame(index=signals.index)
+    pct = lambda v: np.char.mod("%.0f", np.nan_to_num(100 * v))  # noqa: E731
+    onset_s = np.where(shifted, pd.DatetimeIndex(onset).strftime("%Y-%m-%d").to_numpy(dtype=object), "")
+    words = [
+        ((np.nan_to_num(z) < -4) & (np.nan_to_num(d) > 0.1),
+         np.char.add(np.char.add(np.char.add(np.char.add(pct(d).astype(str), " % less kWh than before "),
+                                             onset_s.astype(str)), ", relative to peers (change-point z = "),
+                     np.char.add(np.char.mod("%.1f", np.nan_to_num(z)), ")"))),
+        (np.nan_to_num(signals["shift_persistence"].to_numpy(dtype=np.float64)) > 0.8) & (np.nan_to_num(z) < -4),
+        (zero > 0), (repeat > 0.1), (irep > 0.1), (np.abs(pf) > 0.05), (cap > 1.0), (gap > 0.05),
+    ]
+    texts = [
+        words[0][1],
+        np.char.add(pct(signals["shift_persistence"].to_numpy(dtype=np.float64)), " % of the weeks since stay low"),
+        np.char.add(pct(zero), " % of the last 90 days read zero"),
+        np.char.add(pct(repeat), " % of the last 90 days repeat the day before's read"),
+        np.char.add(pct(irep), " % of 15-minute intervals repeat the one before (last 30 days)"),
+        np.char.add(np.char.mod("%+.2f", pf), " change of power factor in the last 7 days"),
+        np.char.add(np.char.mod("%.2f", cap), " × contracted kVA × 24 h on its highest day"),
+        np.char.add(pct(gap), " % gap between billed and read kWh"),
+    ]
+    masks = [words[0][0]] + words[1:]
+    if context is not None:
+        otr = context["on_time_rate_730d"].to_numpy(dtype=np.float64)
+        masks.append(~np.isnan(otr) & (otr < 0.6))
+        texts.append(np.char.add(pct(otr), " % of bills paid on time over 2 years"))
+    for mask, text in zip(masks, texts, strict=True):
+        add = mask & (kind != "none")
+        reasons[add] = np.where(reasons[add] == "", text[add], reasons[add] + "; " + text[add].astype(object))
+    sig["score"] = np.clip(p, 0.0, 1.0)
+    sig["kind"] = pd.Categorical(kind, categories=list(KINDS))
+    sig["onset"] = onset
+    sig["reasons"] = reasons.astype(str)
+    sig["missing_kwh_per_day"] = np.where(kind == "theft", missing, 0.0)
+    sig["fault_score"] = fault
+    sig["customer_class"] = signals["customer_class"].to_numpy()
+    sig["region"] = signals["region"].to_numpy()
+    sig.attrs["as_of"] = as_of.isoformat()
+    return sig

@@ -3,11 +3,13 @@
 * :func:`anomaly_signals` — per-customer signals at ``as_of`` (registry: ``ANOMALY_SIGNALS``);
 * :class:`AnomalyDetector` — unsupervised peer/self evidence + positive-unlabelled learning from the
   recorded thefts: ``score`` (0–1), ``kind``, ``onset``, reasons in words with units;
+* :func:`inspection_list` — the crews' list ranked by expected recovered energy, quotas, exclusions.
 """
 
 from __future__ import annotations
 
 from gridcrm.anomaly.detector import KINDS, AnomalyDetector, theft_evidence
+from gridcrm.anomaly.inspection import inspection_list
 from gridcrm.anomaly.signals import SIGNAL_NAMES, anomaly_signals
 
-__all__ = ["KINDS", "SIGNAL_NAMES", "AnomalyDetector", "anomaly_signals", "theft_evidence"]
+__all__ = ["KINDS", "SIGNAL_NAMES", "AnomalyDetector", "anomaly_signals", "inspection_list", "theft_evidence"]

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 import yaml
 
+from gridcrm.configs import shipped
 from gridcrm.errors import ConfigError
 from gridcrm.recommend import CatalogueError, load_product_catalogue
-from gridcrm.configs import shipped
 
 MINI = {
     "classes": {"q": "Quality", "c": "Cash"},

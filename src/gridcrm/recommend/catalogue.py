@@ -223,7 +223,7 @@ class _Rules:
     """Evaluates rules on a frame; a column the frame lacks is unknown (a rule that needs it is False)."""
 
     def __init__(self, frame: pd.DataFrame) -> None:
-        self.frame = frame.assign(**{_UNKNOWN: np.nan})
+        self.frame = pd.concat([frame, pd.DataFrame({_UNKNOWN: np.nan}, index=frame.index)], axis=1)
         self.ev = Evaluator(self.frame, None, {})
         self.ev.what = "rule"
         self.absent: set[str] = set()
@@ -358,10 +358,10 @@ def load_product_catalogue(source: str | Path | Mapping[str, Any] | ProductCatal
     >>> sorted({p.product_class for p in cat.products}) == sorted(cat.classes)
     True
     >>> load_product_catalogue({"classes": {"a": "A"}, "products": [{"id": "x", "class": "a", "value": 1,
-    ...                         "cost": 0, "prior": 0.1, "colour": "red"}]})
+    ...                         "cost": 0, "prior": 0.1, "colour": "red"}]})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    gridcrm.recommend.catalogue.CatalogueError: product catalogue: products[0]: unknown key(s) ['colour']; allowed: ['capacity', 'class', 'cost', 'description', 'eligible', 'excludes', 'id', 'label', 'prior', 'signals', 'value']
+    gridcrm.recommend.catalogue.CatalogueError: product catalogue: products[0]: unknown key(s) ['colour']; allowed: [...]
     """
     if isinstance(source, ProductCatalogue):
         return source

@@ -13,6 +13,7 @@ import pandas as pd
 from gridcrm.data.dataset import Dataset
 from gridcrm.data.dates import as_date
 from gridcrm.data.schemas import CUSTOMER_CLASSES
+from gridcrm.data.synth.anomaly import DEFAULT_THEFT_RATE, anomaly_truth, inject_anomalies
 from gridcrm.data.synth.billing import bills_frame, make_bills
 from gridcrm.data.synth.calendar import Calendar, make_calendar
 from gridcrm.data.synth.churn import CHURN_CAUSES, Service, simulate_service, switch_eligible
@@ -34,7 +35,7 @@ logger = logging.getLogger(__name__)
 _FIRST_YEAR, _LAST_YEAR = 1970, 2200  # dates the calendar (datetime64[ns]) holds with room for a simulation
 _MAX_DAYS = 366 * 30  # a longer window than 30 years is a mistake, not a dataset
 _STREAMS = ("weather", "customers", "meter", "service", "contacts", "payments", "events", "interval", "texts",
-            "offers")
+            "offers", "anomaly")
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,9 @@ class SyntheticData:
         any cause; NaN if closed), ``p_switch_90d`` (the same for a switch to a competing
         retailer) and ``p_arrears_next`` (its next bill, issued after ``end``, is paid more
         than 15 days late or never; NaN without one), plus ``interval`` and ``power_factor``
-        of the interval customers. ``truth.attrs["retail_market_opens"]`` is the opening date.
+        of the interval customers, and the anomalies of :mod:`gridcrm.data.synth.anomaly`
+        (``theft_kind``, ``theft_share``, ``fault_kind``, ``fault_from``, ``fault_to``, ``confounder``,
+        ``confounder_from``). ``truth.attrs["retail_market_opens"]`` is the opening date.
     bill_truth : DataFrame
         Indexed by ``bill_id``: ``p_arrears``, the true probability that the
         bill is paid more than 15 days after ``due_on`` or never.
@@ -170,6 +173,7 @@ def generate_dataset(
     n_regions: int = 6,
     retail_market_opens: pd.Timestamp | str | None = None,
     show_progress: bool = False,
+    theft_rate: float = DEFAULT_THEFT_RATE,
 ) -> SyntheticData:
     """Generate a realistic synthetic utility extract with known ground truth.
 
@@ -206,6 +210,11 @@ def generate_dataset(
         window; a date before ``start`` means open throughout, after ``end`` never.
     show_progress : bool
         Show a progress bar over the blocks of meter reads.
+    theft_rate : float
+        Share of customers with an electricity theft in the window (0 to 0.2; default 1 %): partial
+        bypasses, gradual and intermittent, plus meter faults and legitimate drops (rooftop solar,
+        retrofits), see :mod:`gridcrm.data.synth.anomaly`. The base population's own thefts
+        (about 0.4 %) are always there.
 
     Returns
     -------
@@ -251,6 +260,8 @@ def generate_dataset(
         n_interval = _integer("n_interval_customers", n_interval_customers, 0, n)
     interval_days = _integer("interval_days", interval_days, 1)
     n_regions = _integer("n_regions", n_regions, 1, 99)
+    if isinstance(theft_rate, bool) or not isinstance(theft_rate, numbers.Real) or not 0 <= theft_rate <= 0.2:
+        raise InputError(f"generate_dataset: theft_rate must be a share between 0 and 0.2, got {theft_rate!r}")
     if not isinstance(show_progress, bool):
         raise InputError(f"generate_dataset: show_progress must be True or False, got {show_progress!r}")
 
@@ -265,6 +276,7 @@ def generate_dataset(
     service = simulate_service(pop, cal, climate, make_bills(pop, cal, store.month_kwh, store.month_reads),
                                streams["service"], market_opens=int((opens - first_day).days))
     close_accounts(store, service.closed, cal)
+    anomalies = inject_anomalies(pop, cal, store, service.closed, streams["anomaly"], theft_rate)
     pop.theft_detected = pop.theft_detected & (pop.theft_to <= service.closed)  # no inspection after a closure
     bills = make_bills(pop, cal, store.month_kwh, store.month_reads)
     pay = simulate_payments(pop, cal, bills, streams["payments"])
@@ -290,6 +302,7 @@ def generate_dataset(
     world = offer_world(pop, tables["contacts"], streams["offers"])  # #18: offers of service products
     tables["offers"] = offers_frame(simulate_offers(pop, cal, world, service.closed, streams["offers"]), pop, cal)
     truth = _truth(pop, cal, service, pay, bills.first_after(cal.n_days), interval_who, power_factor, opens)
+    truth = pd.concat([truth, anomaly_truth(anomalies, cal).set_axis(truth.index)], axis=1).__finalize__(truth)
     published = bills.published
     bill_truth = pd.DataFrame(
         {"p_arrears": pay.p_arrears.T[published.T]},

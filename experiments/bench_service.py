@@ -127,13 +127,72 @@ def bench_screen(n: int) -> None:
           f"in {took:.1f} s (one process, measured while the machine was shared)")
 
 
+def bench_classify(n: int, n_train: int = 8_000, labelled_share: float = 0.1) -> None:
+    from sklearn.metrics import classification_report, f1_score
+
+    from gridcrm.service import ComplaintClassifier
+
+    rng = np.random.default_rng(17)
+    topics = np.array(CONTACT_TOPICS, dtype=object)
+    train = complaint_texts(rng.choice(topics, n_train), rng, style="a")
+    held = complaint_texts(rng.choice(topics, 4_000), rng, style="b")
+    old_text = [t for v in OLD_TEXTS.values() for t in v]
+    old_topic = [k for k, v in OLD_TEXTS.items() for _ in v]
+    for share in (labelled_share, 1.0):
+        given = train["topic"].where(rng.random(len(train)) < share, None)
+        t0 = time.perf_counter()
+        clf = ComplaintClassifier(random_state=0).fit(train["text"], given)
+        fit_s = time.perf_counter() - t0
+        pred = clf.predict(held["text"])
+        f1 = f1_score(held["topic"], pred, average="macro")
+        old_f1 = f1_score(old_topic, clf.predict(old_text), average="macro", labels=sorted(OLD_TEXTS))
+        print(f"trained on {len(train):,} style-a texts, {share:.0%} labelled ({clf.n_labelled_:,}; "
+              f"{clf.n_weak_labelled_:,} weak labels from the rules, {clf.n_unlabelled_:,} left out) in {fit_s:.1f} s: "
+              f"macro-F1 {f1:.3f} on {len(held):,} held-out style-b texts; "
+              f"{old_f1:.3f} on the {len(old_text)} fixed texts of the earlier generator")
+    print(classification_report(held["topic"], pred, digits=3))
+    wrong = held.assign(pred=pred).loc[lambda d: d["pred"] != d["topic"]]
+    print("errors, e.g.:")
+    print(wrong.groupby("topic").head(2)[["topic", "pred", "text"]].to_string(index=False))
+    base = pd.concat([train, held])["text"].tolist()
+    texts = [base[i] for i in rng.integers(0, len(base), n)]
+    clf.set_params(n_jobs=2)
+    t0 = time.perf_counter()
+    clf.predict(texts)
+    print(f"classified {n:,} texts in {time.perf_counter() - t0:.1f} s (n_jobs=2, measured while the machine was shared)")
+
+
+def bench_tokenizers(n: int) -> None:
+    from gridcrm.service.text import _PUNCT_ONLY, _tokenizer, normalize_text, tokenize
+
+    rng = np.random.default_rng(17)
+    topics = np.array(CONTACT_TOPICS, dtype=object)
+    texts = normalize_text(complaint_texts(rng.choice(topics, n), rng, style="a")["text"].tolist()
+                           + complaint_texts(rng.choice(topics, n), rng, style="b")["text"].tolist())
+    jieba_tok = _tokenizer()
+    tokenize(texts[0])
+
+    def py_jieba(t: str) -> list[str]:
+        return [w for w in jieba_tok.cut(t, HMM=False) if w.strip() and not _PUNCT_ONLY.fullmatch(w)]
+
+    t0 = time.perf_counter()
+    ref = [py_jieba(t) for t in texts]
+    t_py = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    fast = [tokenize(t) for t in texts]
+    t_rs = time.perf_counter() - t0
+    same = np.mean([a == b for a, b in zip(ref, fast, strict=True)])
+    print(f"{len(texts):,} texts: jieba (Python, HMM off, domain dictionary) {t_py:.2f} s; "
+          f"rjieba (jieba-rs, same dictionary and domain words) {t_rs:.2f} s; identical cuts on {same:.1%} of texts")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", choices=["screen", "classify", "tokenizers"])
     parser.add_argument("--n", type=int, default=1_000_000)
     args = parser.parse_args(argv)
     print("$ .venv/bin/python experiments/bench_service.py " + " ".join(sys.argv[1:] if argv is None else argv))
-    {"screen": bench_screen}[args.what](args.n)
+    {"screen": bench_screen, "classify": bench_classify, "tokenizers": bench_tokenizers}[args.what](args.n)
     return 0
 
 

@@ -4,7 +4,7 @@
 letters, digits and punctuation to their ASCII forms, traditional characters to simplified
 (OpenCC's ``t2s`` conversion, phrase by phrase), lower case, Chinese punctuation to its ASCII
 counterpart, runs of spaces to one. :func:`tokenize` cuts a normalised text into words with
-jieba and the utility's domain dictionary (电费, 停电, 电压, 表计, 业扩, 95598, ... shipped as
+jieba's dictionary and cuts (through jieba-rs) and the utility's domain dictionary (电费, 停电, 电压, 表计, 业扩, 95598, ... shipped as
 ``gridcrm/service/data/domain_dict.txt``). :func:`fold_chars` is the one-for-one part of the
 normalisation (no character is added or removed), which :class:`~gridcrm.service.SensitiveScreen`
 needs to report matches at their positions in the original text.
@@ -141,7 +141,19 @@ DOMAIN_WORDS = _domain_words()
 
 
 @functools.cache
+def _segmenter():  # noqa: ANN202
+    """jieba-rs (the Rust port of jieba, same dictionary and cuts, ~25× faster) with the domain words."""
+    import rjieba
+
+    seg = rjieba.Jieba()
+    for word in DOMAIN_WORDS:
+        seg.add_word(word, 1000, None)
+    return seg
+
+
+@functools.cache
 def _tokenizer():  # noqa: ANN202
+    """Python jieba with the domain dictionary: its word frequencies (and the benchmark's reference)."""
     import jieba
 
     tok = jieba.Tokenizer()
@@ -152,7 +164,11 @@ def _tokenizer():  # noqa: ANN202
 
 
 def tokenize(text: str) -> list[str]:
-    """Words of one normalised text: jieba with the domain dictionary, no HMM, spaces and punctuation dropped.
+    """Words of one normalised text: jieba's dictionary and the domain words, no HMM, no spaces or punctuation.
+
+    The cut is jieba's (the Rust port jieba-rs through rjieba gives the same words as the
+    Python jieba with the domain dictionary, ~25× faster; ``experiments/bench_service.py
+    tokenizers`` compares them).
 
     Parameters
     ----------
@@ -171,7 +187,7 @@ def tokenize(text: str) -> list[str]:
     """
     if not isinstance(text, str):
         raise InputError(f"tokenize: expected one str, got {type(text).__name__}")
-    return [w for w in _tokenizer().cut(text, HMM=False) if w.strip() and not _PUNCT_ONLY.fullmatch(w)]
+    return [w for w in _segmenter().cut(text, False) if w.strip() and not _PUNCT_ONLY.fullmatch(w)]
 
 
 _PUNCT_ONLY = re.compile(r"[\W_]+")

@@ -1,0 +1,254 @@
+"""``ComplaintClassifier``: the topic of a contact text, with calibrated probabilities, and its urgency.
+
+Texts are normalised (:func:`~gridcrm.service.text.normalize_text`) and represented by TF-IDF
+of character 1–3-grams (within word boundaries; robust to typos and unseen compounds) and of
+jieba words and word pairs (with the domain dictionary); a linear SVM learns the topics and
+its scores become probabilities by calibration (sigmoid, 3-fold) when every topic has enough
+examples (else a multinomial logistic regression gives them; it is ~35× slower to fit). Few labels are enough: a text without a topic takes the weak label of the keyword
+rules (:func:`~gridcrm.service.rules.load_topic_rules`) and texts the rules cannot decide are
+left out and counted (``n_unlabelled_``). Urgency is a method of its own
+(:meth:`ComplaintClassifier.urgency`): urgent words of the rules and the sensitive screen's
+severity, not the topic model.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from numbers import Integral, Real
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+
+from gridcrm._params import N_JOBS, RANDOM_STATE, Check, Interval, Options, ValidatedParams
+from gridcrm.data.schemas import CONTACT_TOPICS
+from gridcrm.errors import InputError
+from gridcrm.service.rules import URGENCY_LEVELS, TopicRules, load_topic_rules
+from gridcrm.service.text import _as_texts, normalize_text, tokenize
+
+__all__ = ["ComplaintClassifier"]
+
+logger = logging.getLogger(__name__)
+
+_MIN_PER_CLASS_TO_CALIBRATE = 6
+_CHUNK = 20_000
+
+
+def _words_and_pairs(text: str) -> list[str]:
+    words = tokenize(text)
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+
+
+def _is_rules(value: object) -> bool:
+    return value is None or isinstance(value, (str, Path, Mapping, TopicRules))
+
+
+class ComplaintClassifier(ValidatedParams, ClassifierMixin, BaseEstimator):
+    """Topic of contact texts (``billing``, ``outage``, ``voltage``, ``meter``, ``service_attitude``,
+    ``business_handling``, ``connection``, ``other``) from TF-IDF character and word n-grams.
+
+    Parameters
+    ----------
+    rules : path, mapping, TopicRules or None
+        Keyword rules for weak labels and urgency (None: the shipped ones).
+    C : float
+        Inverse regularisation strength of the linear SVM (and of the logistic regression used
+        when there are too few examples to calibrate).
+    calibration : {"sigmoid", "isotonic", "none"}
+        Calibration of the probabilities (3-fold), used when every topic has at least 6 examples.
+    max_features : int
+        Largest vocabulary of each of the two TF-IDF parts.
+    random_state : int or None
+        Seed of the calibration folds' shuffling and of the solver (default 0).
+    n_jobs : int or None
+        Processes for :meth:`predict`/:meth:`predict_proba` on large inputs (None: 1).
+
+    Attributes
+    ----------
+    classes_ : ndarray of str
+        Topics seen in training.
+    rules_ : TopicRules
+    n_labelled_, n_weak_labelled_, n_unlabelled_ : int
+        Training texts with a given topic, with a weak label from the rules, and left out.
+    calibrated_ : bool
+    vectorizer_ : sklearn FeatureUnion
+    model_ : fitted classifier
+
+    Examples
+    --------
+    >>> clf = ComplaintClassifier(random_state=0).fit(
+    ...     ["停电三个小时", "又停电了", "电费太高", "电费算错了", "电压不稳", "电压太低"],
+    ...     ["outage", "outage", "billing", "billing", "voltage", "voltage"])
+    >>> clf.predict(["昨晚停电到现在", "这个月电费翻倍"]).tolist()
+    ['outage', 'billing']
+    >>> clf.urgency(["电线冒烟了", "电费有疑问", "停电好几天了还没来电"])["level"].tolist()
+    ['high', 'low', 'medium']
+    """
+
+    _parameter_rules = {
+        "rules": [Check(_is_rules, "a path, a mapping, TopicRules or None")],
+        "C": [Interval(Real, 0, None, closed="neither")],
+        "calibration": [Options({"sigmoid", "isotonic", "none"})],
+        "max_features": [Interval(Integral, 10, None, closed="left")],
+        "random_state": RANDOM_STATE,
+        "n_jobs": N_JOBS,
+    }
+
+    def __init__(self, *, rules: str | Path | Mapping[str, Any] | TopicRules | None = None, C: float = 1.0,
+                 calibration: str = "sigmoid", max_features: int = 200_000, random_state: int | None = 0,
+                 n_jobs: int | None = None) -> None:
+        self.rules = rules
+        self.C = C
+        self.calibration = calibration
+        self.max_features = max_features
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def _vectorizer(self):  # noqa: ANN202
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.pipeline import FeatureUnion
+
+        return FeatureUnion([
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, min_df=1,
+                                      max_features=self.max_features, dtype=np.float32)),
+            ("words", TfidfVectorizer(analyzer=_words_and_pairs, sublinear_tf=True, min_df=1,
+                                      max_features=self.max_features, dtype=np.float32)),
+        ])
+
+    def fit(self, texts: Sequence[str] | Iterable[str], topics: Sequence[object] | None = None) -> ComplaintClassifier:
+        """Learn topics from texts, taking the rules' weak label where a topic is missing.
+
+        Parameters
+        ----------
+        texts : sequence of str
+        topics : sequence of topic id or None, optional
+            One per text; None/NaN (or no ``topics`` at all): use the keyword rules.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        gridcrm.errors.InputError
+            Lengths differ, a topic is not a topic id, or fewer than two topics remain.
+        """
+        from sklearn.linear_model import LogisticRegression
+
+        self._validate_params()
+        items = _as_texts(texts)
+        self.rules_ = load_topic_rules(self.rules)
+        normalized = normalize_text(items)
+        if topics is None:
+            given = np.full(len(items), None, dtype=object)
+        else:
+            given = pd.Series(list(topics) if not isinstance(topics, pd.Series) else topics.to_numpy(),
+                              dtype=object)
+            if len(given) != len(items):
+                raise InputError(f"ComplaintClassifier.fit: topics has {len(given)} values for {len(items)} texts")
+            given = given.where(given.notna(), None).to_numpy()
+        labelled = given != None  # noqa: E711 - elementwise on an object array
+        bad = sorted({str(t) for t in given[labelled]} - set(CONTACT_TOPICS))
+        if bad:
+            raise InputError(f"ComplaintClassifier.fit: topics {bad[:5]} are not topic ids; "
+                             f"expected {list(CONTACT_TOPICS)} or None")
+        weak = self.rules_.weak_labels([t for t, k in zip(normalized, labelled, strict=True) if not k])
+        y = given.copy()
+        y[~labelled] = weak
+        use = y != None  # noqa: E711
+        self.n_labelled_ = int(labelled.sum())
+        self.n_weak_labelled_ = int(use.sum() - labelled.sum())
+        self.n_unlabelled_ = int((~use).sum())
+        if self.n_unlabelled_:
+            logger.info("ComplaintClassifier: %d of %d texts have no topic and no rule decides one; left out",
+                        self.n_unlabelled_, len(items))
+        y = y[use].astype(str)
+        classes, counts = np.unique(y, return_counts=True)
+        if len(classes) < 2:
+            raise InputError(f"ComplaintClassifier.fit: needs texts of at least two topics, got {classes.tolist()} "
+                             f"({self.n_unlabelled_} texts without a topic)")
+        X_text = [t for t, k in zip(normalized, use, strict=True) if k]
+        self.vectorizer_ = self._vectorizer().fit(X_text)
+        X = self.vectorizer_.transform(X_text)
+        self.calibrated_ = self.calibration != "none" and counts.min() >= _MIN_PER_CLASS_TO_CALIBRATE
+        if self.calibrated_:
+            from sklearn.calibration import CalibratedClassifierCV
+            from sklearn.model_selection import StratifiedKFold
+            from sklearn.svm import LinearSVC
+
+            cv = StratifiedKFold(3, shuffle=True, random_state=self.random_state)
+            svm = LinearSVC(C=self.C, random_state=self.random_state)
+            self.model_ = CalibratedClassifierCV(svm, method=self.calibration, cv=cv, ensemble=False).fit(X, y)
+        else:
+            self.model_ = LogisticRegression(C=10 * self.C, max_iter=2000, random_state=self.random_state).fit(X, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def _proba_chunk(self, texts: list[str]) -> np.ndarray:
+        return self.model_.predict_proba(self.vectorizer_.transform(normalize_text(texts)))
+
+    def predict_proba(self, texts: Sequence[str] | Iterable[str]) -> np.ndarray:
+        """Calibrated probability of each topic (columns in the order of ``classes_``).
+
+        Returns
+        -------
+        ndarray, shape (n_texts, n_topics)
+        """
+        check_is_fitted(self, "model_")
+        items = _as_texts(texts)
+        if not items:
+            return np.zeros((0, len(self.classes_)))
+        chunks = [items[i:i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+        n_jobs = 1 if self.n_jobs is None else self.n_jobs
+        if n_jobs == 1 or len(chunks) == 1:
+            parts = [self._proba_chunk(c) for c in chunks]
+        else:
+            from joblib import Parallel, delayed
+
+            parts = Parallel(n_jobs=n_jobs)(delayed(self._proba_chunk)(c) for c in chunks)
+        return np.vstack(parts)
+
+    def predict(self, texts: Sequence[str] | Iterable[str]) -> np.ndarray:
+        """One topic id per text.
+
+        Returns
+        -------
+        ndarray of str
+        """
+        return self.classes_[self.predict_proba(texts).argmax(axis=1)]
+
+    def urgency(self, texts: Sequence[str] | Iterable[str]) -> pd.DataFrame:
+        """How urgent each text is, from the rules' urgent words and the sensitive screen.
+
+        A text is ``high`` with a word of ``urgency.high`` or a screen match of severity 3,
+        ``medium`` with a word of ``urgency.medium`` or a match of severity 1–2, else ``low``.
+
+        Returns
+        -------
+        DataFrame
+            ``level`` (``low``/``medium``/``high``), ``score`` (0, 1, 2) and ``reasons``.
+        """
+        from gridcrm.service.screen import SensitiveScreen
+
+        rules = self.rules_ if hasattr(self, "rules_") else load_topic_rules(self.rules)
+        items = _as_texts(texts)
+        normalized = normalize_text(items)
+        score = np.zeros(len(items), dtype=np.int64)
+        reasons: list[list[str]] = [[] for _ in items]
+        for level, value in (("medium", 1), ("high", 2)):
+            for word in rules.urgency.get(level, ()):
+                hit = np.fromiter((word in t for t in normalized), bool, len(normalized))
+                score[hit] = np.maximum(score[hit], value)
+                for i in np.flatnonzero(hit):
+                    reasons[i].append(word)
+        flags = SensitiveScreen().flags(items)
+        sev = flags["max_severity"].to_numpy()
+        score = np.maximum(score, np.where(sev >= 3, 2, np.where(sev >= 1, 1, 0)))
+        for i in np.flatnonzero(sev > 0):
+            reasons[i].append(flags.loc[i, "reasons"])
+        return pd.DataFrame({"level": np.array(URGENCY_LEVELS, dtype=object)[score], "score": score,
+                             "reasons": ["; ".join(r) for r in reasons]})

@@ -4,9 +4,13 @@
   tag rule language, value, cost, prior and signals, capacity, exclusions;
 - :class:`ProductRecommender` — propensity (learned from the ``offers`` table, rule-based priors for cold
   start) × value − cost, bundles of ``k`` with exclusions and capacity, reasons in words;
+- :func:`load_payment_plans` — ``configs/payment_plans.yaml``: credit grade → payment arrangements, and
+  the customers whose arrangement should change;
+- :func:`select` — an audience by a tag expression, with counts by group, exported for a campaign;
 - :mod:`gridcrm.recommend.judge` — precision@k on what happened after ``as_of``.
 """
 
+from gridcrm.recommend.audience import Audience, parse_expression, select
 from gridcrm.recommend.catalogue import (
     CatalogueError,
     Product,
@@ -16,10 +20,14 @@ from gridcrm.recommend.catalogue import (
     load_product_catalogue,
 )
 from gridcrm.recommend.judge import expected_precision_at_k, replay_precision_at_k
+from gridcrm.recommend.payment_plans import GradePlan, PaymentPlans, load_payment_plans
 from gridcrm.recommend.recommender import ProductRecommender, allocate, offer_labels, training_offers
 
 __all__ = [
+    "Audience",
     "CatalogueError",
+    "GradePlan",
+    "PaymentPlans",
     "Product",
     "ProductCatalogue",
     "ProductRecommender",
@@ -27,8 +35,11 @@ __all__ = [
     "Signal",
     "allocate",
     "expected_precision_at_k",
+    "load_payment_plans",
     "load_product_catalogue",
     "offer_labels",
+    "parse_expression",
     "replay_precision_at_k",
+    "select",
     "training_offers",
 ]

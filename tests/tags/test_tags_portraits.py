@@ -47,7 +47,7 @@ def test_individual_portrait_is_a_json_record(tiny_portraits):
     assert list(record["tags"]) == ["basic", "usage", "payment", "evaluation", "related"]
     assert record["tags"]["basic"]["label"] == "Basic attributes"
     basic = {t["id"]: t for t in record["tags"]["basic"]["tags"]}
-    assert basic["residential"]["label"] == "Residential" and basic["tenure_band"]["level"] == "3-10 years"
+    assert basic["residential"]["label"] == "Residential" and basic["tenure_band"]["level"] == "5-12 years"
     payment = {t["id"] for t in record["tags"]["payment"]["tags"]}
     assert {"online_first", "payment_reliability"} <= payment
     consumption = {f["name"]: f for f in record["features"]["consumption"]}
@@ -123,7 +123,7 @@ def test_portrait_table_has_one_row_per_customer(tiny_portraits):
     assert table.index.equals(tiny_portraits.features.index)
     assert [c for c in table.columns if c.startswith("tags_")] == [
         "tags_basic", "tags_usage", "tags_payment", "tags_evaluation", "tags_related"]
-    assert "Tenure: 3-10 years" in table.loc[1, "tags_basic"].split("; ")
+    assert "Tenure: 5-12 years" in table.loc[1, "tags_basic"].split("; ")
     assert table.loc[1, "credit_grade"] == "AA" and pd.isna(table.loc[3, "credit_score"])
     assert table.loc[1, "kwh-hi-80"] == 350.0 and table.loc[2, "segment"] == "shops"
     record = tiny_portraits.portrait(2)

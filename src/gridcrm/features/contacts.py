@@ -5,7 +5,10 @@ Windows are ``[as_of - w days, as_of)`` on the contact's timestamp;
 ``[as_of - 3 months, as_of)``. Over two years, how often a customer calls and
 complains, and how many of the contacts are complaints, describe how satisfied
 the customer is better than the rare survey scores; billing calls and
-complaints show how the customer reacts to the size of the bills.
+complaints show how the customer reacts to the size of the bills. Calls, complaints
+and repairs about outages or the line (``outage_contacts_365d``) say how much the
+quality of supply bothers the customer; capacity-change applications
+(``capacity_change_applications_365d``) announce a change of load.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ __all__ = ["contact_features", "contact_feature_names", "CONTACT_WINDOWS"]
 #: Windows of the call, complaint and repair counts, in days.
 CONTACT_WINDOWS: tuple[int, ...] = (90, 365, 730)
 _KIND_COLUMNS = {"call": "calls", "complaint": "complaints", "repair": "repairs"}
+#: Contact categories about the supply itself (``outage_contacts_365d``).
+_SUPPLY_CATEGORIES: tuple[str, ...] = ("outage", "line")
 
 
 def contact_feature_names() -> list[str]:
@@ -28,7 +33,8 @@ def contact_feature_names() -> list[str]:
     names = [f"{col}_{w}d" for w in CONTACT_WINDOWS for col in _KIND_COLUMNS.values()]
     names += [f"complaints_{c}_365d" for c in COMPLAINT_CATEGORIES]
     return names + ["applications_365d", "satisfaction_mean_365d", "days_since_last_complaint", "complaints_3m",
-                    "satisfaction_mean_730d", "complaint_share_730d", "billing_contacts_730d"]
+                    "satisfaction_mean_730d", "complaint_share_730d", "billing_contacts_730d", "outage_contacts_365d",
+                    "capacity_change_applications_365d"]
 
 
 def contact_features(contacts: pd.DataFrame, customers: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, np.ndarray]:
@@ -55,6 +61,8 @@ def contact_features(contacts: pd.DataFrame, customers: pd.DataFrame, as_of: pd.
     22.0
     >>> int(f["complaints_3m"][0]), float(f["complaint_share_730d"][0]), int(f["billing_contacts_730d"][0])
     (1, 1.0, 0)
+    >>> int(f["outage_contacts_365d"][0]), int(f["capacity_change_applications_365d"][0])
+    (1, 0)
     """
     ids = customers["customer_id"].to_numpy()
     n = len(ids)
@@ -87,4 +95,8 @@ def contact_features(contacts: pd.DataFrame, customers: pd.DataFrame, as_of: pd.
     out["complaint_share_730d"] = ratio(out["complaints_730d"], out["complaints_730d"] + out["calls_730d"])
     billing = two_years & (kinds["call"] | kinds["complaint"]) & isin(category, ("billing", "tariff"))
     out["billing_contacts_730d"] = count(pos, billing, n)
+    supply = year & (kinds["call"] | kinds["complaint"] | kinds["repair"]) & isin(category, _SUPPLY_CATEGORIES)
+    out["outage_contacts_365d"] = count(pos, supply, n)
+    out["capacity_change_applications_365d"] = count(pos, year & kinds["application"]
+                                                      & isin(category, ("capacity_change",)), n)
     return out

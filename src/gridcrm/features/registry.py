@@ -242,6 +242,11 @@ def _contacts(windows: Iterable[int]) -> list[FeatureSpec]:
                     missing="no call or complaint in the window"),
         FeatureSpec("billing_contacts_730d", "contacts",
                     "Calls and complaints about the bill or the tariff in the last 730 days", "count", kind="int"),
+        FeatureSpec("outage_contacts_365d", "contacts",
+                    "Calls, complaints and repair requests about outages or the line in the last 365 days", "count",
+                    kind="int"),
+        FeatureSpec("capacity_change_applications_365d", "contacts",
+                    "Applications for a capacity change in the last 365 days", "count", kind="int"),
     ]
     return out
 

@@ -16,6 +16,7 @@ from gridcrm._params import Check, ValidatedParams
 from gridcrm.data.dataset import Dataset
 from gridcrm.features._common import active_customers, check_as_of, parse_as_of
 from gridcrm.features.account import account_features
+from gridcrm.features.behaviour import behaviour_features
 from gridcrm.features.consumption import consumption_features
 from gridcrm.features.contacts import contact_features
 from gridcrm.features.events import event_features
@@ -144,6 +145,7 @@ def build_features(
         ("payment", lambda: payment_features(dataset.bills, dataset.payments, dataset.events, customers, cut)),
         ("contacts", lambda: contact_features(dataset.contacts, customers, cut)),
         ("events", lambda: event_features(dataset.events, customers, cut)),
+        ("behaviour", lambda: behaviour_features(dataset.meter_daily, customers, cut, dataset.weather)),
     )
     for family, step in steps:
         start = time.perf_counter()

@@ -282,6 +282,26 @@ def _events() -> list[FeatureSpec]:
     ]
 
 
+def _behaviour() -> list[FeatureSpec]:
+    few = "fewer than 60 reads in the last 365 days"
+    return [
+        FeatureSpec("baseload_kwh", "consumption",
+                    "Temperature-neutral daily kWh (intercept of the degree-day regression), last 365 days",
+                    "kWh/day", missing=few + ", or no weather for the region"),
+        FeatureSpec("winter_summer_ratio", "consumption",
+                    "Mean daily kWh in December-February over June-August, last 365 days", "ratio",
+                    missing="fewer than 30 reads in winter or in summer in the last 365 days, or no summer use"),
+        FeatureSpec("weekend_ratio_365d", "consumption", "Mean weekend kWh over mean weekday kWh, last 365 days",
+                    "ratio", missing=few + ", or no weekday use"),
+        FeatureSpec("vacancy_days_max_365d", "consumption",
+                    "Longest run of days below a fifth of the customer's median daily kWh, last 365 days", "days",
+                    missing=few),
+        FeatureSpec("day_to_day_variability_365d", "consumption",
+                    "Median absolute change of ln(kWh) from one day to the next, last 365 days", "ratio",
+                    missing=few),
+    ]
+
+
 _BIG = 1e6  # far beyond any real value of a relative quantity, far below an overflow or a unit mistake
 #: Plausible bounds by unit: wide enough for every customer of a real utility (the data model's own
 #: bounds: 50 million kWh a day, 1 million kVA, a billion CNY per bill), narrow enough to refuse the absurd.
@@ -345,7 +365,7 @@ def feature_registry(windows: Iterable[int] = DEFAULT_WINDOWS) -> dict[str, Feat
     windows = tuple(windows)
     if not windows or any((not isinstance(w, int)) or w < 1 for w in windows):
         raise ValueError(f"windows must be positive whole numbers of days, got {windows!r}")
-    specs = _consumption(windows) + _load() + _payment(windows) + _contacts(windows) + _account() + _events()
+    specs = _consumption(windows) + _load() + _payment(windows) + _contacts(windows) + _account() + _events() + _behaviour()
     return {s.name: _bounded(s) for s in specs}
 
 

@@ -23,8 +23,9 @@ from gridcrm.segmentation.preprocessing import SegmentationPreprocessor
 from gridcrm.segmentation.profile import Phrase, SegmentProfile, profile_groups
 from gridcrm.segmentation.selection import K_SELECTION_METHODS, cluster
 from gridcrm.segmentation.stability import assess_stability
+from gridcrm.segmentation.stratified import STRATUM_SEPARATOR, by_columns, fit_strata, stratum_keys
 
-__all__ = ["CustomerSegmenter", "DEFAULT_FEATURES"]
+__all__ = ["CustomerSegmenter", "DEFAULT_FEATURES", "BEHAVIOUR_FEATURES"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,17 @@ DEFAULT_FEATURES: tuple[str, ...] = (
     "on_time_rate_365d",
     "days_late_mean_365d",
     "online_channel_share_365d",
+)
+#: Features of the within-class (``by=...``) default in ``configs/segmentation.yaml``: the ones that
+#: separated the generator's behaviour groups best (experiments/bench_segmentation.py --quality): level,
+#: reaction to the cold, weekly rhythm, regularity, and the household's size (homes only; a stratum
+#: without it leaves it out).
+BEHAVIOUR_FEATURES: tuple[str, ...] = (
+    "kwh_mean_365d",
+    "heating_sensitivity",
+    "weekend_ratio_365d",
+    "day_to_day_variability_365d",
+    "household_size",
 )
 #: Customers on which refits for the stability report are made.
 STABILITY_SAMPLE_SIZE = 20_000
@@ -76,9 +88,20 @@ class CustomerSegmenter(ValidatedParams, ClusterMixin, BaseEstimator):
         DataFrame, positions for an array). ``None``: all columns.
     k_range : (int, int), default=(2, 12)
         Smallest and largest k tried by ``n_clusters="auto"``.
-    k_selection : {"vote", "silhouette", "calinski_harabasz", "davies_bouldin", "elbow"}, default="vote"
+    k_selection : {"vote", "silhouette", "calinski_harabasz", "davies_bouldin", "elbow", "stability"}, \
+default="vote"
         How k is chosen: the k most criteria find best (ties: best
-        silhouette), or one criterion.
+        silhouette), one criterion, or ``"stability"``: the largest k whose
+        segments come back across seeds and bootstraps (mean ARI at least
+        ``stability_threshold``) with no segment under ``min_segment_share``.
+    by : str, list of str or None, default=None
+        Columns of ``X`` (a customer class, a region) to segment *within*: one
+        segmentation per stratum, k chosen in each, labels unique across
+        strata, names prefixed with the stratum ("residential · ...").
+    min_segment_share : float, default=0.03
+        Smallest segment share an actionable k needs (``k_selection="stability"``).
+    min_stratum_size : int, default=50
+        Strata with fewer customers are one segment (with a note in ``notes_``).
     log_transform, scaling, missing_indicator, clip
         Passed to :class:`SegmentationPreprocessor`.
     n_init : int, default=4
@@ -111,7 +134,7 @@ class CustomerSegmenter(ValidatedParams, ClusterMixin, BaseEstimator):
     Attributes
     ----------
     n_clusters_ : int
-        Number of segments.
+        Number of segments (over all strata with ``by``).
     labels_ : ndarray of shape (n_samples,)
         Segment of each customer of ``X``.
     cluster_centers_ : ndarray of shape (n_clusters_, n_model_features)
@@ -138,6 +161,16 @@ class CustomerSegmenter(ValidatedParams, ClusterMixin, BaseEstimator):
         Number of columns of ``X`` in fit.
     feature_names_in_ : ndarray of str
         Column names of ``X`` in fit (DataFrame input only).
+    strata_ : DataFrame
+        With ``by``: one row per segment, ``stratum``, ``local_segment`` and
+        ``n_customers``. ``cluster_centers_``, ``inertia_``, ``n_iter_``,
+        ``algorithm_`` and ``preprocessor_`` then live in ``segmenters_``.
+    segmenters_ : dict of str to CustomerSegmenter or None
+        With ``by``: the fitted segmenter of each stratum (``None``: a small
+        stratum, one segment). ``k_scores_`` is then indexed by
+        (``stratum``, ``k``), ``k_votes_`` and ``stability_`` are dicts by stratum.
+    notes_ : list of str
+        What was simplified (small strata, unstable segments), one line each.
 
     Notes
     -----
@@ -171,6 +204,9 @@ class CustomerSegmenter(ValidatedParams, ClusterMixin, BaseEstimator):
         "features": [Options({"default"}), *ARRAY_LIKE, None],
         "k_range": [K_RANGE_RULE],
         "k_selection": [Options(K_SELECTION_METHODS)],
+        "by": [str, list, tuple, None],
+        "min_segment_share": [Interval(Real, 0, 1, closed="left")],
+        "min_stratum_size": [Interval(Integral, 1, None, closed="left")],
         "log_transform": [Options({"auto"}), *ARRAY_LIKE, None],
         "scaling": [Options({"robust", "standard"}), None],
         "missing_indicator": [Options({"auto"}), *BOOLEAN],
@@ -193,6 +229,9 @@ class CustomerSegmenter(ValidatedParams, ClusterMixin, BaseEstimator):
         features: str | Sequence[str | int] | None = "default",
         k_range: tuple[int, int] = (2, 12),
         k_selection: str = "vote",
+        by: str | Sequence[str] | None = None,
+        min_segment_share: float = 0.03,
+        min_stratum_size: int = 50,
         log_transform: str | Sequence[str | int] | None = "auto",
         scaling: str | None = "robust",
         missing_indicator: str | bool = "auto",
@@ -211,6 +250,9 @@ class CustomerSegmenter(ValidatedParams, ClusterMixin, BaseEstimator):
         self.features = features
         self.k_range = k_range
         self.k_selection = k_selection
+        self.by = by
+        self.min_segment_share = min_segment_share
+        self.min_stratum_size = min_stratum_size
         self.log_transform = log_transform
         self.scaling = scaling
         self.missing_indicator = missing_indicator
@@ -242,6 +284,9 @@ class CustomerSegmenter(ValidatedParams, ClusterMixin, BaseEstimator):
         self
         """
         level = logging.INFO if self.verbose else logging.DEBUG
+        self.notes_ = []
+        if self.by is not None:
+            return self._fit_strata(X, level)
         Z = self._prepare(X, level)
         rng = check_random_state(self.random_state)
         found = cluster(Z, self, rng, level)
@@ -253,6 +298,38 @@ class CustomerSegmenter(ValidatedParams, ClusterMixin, BaseEstimator):
         self.n_iter_ = found.fit.n_iter
         self.algorithm_ = found.fit.algorithm
         self.stability_ = self._stability(Z, seeds(rng, 1)[0], level)
+        return self
+
+    def _fit_strata(self, X: Any, level: int) -> CustomerSegmenter:
+        """One segmentation per stratum of ``by`` (see :mod:`gridcrm.segmentation.stratified`)."""
+        keys = stratum_keys(X, self.by)
+        X, names = validated_input(self, X, reset=True)
+        by = by_columns(self.by)
+        if self.features is None:
+            features = [c for c in names if c not in by and pd.api.types.is_numeric_dtype(X[c])
+                        and not isinstance(X[c].dtype, pd.CategoricalDtype)]
+        elif isinstance(self.features, str):
+            features = None
+        else:
+            features = list(self.features)
+        rng = check_random_state(self.random_state)
+        strata = fit_strata(self, X, keys, features, BEHAVIOUR_FEATURES, seeds(rng, keys.nunique()))
+        fitted = {s: m for s, m in strata.segmenters.items() if m is not None}
+        self.segmenters_ = strata.segmenters
+        self._offsets = strata.offsets
+        self.strata_ = strata.table
+        self.labels_ = strata.labels
+        self.n_clusters_ = len(strata.table)
+        self.notes_ = strata.notes
+        self.features_ = list(dict.fromkeys(f for m in fitted.values() for f in m.features_))
+        scores = {s: m.k_scores_ for s, m in fitted.items() if m.k_scores_ is not None}
+        self.k_scores_ = pd.concat(scores, names=["stratum", "k"]) if scores else None
+        self.k_votes_ = {s: m.k_votes_ for s, m in fitted.items()}
+        self.stability_ = {s: m.stability_ for s, m in fitted.items()}
+        for note in self.notes_:
+            logger.log(level, "segmentation: %s", note)
+        logger.log(level, "segmented %d strata into %d segments: %s", len(strata.segmenters), self.n_clusters_,
+                   short([f"{s}: {m.n_clusters_ if m else 1}" for s, m in strata.segmenters.items()]))
         return self
 
     def _prepare(self, X: Any, level: int) -> np.ndarray:
@@ -295,7 +372,9 @@ class CustomerSegmenter(ValidatedParams, ClusterMixin, BaseEstimator):
         -------
         ndarray of int64, shape (n_samples,)
         """
-        check_is_fitted(self, "cluster_centers_")
+        check_is_fitted(self, "labels_")
+        if self.by is not None:
+            return self._predict_strata(X)
         X, names = validated_input(self, X, reset=False)
         A = numeric_matrix(X, names, self._positions)
         newly_missing = np.isnan(A).any(axis=0) & self._never_missing
@@ -306,6 +385,22 @@ class CustomerSegmenter(ValidatedParams, ClusterMixin, BaseEstimator):
             )
         with threadpool_limits(limits=n_threads(self.n_jobs)):
             return nearest_center(self.preprocessor_._transform_matrix(A), self.cluster_centers_)[0]
+
+    def _predict_strata(self, X: Any) -> np.ndarray:
+        keys = stratum_keys(X, self.by)
+        validated_input(self, X, reset=False)
+        unknown = sorted(set(keys) - set(self.segmenters_))
+        if unknown:
+            raise SegmentationInputError(f"by: stratum(s) {short(unknown)} were not seen in fit (fitted strata: "
+                                         f"{short(list(self.segmenters_))}); refit on data that holds them")
+        out = np.empty(len(X), dtype=np.int64)
+        for stratum, model in self.segmenters_.items():
+            rows = np.flatnonzero((keys == stratum).to_numpy())
+            if len(rows) == 0:
+                continue
+            local = np.zeros(len(rows), dtype=np.int64) if model is None else model.predict(X.iloc[rows])
+            out[rows] = local + self._offsets[stratum]
+        return out
 
     def profile(
         self,
@@ -341,9 +436,12 @@ class CustomerSegmenter(ValidatedParams, ClusterMixin, BaseEstimator):
             Differences are computed on the clustered features (the log scale
             for logged ones) and on the missing indicators.
         """
-        check_is_fitted(self, "cluster_centers_")
+        check_is_fitted(self, "labels_")
         if not isinstance(X, pd.DataFrame):
             X = pd.DataFrame(np.asarray(X), columns=array_names(np.asarray(X).shape[1]))
+        if self.by is not None:
+            return self._profile_strata(X, labels, describe=describe, consumption=consumption, revenue=revenue,
+                                        top_n=top_n, phrases=phrases)
         if labels is None:
             fit_columns = list(getattr(self, "feature_names_in_", X.columns[: self.n_features_in_]))
             absent = [c for c in fit_columns if c not in X.columns]
@@ -367,6 +465,35 @@ class CustomerSegmenter(ValidatedParams, ClusterMixin, BaseEstimator):
             top_n=top_n,
             phrases=phrases,
         )
+
+    def _profile_strata(self, X: pd.DataFrame, labels: Any, **kwargs: Any) -> SegmentProfile:
+        """Shares of the whole (sizes, consumption, revenue) from all rows; names and differences within each stratum."""
+        labels = self.predict(X) if labels is None else np.asarray(labels)
+        keys = stratum_keys(X, self.by)
+        numeric = [c for c in self.features_ if c in X.columns]
+        overall = profile_groups(X, labels, features=numeric + [c for c in kwargs["describe"] if c not in numeric],
+                                 consumption=kwargs["consumption"], revenue=kwargs["revenue"],
+                                 class_column=None, top_n=kwargs["top_n"], phrases=kwargs["phrases"])
+        summary = overall.summary.copy()
+        differences = []
+        for stratum, model in self.segmenters_.items():
+            rows = (keys == stratum).to_numpy()
+            segs = self.strata_.index[self.strata_["stratum"] == stratum]
+            if model is None or not rows.any() or np.unique(labels[rows]).size < 2:
+                present = [s for s in segs if s in summary.index]
+                summary.loc[present, "name"] = stratum
+                summary.loc[present, "top_features"] = ""
+                continue
+            local = model.profile(X.loc[rows], labels=labels[rows] - self._offsets[stratum], class_column=None,
+                                  consumption=kwargs["consumption"], revenue=kwargs["revenue"],
+                                  describe=kwargs["describe"], top_n=kwargs["top_n"], phrases=kwargs["phrases"])
+            local_summary = local.summary.rename(index=lambda j, o=self._offsets[stratum]: j + o)
+            summary.loc[local_summary.index, "name"] = stratum + STRATUM_SEPARATOR + local_summary["name"]
+            summary.loc[local_summary.index, "top_features"] = local_summary["top_features"]
+            differences.append(local.differences.rename(index=lambda j, o=self._offsets[stratum]: j + o))
+        summary.insert(0, "stratum", self.strata_["stratum"].reindex(summary.index))
+        diffs = pd.concat(differences).reindex(summary.index) if differences else overall.differences
+        return SegmentProfile(summary=summary, differences=diffs, medians=overall.medians)
 
     def __sklearn_tags__(self):  # noqa: D105
         tags = super().__sklearn_tags__()

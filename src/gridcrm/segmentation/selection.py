@@ -15,6 +15,15 @@ Every k of a range is fitted once and scored four ways:
 
 Each criterion names its best k; by default the k named most often wins and
 ties go to the best silhouette.
+
+On skewed utility data these criteria favour k = 2 (the big customers against
+the rest). ``k_selection="stability"`` serves segments one acts on instead: every
+k is also refitted across seeds and bootstrap resamples, and the **largest k whose
+segments come back** (mean adjusted Rand index at least ``stability_threshold``, and
+every segment's bootstrap Jaccard at least :data:`SEGMENT_JACCARD`: two halves of one
+group do not come back) **and whose smallest segment is actionable** (at least ``min_segment_share`` of the
+customers, and at least :data:`MIN_SEGMENT_SIZE` of them) wins; without such a k,
+the most stable one.
 """
 
 from __future__ import annotations
@@ -33,14 +42,20 @@ from threadpoolctl import threadpool_limits
 from gridcrm.segmentation._kmeans import KMeansFit, fit_all, fit_kmeans, n_threads, parallel_map, sample_rows, seeds
 from gridcrm.segmentation.errors import SegmentationInputError
 
-__all__ = ["CRITERIA", "K_SELECTION_METHODS", "score_k_range", "choose_k", "elbow_k"]
+__all__ = ["CRITERIA", "K_SELECTION_METHODS", "score_k_range", "choose_k", "choose_stable_k", "elbow_k"]
 
 logger = logging.getLogger(__name__)
 
 #: The criteria scored for each k, as named in the score table and in the votes.
 CRITERIA: tuple[str, ...] = ("silhouette", "calinski_harabasz", "davies_bouldin", "elbow")
-#: Values of ``k_selection``: one criterion, or ``"vote"`` among all four.
-K_SELECTION_METHODS: frozenset[str] = frozenset({*CRITERIA, "vote"})
+#: Values of ``k_selection``: one criterion, ``"vote"`` among all four, or ``"stability"``.
+K_SELECTION_METHODS: frozenset[str] = frozenset({*CRITERIA, "vote", "stability"})
+#: Bootstrap Jaccard similarity every segment of a k needs under ``k_selection="stability"``.
+SEGMENT_JACCARD = 0.75
+#: Customers the smallest segment needs under ``k_selection="stability"`` (besides ``min_segment_share``).
+MIN_SEGMENT_SIZE = 20
+#: Customers on which the refits of ``k_selection="stability"`` are made, per k.
+K_STABILITY_SAMPLE = 5_000
 
 
 def score_k_range(
@@ -205,6 +220,8 @@ def choose_k(scores: pd.DataFrame, method: str = "vote") -> tuple[int, dict[str,
     """
     if method not in K_SELECTION_METHODS:
         raise SegmentationInputError(f"k_selection must be one of {sorted(K_SELECTION_METHODS)}, got {method!r}")
+    if method == "stability":
+        raise SegmentationInputError("k_selection='stability' needs the stability of each k: use choose_stable_k")
     valid = scores.dropna(subset=["silhouette", "calinski_harabasz", "davies_bouldin"])
     if valid.empty:
         return int(scores.index[0]), {}
@@ -219,6 +236,69 @@ def choose_k(scores: pd.DataFrame, method: str = "vote") -> tuple[int, dict[str,
     counts = pd.Series(list(votes.values())).value_counts()
     tied = counts.index[counts == counts.max()]
     return int(valid["silhouette"].reindex(tied).fillna(-np.inf).idxmax()), votes
+
+
+def stability_by_k(
+    Z: np.ndarray,
+    fits: dict[int, KMeansFit],
+    *,
+    n_runs: int,
+    n_init: int,
+    seed: int,
+    minibatch_threshold: int,
+    n_jobs: int | None = None,
+) -> pd.DataFrame:
+    """Per k: ``stability`` (mean ARI of refits across seeds and bootstraps) and ``min_share`` (smallest segment)."""
+    from gridcrm.segmentation.stability import assess_stability  # stability imports this module's helpers
+
+    rows = []
+    for k, seed_k in zip(sorted(fits), seeds(check_random_state(seed), len(fits)), strict=True):
+        fit = fits[k]
+        report = assess_stability(Z, fit.centers, n_runs=n_runs, n_init=n_init, random_state=seed_k,
+                                  sample_size=K_STABILITY_SAMPLE, minibatch_threshold=minibatch_threshold,
+                                  n_jobs=n_jobs)
+        share = np.bincount(fit.labels, minlength=k) / max(len(fit.labels), 1)
+        rows.append({"k": k, "stability": report.mean_ari, "min_jaccard": float(report.segment_jaccard.min()),
+                     "min_share": float(share.min())})
+    return pd.DataFrame(rows).set_index("k")
+
+
+def choose_stable_k(scores: pd.DataFrame, threshold: float = 0.8, min_share: float = 0.03,
+                    min_jaccard: float = SEGMENT_JACCARD) -> int:
+    """The largest k whose segments are stable and none too small; else the most stable k.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        Indexed by k, with ``stability`` (mean ARI across refits), ``min_share``
+        (share of the customers in the smallest segment) and, optionally,
+        ``min_jaccard`` (the least stable segment's mean bootstrap Jaccard).
+    threshold : float, default=0.8
+        Stability a k needs.
+    min_share : float, default=0.03
+        Share of the customers the smallest segment needs.
+    min_jaccard : float, default=0.75
+        Bootstrap Jaccard every segment needs (Hennig: above 0.75 a cluster is
+        a real pattern): a k that splits one group in two has a mean ARI that
+        can look fine, but the halves do not come back.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> scores = pd.DataFrame({"stability": [0.99, 0.97, 0.9, 0.6], "min_share": [0.4, 0.1, 0.05, 0.04]},
+    ...                       index=pd.Index([2, 3, 4, 5], name="k"))
+    >>> choose_stable_k(scores), choose_stable_k(scores, min_share=0.08), choose_stable_k(scores, threshold=1.0)
+    (4, 3, 2)
+    """
+    ok = (scores["stability"] >= threshold) & (scores["min_share"] >= min_share)
+    if "min_jaccard" in scores:
+        ok &= scores["min_jaccard"] >= min_jaccard
+    if ok.any():
+        return int(scores.index[ok.to_numpy()].max())
+    return int(scores["stability"].fillna(-np.inf).idxmax())
 
 
 @dataclass
@@ -236,7 +316,9 @@ def cluster(Z: np.ndarray, params: Any, random_state: np.random.RandomState, log
 
     ``params`` is the estimator, read for ``n_clusters``, ``k_range``,
     ``k_selection``, ``n_init``, ``minibatch_threshold``,
-    ``selection_sample_size``, ``silhouette_sample_size`` and ``n_jobs``.
+    ``selection_sample_size``, ``silhouette_sample_size`` and ``n_jobs`` (and, for
+    ``k_selection="stability"``, ``stability_runs``, ``stability_threshold`` and
+    ``min_segment_share`` where it has them).
     """
     sample_seed, scan_seed, fit_seed = seeds(random_state, 3)
     rows = sample_rows(Z.shape[0], params.selection_sample_size, sample_seed)
@@ -252,7 +334,18 @@ def cluster(Z: np.ndarray, params: Any, random_state: np.random.RandomState, log
             n_jobs=params.n_jobs,
             log_level=log_level,
         )
-        k, votes = choose_k(scores, params.k_selection)
+        if params.k_selection == "stability":
+            Zs = Z if rows is None else Z[rows]
+            scores = scores.join(stability_by_k(
+                Zs, fits, n_runs=max(int(getattr(params, "stability_runs", 3)), 2), n_init=min(int(params.n_init), 2),
+                seed=seeds(random_state, 1)[0], minibatch_threshold=params.minibatch_threshold, n_jobs=params.n_jobs,
+            ))  # fmt: skip
+            # an actionable segment is a share of the customers, and never a handful of them
+            min_share = max(getattr(params, "min_segment_share", 0.03), MIN_SEGMENT_SIZE / Zs.shape[0])
+            k = choose_stable_k(scores, getattr(params, "stability_threshold", 0.8), min_share)
+            votes = choose_k(scores)[1] | {"stability": k}
+        else:
+            k, votes = choose_k(scores, params.k_selection)
         sample_fit = fits[k]
         logger.log(log_level, "chose k=%d (%s; best k by criterion: %s)", k, params.k_selection, votes)
     else:

@@ -61,3 +61,20 @@ def test_theft_record_and_dissatisfaction_match_the_truth(tagged):
     assert satisfaction[wide["dissatisfied"]].median() < satisfaction[~wide["dissatisfied"]].median() - 0.1
     assert pd.crosstab(truth["latent_class"], wide["residential"]).loc["residential", True] == \
         (truth["latent_class"] == "residential").sum()
+
+
+def test_demand_tags_find_the_latent_needs(tagged):
+    wide, truth = tagged
+    credit, p_arrears, satisfaction = truth["credit_quality"], truth["p_arrears_next"], truth["satisfaction"]
+    cash = wide["demand_cash_flow"]
+    assert credit[cash].mean() < credit[~cash].mean() - 0.05  # cash-flow needs come with weaker credit
+    plan = wide["need_arrears_plan"]
+    assert p_arrears[plan].mean() > 4 * p_arrears[~plan].mean()
+    for tag in ("need_proactive_contact", "sensitive_customer"):  # contact needs come from unhappy customers
+        assert satisfaction[wide[tag]].mean() < satisfaction[~wide[tag]].mean() - 0.05, tag
+    homes = truth["latent_class"] == "residential"
+    efficiency = wide["need_household_efficiency"] & homes
+    assert efficiency.sum() >= 50  # heavy, weather-driven households
+    assert truth.loc[efficiency, "base_kwh"].median() > 2 * truth.loc[homes & ~efficiency, "base_kwh"].median()
+    weather = truth["heat_sensitivity"] + truth["cool_sensitivity"]
+    assert weather[efficiency].mean() > weather[homes & ~efficiency].mean() + 0.02

@@ -50,10 +50,11 @@ def test_pu_label_frequency_recovers_the_share_recorded():
     y = np.r_[np.ones(400, bool), np.zeros(4000, bool)]
     x = np.c_[np.where(y, 6.0, 0.0) + rng.normal(0, 0.5, len(y)), rng.normal(0, 1, len(y))]
     s = y & (rng.random(len(y)) < 0.3)
-    model, c = _fit_pu(x, s, np.ones(len(y)), C=1.0, random_state=0)
+    model, c, oof = _fit_pu(x, s, np.ones(len(y)), C=1.0, random_state=0)
     assert c == pytest.approx(s.sum() / y.sum(), abs=0.05)
     p = model.predict_proba(x)[:, 1] / c
     assert p[y].mean() > 0.8 and p[~y].mean() < 0.05
+    assert oof.shape == s.shape and np.mean(oof[s]) == pytest.approx(c)
 
 
 def test_not_fitted_params_and_bad_input(hand):

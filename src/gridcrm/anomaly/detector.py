@@ -45,10 +45,11 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
-from gridcrm._params import RANDOM_STATE, Interval, ValidatedParams
+from gridcrm._params import BOOLEAN, RANDOM_STATE, Interval, ValidatedParams
 from gridcrm.anomaly.signals import anomaly_signals
 from gridcrm.data.dataset import Dataset
 from gridcrm.features._common import active_customers, parse_as_of
@@ -64,6 +65,7 @@ KINDS: tuple[str, ...] = ("theft", "meter_fault", "vacancy_closure", "data_error
 CONTEXT_FEATURES: tuple[str, ...] = ("payment_earliness_730d", "on_time_rate_730d", "arrears_rate_730d")
 _CLASSES = ("residential", "commercial", "industrial", "agricultural", "large_industry")
 _DAY = pd.Timedelta(days=1)
+_BLENDS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -119,16 +121,22 @@ def model_inputs(signals: pd.DataFrame, context: pd.DataFrame | None) -> pd.Data
     x["drop_in_band"] = ((d > 0.15) & (d < 0.85)).astype(float)
     x["drop_squared"] = d**2
     x["persistence"] = signals["shift_persistence"].fillna(0.0)
-    x["drop_vs_peers"] = signals["drop_vs_peers_90d"].fillna(0.0).clip(-1.0, 1.0)
     x["zero_share"] = signals["zero_share_90d"].fillna(0.0)
     x["log_days_since_shift"] = np.log1p(signals["shift_days_ago"].fillna(0.0).clip(0, 1000)) / 7.0
+    # class and payment behaviour enter only through the evidence: without a drop they say nothing
+    evidence = x["evidence"].to_numpy()
     cls = signals["customer_class"].astype(str)
     for c in _CLASSES[1:]:
-        x[f"class_{c}"] = (cls == c).astype(float).to_numpy()
-    for name in CONTEXT_FEATURES:
-        col = context[name] if context is not None else pd.Series(np.nan, index=signals.index)
-        x[f"missing_{name}"] = col.isna().astype(float).to_numpy()
-        x[name] = col.to_numpy(dtype=np.float64)
+        x[f"evidence_x_{c}"] = evidence * (cls == c).to_numpy(dtype=float)
+    ctx = context if context is not None else pd.DataFrame(index=signals.index, columns=list(CONTEXT_FEATURES),
+                                                           dtype=float)
+    bad = {
+        "payment_earliness_730d": 1.0 - ctx["payment_earliness_730d"].clip(0.0, 3.6) / 3.6,
+        "on_time_rate_730d": 1.0 - ctx["on_time_rate_730d"].clip(0.0, 1.0),
+        "arrears_rate_730d": ctx["arrears_rate_730d"].clip(0.0, 1.0),
+    }
+    for name, value in bad.items():  # 0 = nothing known against the customer
+        x[f"evidence_x_{name}"] = evidence * value.fillna(0.0).to_numpy(dtype=np.float64)
     return x
 
 
@@ -158,6 +166,11 @@ class AnomalyDetector(ValidatedParams, BaseEstimator):
         Inspections in the window that found nothing (confirmed negatives).
     label_frequency_ : float
         Elkan–Noto ``c``: estimated share of true thefts that end up recorded (NaN if unsupervised).
+    blend_weight_ : float
+        Weight of the PU probability against the unsupervised evidence in ``score`` (0, 0.25, ..., 1):
+        the one whose out-of-fold ranking of the recorded thefts has the highest average precision.
+    blend_scores_ : dict of float to float
+        That average precision for each weight.
     model_ : LogisticRegression or None
     feature_names_in_ : ndarray of str
         Columns of :func:`model_inputs`.
@@ -177,12 +190,14 @@ class AnomalyDetector(ValidatedParams, BaseEstimator):
         "label_window_days": [Interval(Integral, 30, 3650, closed="both")],
         "min_positives": [Interval(Integral, 2, None, closed="left")],
         "C": [Interval(Real, 0, None, closed="neither")],
+        "use_payments": BOOLEAN,
         "random_state": RANDOM_STATE,
     }
 
     def __init__(self, *, label_window_days: int = 365, min_positives: int = 8, C: float = 0.5,
-                 random_state: int | None = 0) -> None:
+                 use_payments: bool = False, random_state: int | None = 0) -> None:
         self.label_window_days = label_window_days
+        self.use_payments = use_payments
         self.min_positives = min_positives
         self.C = C
         self.random_state = random_state
@@ -207,7 +222,8 @@ class AnomalyDetector(ValidatedParams, BaseEstimator):
         cut = parse_as_of(as_of, default=dataset.extracted_on)
         start = cut - self.label_window_days * _DAY
         signals = anomaly_signals(dataset, start)
-        x = model_inputs(signals, _context(dataset, signals.index.to_numpy(), start))
+        context = _context(dataset, signals.index.to_numpy(), start) if self.use_payments else None
+        x = model_inputs(signals, context)
         pos_ids, neg_ids, known = _labels(dataset, start, cut)
         keep = ~x.index.isin(known)  # thefts recorded before the window: known, neither label nor unlabelled
         x = x.loc[keep]
@@ -219,11 +235,18 @@ class AnomalyDetector(ValidatedParams, BaseEstimator):
         self.feature_names_in_ = np.array(x.columns, dtype=object)
         self._fill = x.median(numeric_only=True).fillna(0.0)
         self.model_, self.label_frequency_, self.supervised_ = None, float("nan"), False
+        self.blend_weight_, self.blend_scores_ = 0.0, {}
         if self.n_positives_ >= self.min_positives:
             xf = self._prepare(x)
             weight = np.where(negative, 3.0, 1.0)
-            self.model_, self.label_frequency_ = _fit_pu(xf, s, weight, self.C, self.random_state)
+            self.model_, self.label_frequency_, oof = _fit_pu(xf, s, weight, self.C, self.random_state)
             self.supervised_ = True
+            # how much of the PU model to use: the blend that ranks the recorded thefts best out of fold
+            evidence = x["evidence"].to_numpy()
+            p_oof = -np.expm1(-oof / self.label_frequency_)
+            self.blend_scores_ = {w: float(average_precision_score(s, (1 - w) * evidence + w * p_oof))
+                                  for w in _BLENDS}
+            self.blend_weight_ = max(self.blend_scores_, key=lambda w: (self.blend_scores_[w], -w))
         logger.info("anomaly detector: %d recorded thefts and %d clean inspections in %s..%s; %s",
                     self.n_positives_, self.n_negatives_, start.date(), (cut - _DAY).date(),
                     f"PU model, label frequency c = {self.label_frequency_:.2f}" if self.supervised_
@@ -248,13 +271,14 @@ class AnomalyDetector(ValidatedParams, BaseEstimator):
         """
         check_is_fitted(self, "feature_names_in_")
         evidence = theft_evidence(signals)
-        if not self.supervised_:
+        if not self.supervised_ or self.blend_weight_ == 0:
             return evidence
         x = model_inputs(signals, context)
         g = self.model_.predict_proba(self._prepare(x))[:, 1]
         # Elkan-Noto: P(theft | x) = P(recorded | x) / c; c is underestimated when the classes overlap,
         # so the ratio is mapped through 1 - exp(-ratio): monotone, within [0, 1), no ties at 1.
-        return -np.expm1(-g / self.label_frequency_)
+        p = -np.expm1(-g / self.label_frequency_)
+        return np.clip((1 - self.blend_weight_) * evidence + self.blend_weight_ * p, 0.0, 1.0)
 
     def score(self, dataset: Dataset, as_of: pd.Timestamp | str | None = None) -> pd.DataFrame:
         """Score every customer active at ``as_of``.
@@ -270,7 +294,7 @@ class AnomalyDetector(ValidatedParams, BaseEstimator):
         check_is_fitted(self, "feature_names_in_")
         cut = parse_as_of(as_of, default=dataset.extracted_on)
         signals = anomaly_signals(dataset, cut)
-        context = _context(dataset, signals.index.to_numpy(), cut)
+        context = _context(dataset, signals.index.to_numpy(), cut) if self.use_payments else None
         p = self.predict_signals(signals, context)
         return describe(signals, p, context, cut)
 
@@ -294,8 +318,8 @@ def _labels(dataset: Dataset, start: pd.Timestamp, cut: pd.Timestamp) -> tuple[n
 
 
 def _fit_pu(x: np.ndarray, s: np.ndarray, weight: np.ndarray, C: float,
-            random_state: int | None) -> tuple[LogisticRegression, float]:
-    """Logistic model of "recorded" and Elkan–Noto's label frequency c from out-of-fold scores of the positives."""
+            random_state: int | None) -> tuple[LogisticRegression, float, np.ndarray]:
+    """Logistic model of "recorded", Elkan–Noto's label frequency c and the out-of-fold scores of every row."""
     mu, sd = x.mean(axis=0), x.std(axis=0)
     sd[sd == 0] = 1.0
     z = (x - mu) / sd
@@ -313,7 +337,7 @@ def _fit_pu(x: np.ndarray, s: np.ndarray, weight: np.ndarray, C: float,
     # fold the standardisation into the coefficients: the fitted model takes raw inputs
     final.coef_ = final.coef_ / sd
     final.intercept_ = final.intercept_ - (final.coef_ * mu).sum(axis=1)
-    return final, c
+    return final, c, oof
 
 
 def describe(signals: pd.DataFrame, p: np.ndarray, context: pd.DataFrame | None, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -330,8 +354,9 @@ def describe(signals: pd.DataFrame, p: np.ndarray, context: pd.DataFrame | None,
     fault = np.clip(np.maximum.reduce([(repeat - 0.1) / 0.3, (irep - 0.1) / 0.3, (np.abs(pf) - 0.05) / 0.15]), 0, 1)
     data_error = (cap > 1.0) | (gap > 0.05)
     vacancy = (np.nan_to_num(d) >= 0.85) & (np.nan_to_num(z) < -6) | (zero >= 0.5)
+    evidence = theft_evidence(signals)
     kind = np.select(
-        [data_error, fault >= 0.5, vacancy, p >= 0.5, (np.nan_to_num(z) < -6) & (np.nan_to_num(d) > 0.15)],
+        [data_error, fault >= 0.5, vacancy, evidence >= 0.5, (np.nan_to_num(z) < -6) & (np.nan_to_num(d) > 0.15)],
         ["data_error", "meter_fault", "vacancy_closure", "theft", "other"], "none")
     days_ago = signals["shift_days_ago"].to_numpy(dtype=np.float64)
     shifted = np.isin(kind, ["theft", "vacancy_closure", "other"]) & ~np.isnan(days_ago)

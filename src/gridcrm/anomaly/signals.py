@@ -190,7 +190,8 @@ def _daily_signals(daily: np.ndarray, customers: pd.DataFrame, as_of: pd.Timesta
     below = after_low < (bm + 0.5 * np.nan_to_num(shift))[:, None]
     n_after = (~np.isnan(after_low)).sum(axis=1)
     persist = _share(below.sum(axis=1).astype(float), n_after.astype(float))
-    last8 = r[:, -8:]
+    # the last 8 weeks, but only those after the change point
+    last8 = np.where(np.arange(k)[None, :] >= np.maximum(week, k - 8)[:, None], r, np.nan)
     recent_rel = np.full(n, np.nan)
     some = ~np.all(np.isnan(last8), axis=1)
     recent_rel[some] = np.nanmean(last8[some], axis=1) - bm[some]

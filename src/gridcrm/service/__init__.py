@@ -3,15 +3,20 @@
 Normalisation and tokenisation of Chinese (and English) contact texts (:mod:`.text`);
 sensitive-word and escalation screening robust to obfuscation (:class:`SensitiveScreen`,
 :func:`load_lexicon`); topic classification with weak labels from keyword rules and urgency
-(:class:`ComplaintClassifier`, :func:`load_topic_rules`); personal data masked (:func:`mask_pii`).
+(:class:`ComplaintClassifier`, :func:`load_topic_rules`); personal data masked (:func:`mask_pii`);
+complaint hotspots with control limits and resolution times (:func:`complaint_hotspots`,
+:func:`resolution_times`, :func:`plot_hotspots`).
 """
 
 from gridcrm.service.classify import ComplaintClassifier
+from gridcrm.service.hotspots import complaint_hotspots, resolution_times
 from gridcrm.service.lexicon import Lexicon, load_lexicon
 from gridcrm.service.pii import PII_PATTERNS, mask_pii
+from gridcrm.service.plots import plot_hotspots
 from gridcrm.service.rules import URGENCY_LEVELS, TopicRules, load_topic_rules
 from gridcrm.service.screen import SensitiveScreen
 from gridcrm.service.text import DOMAIN_WORDS, fold_chars, normalize_text, tokenize
 
 __all__ = ["DOMAIN_WORDS", "PII_PATTERNS", "URGENCY_LEVELS", "ComplaintClassifier", "Lexicon", "SensitiveScreen", "TopicRules",
-           "fold_chars", "load_lexicon", "load_topic_rules", "mask_pii", "normalize_text", "tokenize"]
+           "complaint_hotspots", "fold_chars", "load_lexicon", "load_topic_rules", "mask_pii", "normalize_text",
+           "plot_hotspots", "resolution_times", "tokenize"]

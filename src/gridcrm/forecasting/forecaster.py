@@ -14,7 +14,13 @@ from sklearn.exceptions import NotFittedError
 
 from gridcrm._params import BOOLEAN, N_JOBS, RANDOM_STATE, Check, Interval, Options, ValidatedParams, validate_params
 from gridcrm.forecasting._arima import interval_z
-from gridcrm.forecasting._models import FittedModels, predict_models
+from gridcrm.forecasting._models import (
+    FittedModels,
+    guard_models,
+    predict_models,
+    replace_models,
+    seasonal_naive_models,
+)
 from gridcrm.forecasting.batched import fit_batched, refit_batched
 from gridcrm.forecasting.clustered import ClusteredFit, fit_clustered
 from gridcrm.forecasting.exact import fit_exact, orders_from_table
@@ -28,7 +34,17 @@ from gridcrm.forecasting.frame import (
     validate_frame,
 )
 from gridcrm.forecasting.longseason import LONG_SEASON, BlockFit, fit_long_season
+from gridcrm.forecasting.multiseason import fit_multi_season
 from gridcrm.forecasting.outliers import OUTLIER_THRESHOLD, clean_outliers
+from gridcrm.forecasting.select import (
+    Candidate,
+    SelectedFit,
+    backtest_scores,
+    choose,
+    conformal_scales,
+    fit_selected,
+    selection_columns,
+)
 
 __all__ = ["ConsumptionForecaster", "ENGINES"]
 
@@ -69,9 +85,13 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
         None: 1 (as in scikit-learn and joblib); -1: all cores.
     freq : str, optional
         Pandas frequency of ``ds``; inferred from the data when omitted.
-    interval_method : {"model", "calibrated"}
+    interval_method : {"model", "calibrated", "conformal"}
         ``model`` (default): Gaussian intervals from the model's psi-weights and residual
         variance (their coverage is measured by :func:`~gridcrm.forecasting.backtest`).
+        ``conformal``: the same, with the standard deviation of each series multiplied, per
+        level, by the empirical quantile of the standardised errors of its chosen model on
+        the model-choice backtest windows (pooled over the series that chose the same
+        candidate) over the normal quantile (``models_["interval_scale_<level>"]``).
         ``calibrated``: the same, widened or narrowed by a factor per level so
         that they cover their level on holdouts: the models (orders kept) are refitted on
         the history minus its last ``k * calibration_horizon`` steps (``k = 1 ..
@@ -112,6 +132,22 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
     random_state : int or None, default=0
         Seed of the calibration sample and of k-means. None: not seeded, results
         vary from run to run; an int: reproducible.
+    model_selection : {"backtest", None}, default="backtest"
+        ``backtest`` (``batched`` and ``exact``): each series keeps, among candidates, the one
+        with the lowest MASE on ``selection_windows`` rolling-origin windows of
+        ``selection_horizon`` steps before the end of its history (never after it). Daily
+        and monthly seasons: the engine's ARIMA (its order refitted per window) and the
+        seasonal naive. Long seasons (``season_length >= 24``): the seasonal naive of the
+        season and, for a week (a multiple of 7), of the day, the block model
+        (:mod:`~gridcrm.forecasting.longseason`) and the two-season MSTL + ARIMA model
+        (:mod:`~gridcrm.forecasting.multiseason`). The seasonal naive wins ties. Recorded in
+        ``models_``: ``selected``, ``backtest_mase``, ``backtest_mase_snaive``,
+        ``backtest_scores``, ``backtest_windows``. None: the engine's model (the block model
+        for long seasons), no backtest.
+    selection_windows : int
+        Backtest windows of the model choice (and of ``interval_method="conformal"``).
+    selection_horizon : int, optional
+        Steps of each window; default the season for long seasons, else ``max(2 * season_length, 14)``.
 
     Attributes
     ----------
@@ -162,7 +198,7 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
         "level": [Check(_is_levels, "a non-empty list of numbers between 0 and 100, e.g. (80, 95)")],
         "engine": [Options(ENGINES)],
         "n_jobs": N_JOBS,
-        "interval_method": [Options({"calibrated", "model"})],
+        "interval_method": [Options({"calibrated", "conformal", "model"})],
         "calibration_size": [_positive_int(0)],
         "calibration_horizon": [_positive_int(1), None],
         "calibration_windows": [_positive_int(1)],
@@ -175,6 +211,9 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
         "chunk_size": [_positive_int(1)],
         "max_models": [_positive_int(1)],
         "random_state": RANDOM_STATE,
+        "model_selection": [Options({"backtest"}), None],
+        "selection_windows": [_positive_int(1)],
+        "selection_horizon": [_positive_int(1), None],
     }
 
     def __init__(
@@ -199,6 +238,9 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
         chunk_size: int = 500,
         max_models: int = 60,
         random_state: int | None = 0,
+        model_selection: str | None = "backtest",
+        selection_windows: int = 2,
+        selection_horizon: int | None = None,
     ) -> None:
         self.season_length = season_length
         self.level = level
@@ -219,6 +261,9 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
         self.chunk_size = chunk_size
         self.max_models = max_models
         self.random_state = random_state
+        self.model_selection = model_selection
+        self.selection_windows = selection_windows
+        self.selection_horizon = selection_horizon
 
     # -- fitting ----------------------------------------------------------------------------
     def fit(self, df: pd.DataFrame, y: None = None) -> ConsumptionForecaster:
@@ -254,8 +299,10 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
             raise FrameError(f"df has exogenous column(s) {exog}, which long seasons (season_length >= {LONG_SEASON}) "
                              "cannot use; drop them or aggregate the data to days")
         core = self._fit_core(Y, X, sm.ids)
+        core, extra = self._select(core, Y, X)
         table = core.table if isinstance(core, FittedModels) else core.table()
-        table = table.assign(n_obs=sm.n_obs, n_imputed=n_imputed, n_negative=n_negative, n_outliers=n_outliers)
+        table = table.assign(n_obs=sm.n_obs, n_imputed=n_imputed, n_negative=n_negative, n_outliers=n_outliers,
+                             **extra)
         self.models_ = table.set_index(pd.Index(sm.ids, name="unique_id"))
         self._core, self._ids, self._last_ds, self._offset = core, sm.ids, sm.last_ds, sm.offset
         self.exog_names_ = exog
@@ -265,6 +312,9 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
             seg.index = pd.Index(core.segment_labels, name="segment")
             self.segments_ = seg.assign(n_members=np.bincount(core.segments, minlength=len(core.segment_labels)))
         self.interval_scale_ = self._calibrate(Y, X, sm.ids)
+        if self._series_scale:
+            for lv, f in self._series_scale.items():
+                self.models_[f"interval_scale_{lv}"] = f
         n_fb = int((self.models_["fallback"] != "").sum())
         logger.info("fitted %d series with the %s engine; %d fallback(s)", self.n_series_, self.engine, n_fb)
         return self
@@ -306,6 +356,8 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
     ) -> FittedModels | ClusteredFit | BlockFit:
         s = int(self.season_length)
         if s >= LONG_SEASON and self.engine != "clustered":
+            if self.model_selection is not None or self.interval_method == "conformal":
+                return None  # chosen among candidates by _select
             return fit_long_season(Y, s, self._fit_blocks)
         if self.engine == "batched":
             return fit_batched(Y, s, X, candidates=self.candidates, chunk_size=self.chunk_size, n_jobs=self._n_jobs())
@@ -314,19 +366,89 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
         return fit_clustered(Y, s, self._segment_labels(ids), n_segments=self.n_segments,
                              random_state=self.random_state, chunk_size=self.chunk_size)
 
+    # -- model choice by backtest ------------------------------------------------------------
+    def _selection_horizon(self) -> int:
+        s = int(self.season_length)
+        if self.selection_horizon:
+            return int(self.selection_horizon)
+        return s if s >= LONG_SEASON else max(2 * s, 14)
+
+    def _candidates(self, core: FittedModels | None) -> tuple[list[Candidate], dict, int]:
+        """Candidates, their table functions and the index of the engine's own model."""
+        s, engine = int(self.season_length), self.engine
+
+        def naive(lag: int) -> Candidate:
+            return Candidate(f"SeasonalNaive[{lag}]", lambda Y, X, cols: guard_models(
+                seasonal_naive_models(Y, lag, "", engine), Y, lag, engine), min_steps=lag + 2)
+
+        if s >= LONG_SEASON:
+            cands = [naive(s)]
+            if s % 7 == 0:
+                cands.append(naive(s // 7))
+            cands.append(Candidate("Blocks", lambda Y, X, cols: fit_long_season(Y, s, self._fit_blocks),
+                                   min_steps=2 * s))
+            if s % 7 == 0:
+                cands.append(Candidate("MSTL", lambda Y, X, cols: fit_multi_season(
+                    Y, s, lambda Z, s1: self._fit_blocks(Z, 1)), min_steps=2 * s))
+            tables = {c.name: (lambda m: m.table if isinstance(m, FittedModels) else m.table()) for c in cands}
+            return cands, tables, len(cands) - 1
+        table = core.table
+        if engine == "batched":
+            def refit(Y: np.ndarray, X: np.ndarray | None, cols: np.ndarray) -> FittedModels:
+                return refit_batched(Y, table.iloc[cols].reset_index(drop=True), X)
+        else:
+            def refit(Y: np.ndarray, X: np.ndarray | None, cols: np.ndarray) -> FittedModels:
+                return fit_exact(Y, s, X, n_jobs=self._n_jobs(), orders=[orders_from_table(table)[j] for j in cols])
+        return [naive(s), Candidate("ARIMA", refit, min_steps=max(4 * s + 20, 30))], {}, 1
+
+    def _select(self, core: object, Y: np.ndarray, X: np.ndarray | None) -> tuple[object, dict[str, np.ndarray]]:
+        """Model choice by backtest (and the conformal factors); the chosen core and the columns for ``models_``."""
+        self._series_scale: dict[Any, np.ndarray] = {}
+        conformal = self.interval_method == "conformal"
+        if (self.model_selection is None and not conformal) or self.engine == "clustered":
+            return core, {}
+        long = int(self.season_length) >= LONG_SEASON
+        cands, tables, own = self._candidates(core if not long else None)
+        if self.model_selection is None:
+            cands, own = [cands[own if not long else 2]], 0
+        scores = backtest_scores(Y, cands, season_length=int(self.season_length), horizon=self._selection_horizon(),
+                                 windows=int(self.selection_windows), X=X)
+        default = 0 if long and self.model_selection is not None else own
+        choice = choose(scores, default=default) if self.model_selection is not None else np.full(Y.shape[1], own)
+        if long:
+            core = fit_selected(Y, cands, choice, tables)
+        elif self.model_selection is not None:
+            idx = np.flatnonzero(choice == 0)
+            if idx.size:
+                core = replace_models(core, idx, cands[0].fit(Y[:, idx], None, idx))
+        if conformal:
+            levels = [int(v) if float(v).is_integer() else float(v) for v in self.level]
+            self._series_scale = conformal_scales(scores, choice, levels)
+        naive = 0 if self.model_selection is not None else None
+        n_changed = int((choice != own).sum())
+        logger.info("model choice on %d backtest window(s) of %d steps: %s", scores.windows, scores.horizon,
+                    dict(zip(*np.unique(np.asarray(scores.names)[choice], return_counts=True), strict=True)))
+        logger.debug("%d series moved off the engine's own model", n_changed)
+        return core, selection_columns(scores, choice, naive)
+
     def _predict_core(
         self, core: FittedModels | ClusteredFit | BlockFit, h: int, Xf: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray]:
         if isinstance(core, ClusteredFit):
             return core.predict(h)[:2]
-        if isinstance(core, BlockFit):
+        if isinstance(core, (BlockFit, SelectedFit)):
             return core.predict(h)
         return predict_models(core, h, Xf)
 
     def _calibrate(self, Y: np.ndarray, X: np.ndarray | None, ids: np.ndarray) -> dict[int, float]:
         levels = [int(v) if float(v).is_integer() else float(v) for v in self.level]
         ones = {lv: 1.0 for lv in levels}
+        if self.interval_method == "conformal":
+            return {lv: float(np.median(f)) for lv, f in self._series_scale.items()} or ones
         if self.interval_method == "model" or self.calibration_size == 0:
+            return ones
+        if isinstance(self._core, SelectedFit):
+            logger.info("interval calibration skipped: models chosen per series; use interval_method='conformal'")
             return ones
         h = int(self.calibration_horizon or max(4 * self.season_length, 14))
         n_obs = (~np.isnan(Y)).sum(axis=0)
@@ -417,7 +539,9 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
         sdf = sd.T.ravel()
         for lv in self.level:
             lv = int(lv) if float(lv).is_integer() else lv
-            half = interval_z(lv) * self.interval_scale_.get(lv, 1.0) * sdf
+            series = getattr(self, "_series_scale", {}).get(lv)
+            factor = np.repeat(series, len(sdf) // len(series)) if series is not None else self.interval_scale_.get(lv, 1.0)
+            half = interval_z(lv) * factor * sdf
             cols[f"lo_{lv}"] = cols["forecast"] - half
             cols[f"hi_{lv}"] = cols["forecast"] + half
         if self.clip:

@@ -1,0 +1,252 @@
+"""Model choice per series by a rolling-origin backtest before the forecast origin, and conformal ranges from it.
+
+Every candidate (seasonal naive, the ARIMA engines, the long-season models) is fitted on the
+history minus its last ``w * horizon`` steps (``w = 1 .. windows``) and forecasts the next
+``horizon`` steps; its score on a series is the mean over the windows of the MASE (absolute
+errors over the training's mean absolute seasonal difference). Each series keeps the candidate
+with the lowest score (the first listed on a tie, so a model must beat the seasonal naive to be
+chosen). Nothing after the forecast origin is read: the windows all end at the last training
+step.
+
+The same windows give each chosen model's standardised errors ``|y - forecast| / sd``; their
+empirical quantile at each level over the series that chose the candidate, divided by the normal
+quantile, is the factor that makes the ranges cover on these windows (split-conformal
+calibration per group of series; see :func:`conformal_scales`).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from gridcrm.forecasting._arima import interval_z
+from gridcrm.forecasting._models import FittedModels, predict_models
+
+__all__ = ["Candidate", "SelectedFit", "backtest_scores", "choose", "conformal_scales", "predict_core"]
+
+logger = logging.getLogger(__name__)
+
+#: Fewest standardised holdout errors a group needs for its own conformal factor (else the pooled one).
+MIN_CONFORMAL_ERRORS = 200
+#: Conformal factors are kept within these bounds.
+SCALE_BOUNDS = (0.5, 4.0)
+
+
+def predict_core(core: object, h: int, X_future: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation ``(h, N)`` of any fitted core (FittedModels or an object with ``predict(h)``)."""
+    if isinstance(core, FittedModels):
+        return predict_models(core, h, X_future)
+    return core.predict(h)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A candidate model: ``fit(Y, X, cols)`` returns a fitted core for the columns of ``Y`` (T, n).
+
+    ``cols`` are the positions of those columns among all series (``X`` may be None);
+    ``min_steps`` the fewest observed steps a series needs for this candidate.
+    """
+
+    name: str
+    fit: Callable[[np.ndarray, np.ndarray | None, np.ndarray], object]
+    min_steps: int = 2
+
+
+@dataclass
+class BacktestScores:
+    """Backtest of the candidates: ``mase (n_candidates, N)`` (NaN: not scored) and standardised errors."""
+
+    names: list[str]
+    mase: np.ndarray
+    z: list[list[np.ndarray]] = field(repr=False)  # per candidate, per window: |e| / sd, (h, N)
+    windows: int = 0
+    horizon: int = 0
+
+
+def _scale(Ytr: np.ndarray, s: int) -> np.ndarray:
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lag = s if Ytr.shape[0] > s + 1 else 1
+        sc = np.nanmean(np.abs(Ytr[lag:] - Ytr[:-lag]), axis=0)
+        floor = 1e-9 * np.nanmean(np.abs(Ytr), axis=0) + 1e-12  # an exactly repeating history still compares
+    return np.where(np.isfinite(sc), np.maximum(sc, floor), np.nan)
+
+
+def backtest_scores(
+    Y: np.ndarray,
+    candidates: Sequence[Candidate],
+    *,
+    season_length: int,
+    horizon: int,
+    windows: int,
+    X: np.ndarray | None = None,
+) -> BacktestScores:
+    """Score every candidate on the last ``windows`` windows of ``horizon`` steps of ``Y`` (T, N).
+
+    Windows whose training part would leave a candidate fewer than ``min_steps`` observations
+    for a series do not score that series (NaN); a window is skipped when no series is left.
+    """
+    T, N = Y.shape
+    n_obs = (~np.isnan(Y)).sum(axis=0)
+    mase = np.zeros((len(candidates), N))
+    count = np.zeros((len(candidates), N))
+    zs: list[list[np.ndarray]] = [[] for _ in candidates]
+    used = 0
+    for w in range(1, windows + 1):
+        cut = T - w * horizon
+        if cut <= 0:
+            break
+        Ytr, Yte = Y[:cut], Y[cut : cut + horizon]
+        Xtr = X[:cut] if X is not None else None
+        Xte = X[cut : cut + horizon] if X is not None else None
+        scale = _scale(Ytr, season_length)
+        for i, cand in enumerate(candidates):
+            ok = np.flatnonzero((n_obs - w * horizon >= cand.min_steps) & np.isfinite(scale))
+            if ok.size == 0:
+                continue
+            Xc = Xtr[:, ok] if Xtr is not None else None
+            try:
+                core = cand.fit(Ytr[:, ok], Xc, ok)
+                mean, sd = predict_core(core, horizon, Xte[:, ok] if Xte is not None else None)
+            except (ValueError, np.linalg.LinAlgError) as exc:
+                logger.info("model choice: %s failed on a backtest window (%s)", cand.name, exc)
+                continue
+            with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                err = np.abs(Yte[:, ok] - mean)
+                m = np.nanmean(err, axis=0) / scale[ok]
+                z = np.full((horizon, N), np.nan)
+                z[:, ok] = np.where(sd > 0, err / sd, np.nan)
+            good = np.isfinite(m)
+            mase[i, ok[good]] += m[good]
+            count[i, ok[good]] += 1
+            zs[i].append(z)
+        used = w
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mase = np.where(count > 0, mase / np.maximum(count, 1), np.nan)
+    return BacktestScores(names=[c.name for c in candidates], mase=mase, z=zs, windows=used, horizon=horizon)
+
+
+def choose(scores: BacktestScores, default: int) -> np.ndarray:
+    """Index of the chosen candidate per series: the lowest backtest MASE; ``default`` where nothing was scored.
+
+    Examples
+    --------
+    >>> bs = BacktestScores(["naive", "arima"], np.array([[1.0, 0.8, np.nan], [0.9, 0.8, np.nan]]), [[], []])
+    >>> choose(bs, default=1).tolist()
+    [1, 0, 1]
+    """
+    m = np.where(np.isfinite(scores.mase), scores.mase, np.inf)
+    best = np.argmin(m, axis=0)  # first on ties
+    return np.where(np.isfinite(m).any(axis=0), best, default)
+
+
+def conformal_scales(
+    scores: BacktestScores, choice: np.ndarray, levels: Sequence[float], *, widen_only: bool = False
+) -> dict[float, np.ndarray]:
+    """Per level, the factor (N,) on each series' standard deviation that makes its chosen model's ranges cover.
+
+    For the series that chose candidate ``i``, the factor is the empirical ``level`` quantile of
+    their standardised backtest errors divided by the normal quantile (pooled over all series
+    when a group has fewer than :data:`MIN_CONFORMAL_ERRORS` errors; 1 when there are none),
+    kept within :data:`SCALE_BOUNDS`; with ``widen_only`` never below 1.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> z = [[np.abs(rng.normal(0, 2.0, (500, 3)))]]
+    >>> bs = BacktestScores(["m"], np.ones((1, 3)), z, 1, 500)
+    >>> f = conformal_scales(bs, np.zeros(3, dtype=int), [95])[95]
+    >>> bool(np.allclose(f, f[0])), round(float(f[0]), 1)
+    (True, 2.0)
+    """
+    N = choice.size
+    pooled = [np.concatenate([z[:, choice == i].ravel() for z in zz]) for i, zz in enumerate(scores.z) if zz]
+    allz = np.concatenate(pooled) if pooled else np.zeros(0)
+    allz = allz[np.isfinite(allz)]
+    out: dict[float, np.ndarray] = {}
+    for lv in levels:
+        q_norm = interval_z(lv)
+        base = float(np.quantile(allz, lv / 100) / q_norm) if allz.size >= MIN_CONFORMAL_ERRORS else 1.0
+        f = np.full(N, base)
+        for i, zz in enumerate(scores.z):
+            cols = choice == i
+            if not cols.any() or not zz:
+                continue
+            z = np.concatenate([a[:, cols].ravel() for a in zz])
+            z = z[np.isfinite(z)]
+            if z.size >= MIN_CONFORMAL_ERRORS:
+                f[cols] = np.quantile(z, lv / 100) / q_norm
+        f = np.clip(f, *SCALE_BOUNDS)
+        out[lv] = np.maximum(f, 1.0) if widen_only else f
+    return out
+
+
+@dataclass
+class SelectedFit:
+    """Per-series chosen models: candidate ``names[choice[j]]`` for series ``j``, each fitted on its series.
+
+    ``cores[i]`` is fitted on the columns ``cols[i]`` (None when no series chose candidate ``i``).
+    """
+
+    names: list[str]
+    choice: np.ndarray
+    cores: list[object | None]
+    cols: list[np.ndarray]
+    tables: list[pd.DataFrame | None]
+
+    def predict(self, h: int) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and standard deviation ``(h, N)``."""
+        N = self.choice.size
+        mean, sd = np.full((h, N), np.nan), np.full((h, N), np.nan)
+        for core, cols in zip(self.cores, self.cols, strict=True):
+            if core is not None and cols.size:
+                mean[:, cols], sd[:, cols] = predict_core(core, h)
+        return mean, sd
+
+    def table(self) -> pd.DataFrame:
+        """Per-series model table in series order."""
+        parts, order = [], []
+        for t, cols in zip(self.tables, self.cols, strict=True):
+            if t is not None and cols.size:
+                parts.append(t)
+                order.append(cols)
+        table = pd.concat(parts, ignore_index=True)
+        return table.iloc[np.argsort(np.concatenate(order), kind="stable")].reset_index(drop=True)
+
+
+def selection_columns(scores: BacktestScores, choice: np.ndarray, naive: int | None) -> dict[str, np.ndarray]:
+    """Columns recorded in ``models_``: the chosen candidate, its backtest MASE, the seasonal naive's and all scores."""
+    idx = np.arange(choice.size)
+    chosen = scores.mase[choice, idx]
+    text = [
+        "; ".join(f"{n}={v:.3f}" for n, v in zip(scores.names, scores.mase[:, j], strict=True) if np.isfinite(v))
+        for j in idx
+    ]
+    return {
+        "selected": np.asarray(scores.names, dtype=object)[choice],
+        "backtest_mase": chosen,
+        "backtest_mase_snaive": scores.mase[naive] if naive is not None else np.full(choice.size, np.nan),
+        "backtest_scores": np.asarray(text, dtype=object),
+        "backtest_windows": np.full(choice.size, scores.windows),
+    }
+
+
+def fit_selected(
+    Y: np.ndarray, candidates: Sequence[Candidate], choice: np.ndarray,
+    table_of: Mapping[str, Callable[[object], pd.DataFrame]],
+) -> SelectedFit:
+    """Fit each chosen candidate on the full history of the series that chose it (no exogenous columns)."""
+    cores, cols, tables = [], [], []
+    for i, cand in enumerate(candidates):
+        c = np.flatnonzero(choice == i)
+        core = cand.fit(Y[:, c], None, c) if c.size else None
+        cores.append(core)
+        cols.append(c)
+        tables.append(table_of[cand.name](core) if core is not None else None)
+    return SelectedFit(names=[c.name for c in candidates], choice=choice, cores=cores, cols=cols, tables=tables)

@@ -11,7 +11,7 @@ Examples
 --------
 >>> from gridcrm.configs import NAMES, shipped
 >>> NAMES
-('credit_ahp.yaml', 'demo.yaml', 'forecast.yaml', 'risk.yaml', 'segmentation.yaml', 'tags.yaml', 'value_ahp.yaml', 'products.yaml', 'payment_plans.yaml')
+('credit_ahp.yaml', 'demo.yaml', 'forecast.yaml', 'risk.yaml', 'segmentation.yaml', 'tags.yaml', 'value_ahp.yaml', 'products.yaml', 'payment_plans.yaml', 'anomaly.yaml', 'service.yaml')
 >>> shipped("tags.yaml").is_file()
 True
 """
@@ -25,7 +25,8 @@ __all__ = ["NAMES", "shipped"]
 
 #: The configuration files shipped with gridcrm.
 NAMES = ("credit_ahp.yaml", "demo.yaml", "forecast.yaml", "risk.yaml", "segmentation.yaml", "tags.yaml",
-         "value_ahp.yaml", "products.yaml", "payment_plans.yaml")
+         "value_ahp.yaml", "products.yaml", "payment_plans.yaml", "anomaly.yaml",
+         "service.yaml")
 
 
 def shipped(name: str) -> Path:

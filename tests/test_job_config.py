@@ -12,14 +12,16 @@ from gridcrm.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 STEP_FILES = {"credit": "credit_ahp.yaml", "value": "value_ahp.yaml", "tags": "tags.yaml",
-              "segmentation": "segmentation.yaml", "forecasting": "forecast.yaml", "risk": "risk.yaml"}
+              "segmentation": "segmentation.yaml", "forecasting": "forecast.yaml", "risk": "risk.yaml",
+              "recommend": "products.yaml"}
+OTHER_FILES = ("payment_plans.yaml",)  # named by products.yaml (#18)
 
 
 @pytest.fixture
 def project(tmp_path) -> Path:
     """A project folder like the repository: configs/ (copies, to break) and data/sample (a link)."""
     (tmp_path / "configs").mkdir()
-    for name in STEP_FILES.values():
+    for name in (*STEP_FILES.values(), *OTHER_FILES):
         shutil.copyfile(ROOT / "configs" / name, tmp_path / "configs" / name)
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "sample").symlink_to(ROOT / "data" / "sample")
@@ -46,6 +48,8 @@ BROKEN = {
     "credit": ("credit_ahp.yaml", "on_time_rate_365d", "on_time_rate_356d", "on_time_rate_356d"),
     "risk": ("risk.yaml", "  late_days: 15", "  late_dayz: 15", "late_dayz"),
     "forecasting": ("forecast.yaml", "engine: batched", "engine: turbo", "turbo"),
+    "recommend": ("products.yaml", "lift: 2.5, reason: complained about voltage",
+                  "lift: -2.5, reason: complained about voltage", "products[0].signals[0].lift"),
     "segmentation": ("segmentation.yaml", "k_selection: vote             # vote",
                      "k_selection: votes            # vote", "votes"),
 }

@@ -190,6 +190,7 @@ ALWAYS = ("data",)
 #: that joined later (a new capability adds its module here and nothing else in the job).
 STEP_MODULES: tuple[str, ...] = (
     "gridcrm.job.builtin",
+    "gridcrm.job.recommend",
 )
 
 

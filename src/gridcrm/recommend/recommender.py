@@ -375,6 +375,8 @@ class ProductRecommender(ValidatedParams, BaseEstimator):
                 continue
             part = pd.Series("", index=at, dtype=object)
             for s, signal in enumerate(product.signals):
+                if signal.lift <= 1:  # a fact that lowers the propensity is no reason to recommend
+                    continue
                 hit = pd.Series(held[product.id][row[at], s], index=at)
                 part = part.where(~hit, part.where(part.eq(""), part + "; ") + signal.reason)
             fallback = f"eligible: {product.eligible}" if product.eligible is not None else "open to everyone"

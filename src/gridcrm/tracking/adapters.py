@@ -59,6 +59,7 @@ def serve_predict(kind: str, model: Any, frame: pd.DataFrame, params: Mapping[st
 #: ``gridcrm.tracking._builtin_adapters.register_adapter``); a new capability adds its module here.
 ADAPTER_MODULES: tuple[str, ...] = (
     "gridcrm.tracking._builtin_adapters",
+    "gridcrm.tracking._recommend_adapter",
 )
 
 

@@ -191,6 +191,8 @@ ALWAYS = ("data",)
 STEP_MODULES: tuple[str, ...] = (
     "gridcrm.job.builtin",
     "gridcrm.job.recommend",
+    "gridcrm.job.service",
+    "gridcrm.job.anomaly",
 )
 
 

@@ -5,10 +5,13 @@ sensitive-word and escalation screening robust to obfuscation (:class:`Sensitive
 :func:`load_lexicon`); topic classification with weak labels from keyword rules and urgency
 (:class:`ComplaintClassifier`, :func:`load_topic_rules`); personal data masked (:func:`mask_pii`);
 complaint hotspots with control limits and resolution times (:func:`complaint_hotspots`,
-:func:`resolution_times`, :func:`plot_hotspots`).
+:func:`resolution_times`, :func:`plot_hotspots`); the screening list and per-customer features
+(:func:`screening_list`, :func:`customer_service_features`); the config (:func:`load_service_config`).
 """
 
 from gridcrm.service.classify import ComplaintClassifier
+from gridcrm.service.config import ServiceConfig, load_service_config
+from gridcrm.service.customers import customer_service_features, screening_list
 from gridcrm.service.hotspots import complaint_hotspots, resolution_times
 from gridcrm.service.lexicon import Lexicon, load_lexicon
 from gridcrm.service.pii import PII_PATTERNS, mask_pii
@@ -18,5 +21,5 @@ from gridcrm.service.screen import SensitiveScreen
 from gridcrm.service.text import DOMAIN_WORDS, fold_chars, normalize_text, tokenize
 
 __all__ = ["DOMAIN_WORDS", "PII_PATTERNS", "URGENCY_LEVELS", "ComplaintClassifier", "Lexicon", "SensitiveScreen", "TopicRules",
-           "complaint_hotspots", "fold_chars", "load_lexicon", "load_topic_rules", "mask_pii", "normalize_text",
-           "plot_hotspots", "resolution_times", "tokenize"]
+           "ServiceConfig", "complaint_hotspots", "customer_service_features", "fold_chars", "load_lexicon", "load_topic_rules", "mask_pii", "normalize_text",
+           "load_service_config", "plot_hotspots", "resolution_times", "screening_list", "tokenize"]

@@ -60,6 +60,8 @@ def serve_predict(kind: str, model: Any, frame: pd.DataFrame, params: Mapping[st
 ADAPTER_MODULES: tuple[str, ...] = (
     "gridcrm.tracking._builtin_adapters",
     "gridcrm.tracking._recommend_adapter",
+    "gridcrm.tracking._service_adapter",
+    "gridcrm.tracking._anomaly_adapter",
 )
 
 

@@ -50,8 +50,8 @@ BROKEN = {
     "forecasting": ("forecast.yaml", "engine: batched", "engine: turbo", "turbo"),
     "recommend": ("products.yaml", "lift: 2.5, reason: complained about voltage",
                   "lift: -2.5, reason: complained about voltage", "products[0].signals[0].lift"),
-    "segmentation": ("segmentation.yaml", "k_selection: vote             # vote",
-                     "k_selection: votes            # vote", "votes"),
+    "segmentation": ("segmentation.yaml", "k_selection: stability        # stability",
+                     "k_selection: stable           # stability", "stable"),
 }
 
 

@@ -17,7 +17,9 @@ CONFIG = Path(__file__).resolve().parents[2] / "configs" / "segmentation.yaml"
 def test_the_committed_config_loads() -> None:
     cfg = load_segmentation_config(CONFIG)
     seg = cfg.customer_segmenter()
-    assert isinstance(seg, CustomerSegmenter) and seg.k_range == (2, 12) and seg.random_state == 42
+    assert isinstance(seg, CustomerSegmenter) and seg.k_range == (2, 8) and seg.random_state == 42
+    # the main job segments within each class, k chosen by stability (#20)
+    assert seg.by == "customer_class" and seg.k_selection == "stability" and seg.features == "default"
     assert isinstance(cfg.load_shape_clusterer(), LoadShapeClusterer)
     assert cfg.profiles == {"points_per_day": 24, "per": "day", "days": "all", "min_coverage": 0.9}
     assert cfg.source == CONFIG
@@ -32,6 +34,9 @@ def test_the_committed_config_loads() -> None:
          r"customers.n_clusters: CustomerSegmenter: n_clusters=0 is not allowed; expected 'auto' or an integer >= 1"),
         ({"customers": {"k_range": [1, 5]}},
          r"customers.k_range: CustomerSegmenter: k_range=\(1, 5\) is not allowed; expected a pair \(k_min, k_max\)"),
+        ({"customers": {"by": 3}}, "customers.by: CustomerSegmenter: by=3 is not allowed"),
+        ({"customers": {"min_segment_share": 1.5}}, "customers.min_segment_share: CustomerSegmenter"),
+        ({"customers": {"k_selection": "stable"}}, "customers.k_selection: CustomerSegmenter: k_selection='stable'"),
         ({"shapes": {"normalize": "sum"}}, "shapes.normalize: LoadShapeClusterer: normalize='sum' is not allowed"),
         ({"shapes": []}, "shapes: expected a mapping"),
         ({"profiles": {"points_per_day": 60}}, "profiles.points_per_day: expected one of"),

@@ -70,8 +70,9 @@ def _track_segmentation(kind: str, ctx: StepContext, res: SegmentationResult) ->
 
     segmenter = res.segmenter
     features = ctx.need("features").features
-    request = features[list(segmenter.features_)].reset_index()
-    clustered = request.drop(columns="customer_id")
+    by = [] if segmenter.by is None else [segmenter.by] if isinstance(segmenter.by, str) else list(segmenter.by)
+    request = features[[*by, *(f for f in segmenter.features_ if f not in by)]].reset_index()
+    clustered = request.drop(columns=["customer_id", *by])
     names = res.profiles["name"].to_dict()
 
     def evaluate(model: Any) -> float:
@@ -89,7 +90,13 @@ def _track_segmentation(kind: str, ctx: StepContext, res: SegmentationResult) ->
               "segment_sizes.png", "segment_heatmap.png"))
 def _segmentation(ctx: StepContext) -> SegmentationResult:
     from gridcrm.segmentation import load_segmentation_config
-    from gridcrm.segmentation.plots import plot_feature_heatmap, plot_k_selection, plot_segment_sizes
+    from gridcrm.segmentation.plots import (
+        plot_feature_heatmap,
+        plot_k_selection,
+        plot_k_selection_by_stratum,
+        plot_segment_sizes,
+        plot_stratum_profile,
+    )
 
     assert ctx.section is not None
     features = ctx.need("features").features
@@ -106,16 +113,38 @@ def _segmentation(ctx: StepContext) -> SegmentationResult:
     ctx.write("segment_profiles", profile.summary, "segment_profiles.csv")
     ctx.report_table("Segment profiles", profile.summary)
     ctx.write("segment_k_scores", segmenter.k_scores_, "segment_k_scores.csv")
-    ctx.save_figure("segment_k_plot", plot_k_selection(segmenter.k_scores_, segmenter.n_clusters_),
-                    "segment_k_selection.png")
     ctx.save_figure("segment_sizes_plot", plot_segment_sizes(profile), "segment_sizes.png")
     ctx.save_figure("segment_heatmap_plot", plot_feature_heatmap(profile), "segment_heatmap.png")
-    stability = getattr(segmenter, "stability_", None)
-    stable = f", stability ARI {stability.mean_ari:.2f}" if stability is not None else ""
-    ctx.note(f"segmentation: k = {segmenter.n_clusters_} (chosen from {len(segmenter.k_scores_)}){stable}: "
-             + "; ".join(f"{n} ({(labels == g).mean():.0%})" for g, n in names.items()))
+    if segmenter.by is None:
+        ctx.save_figure("segment_k_plot", plot_k_selection(segmenter.k_scores_, segmenter.n_clusters_),
+                        "segment_k_selection.png")
+        stability = segmenter.stability_
+        stable = f", stability ARI {stability.mean_ari:.2f}" if stability is not None else ""
+        ctx.note(f"segmentation: k = {segmenter.n_clusters_} (chosen from {len(segmenter.k_scores_)}){stable}: "
+                 + "; ".join(f"{n} ({(labels == g).mean():.0%})" for g, n in names.items()))
+    else:
+        _stratified_outputs(ctx, segmenter, profile, plot_k_selection_by_stratum, plot_stratum_profile)
     return SegmentationResult(labels=labels, names=dict(names), profiles=profile.summary,
                               k_scores=segmenter.k_scores_, segmenter=segmenter)
+
+
+def _stratified_outputs(ctx: StepContext, segmenter: Any, profile: Any, plot_k: Any, plot_profile: Any) -> None:
+    """k evidence of every stratum in one figure, one page per segmented stratum, one note per stratum."""
+    import re
+
+    ctx.save_figure("segment_k_plot", plot_k(segmenter), "segment_k_selection.png")
+    for stratum, model in segmenter.segmenters_.items():
+        if model is not None:
+            slug = re.sub(r"[^0-9A-Za-z]+", "_", stratum).strip("_").lower()
+            ctx.save_figure(f"segment_profile_{slug}_plot", plot_profile(profile, stratum),
+                            f"segment_profile_{slug}.png")
+        shares = profile.summary.loc[profile.summary["stratum"] == stratum, ["name", "share_customers"]]
+        stability = segmenter.stability_.get(stratum)
+        stable = f", stability ARI {stability.mean_ari:.2f}" if stability is not None else ""
+        ctx.note(f"segmentation: {stratum}: k = {len(shares)}{stable}: "
+                 + "; ".join(f"{n} ({s:.1%})" for n, s in shares.itertuples(index=False)))
+    for note in segmenter.notes_:
+        ctx.note(f"segmentation: {note}")
 
 
 # --- credit and value -----------------------------------------------------------------------------------------------

@@ -3,6 +3,10 @@
 * :class:`CustomerSegmenter` — segments customers from their feature table
   (:data:`DEFAULT_FEATURES`), chooses k, reports stability, and describes
   each segment (:meth:`CustomerSegmenter.profile`).
+* ``CustomerSegmenter(by="customer_class", k_selection="stability")`` — one
+  segmentation per class on :data:`BEHAVIOUR_FEATURES`, k per class chosen by
+  stability and a minimum segment share (the main job's default).
+* :func:`migration_matrix` — who moved between segments from one ``as_of`` to another.
 * :class:`LoadShapeClusterer` — typical daily load shapes from
   :func:`daily_load_profiles`, and each customer's dominant shape and shape mix.
 * :func:`profile_groups` — the same portrait for any grouping (class, tag).
@@ -17,16 +21,18 @@ when a plot is drawn); ``configs/segmentation.yaml`` is read by
 """
 
 from gridcrm.segmentation.config import SegmentationConfig, load_segmentation_config
-from gridcrm.segmentation.customers import DEFAULT_FEATURES, CustomerSegmenter
+from gridcrm.segmentation.customers import BEHAVIOUR_FEATURES, DEFAULT_FEATURES, CustomerSegmenter
 from gridcrm.segmentation.errors import SegmentationConfigError, SegmentationInputError, UnstableSegmentsWarning
 from gridcrm.segmentation.judge import silhouette_rank_space
+from gridcrm.segmentation.migration import migration_matrix
 from gridcrm.segmentation.preprocessing import SegmentationPreprocessor
 from gridcrm.segmentation.profile import Phrase, SegmentProfile, name_segments, profile_groups
-from gridcrm.segmentation.selection import choose_k, score_k_range
+from gridcrm.segmentation.selection import choose_k, choose_stable_k, score_k_range
 from gridcrm.segmentation.shapes import LoadShapeClusterer, daily_load_profiles, normalize_profiles
 from gridcrm.segmentation.stability import StabilityReport, assess_stability
 
 __all__ = [
+    "BEHAVIOUR_FEATURES",
     "CustomerSegmenter",
     "DEFAULT_FEATURES",
     "LoadShapeClusterer",
@@ -40,8 +46,10 @@ __all__ = [
     "UnstableSegmentsWarning",
     "assess_stability",
     "choose_k",
+    "choose_stable_k",
     "daily_load_profiles",
     "load_segmentation_config",
+    "migration_matrix",
     "name_segments",
     "normalize_profiles",
     "profile_groups",

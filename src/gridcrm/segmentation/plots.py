@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["plot_k_selection", "plot_load_shapes", "plot_segment_sizes", "plot_feature_heatmap"]
+__all__ = ["plot_k_selection", "plot_load_shapes", "plot_segment_sizes", "plot_feature_heatmap",
+           "plot_k_selection_by_stratum", "plot_stratum_profile", "plot_migration"]
 
 _CRITERIA_TITLES = {
     "silhouette": "Silhouette (higher is better)",
@@ -218,5 +219,129 @@ def plot_feature_heatmap(profile: SegmentProfile, max_features: int = 15, ax: Ax
         ax.text(j, i, text, ha="center", va="center", fontsize=7, color=colour)
     fig.colorbar(im, ax=ax, label="standardised difference vs the rest")
     ax.set_title("What distinguishes each segment")
+    fig.tight_layout()
+    return fig
+
+
+def plot_k_selection_by_stratum(segmenter: Any) -> Figure:
+    """Evidence for k in each stratum of a ``CustomerSegmenter(by=..., k_selection="stability")``: one row each.
+
+    Columns: stability (mean ARI across seeds and bootstraps, and the least
+    stable segment's bootstrap Jaccard) with their thresholds, the smallest
+    segment's share, and the silhouette (shown, not used: it favours k = 2).
+    The chosen k is the dashed red line.
+
+    Parameters
+    ----------
+    segmenter : CustomerSegmenter
+        Fitted with ``by`` and ``n_clusters="auto"``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    scores = getattr(segmenter, "k_scores_", None)
+    if getattr(segmenter, "by", None) is None or scores is None:
+        raise SegmentationInputError("plot_k_selection_by_stratum needs a CustomerSegmenter fitted with by=... and "
+                                     "n_clusters='auto'")
+    strata = list(dict.fromkeys(scores.index.get_level_values("stratum")))
+    chosen = segmenter.strata_.groupby("stratum").size()
+    plt = _pyplot()
+    fig, axes = plt.subplots(len(strata), 3, figsize=(11, 1.2 + 2.2 * len(strata)), squeeze=False)
+    for row, stratum in zip(axes, strata, strict=True):
+        table = scores.xs(stratum, level="stratum")
+        k = table.index.to_numpy()
+        panels = (
+            ("stability", "mean ARI across refits", getattr(segmenter, "stability_threshold", None)),
+            ("min_share", "smallest segment's share", getattr(segmenter, "min_segment_share", None)),
+            ("silhouette", "silhouette (not used)", None),
+        )
+        for ax, (col, title, line) in zip(row, panels, strict=True):
+            if col in table:
+                ax.plot(k, table[col], marker="o", color="tab:blue", label=col)
+            if col == "stability" and "min_jaccard" in table:
+                ax.plot(k, table["min_jaccard"], marker="s", color="tab:green", label="least stable segment's Jaccard")
+                ax.legend(fontsize=7)
+            if line is not None:
+                ax.axhline(line, color="grey", linestyle=":", linewidth=1)
+            ax.axvline(int(chosen[stratum]), color="tab:red", linestyle="--", linewidth=1)
+            ax.set_title(f"{stratum}: {title}", fontsize=9)
+            ax.grid(alpha=0.3)
+        row[0].set_ylabel(f"k = {int(chosen[stratum])}")
+    for ax in axes[-1]:
+        ax.set_xlabel("k (number of segments)")
+    fig.suptitle("Choosing k in each stratum: the largest k whose segments come back and are not too small")
+    fig.tight_layout()
+    return fig
+
+
+def plot_stratum_profile(profile: SegmentProfile, stratum: str, max_features: int = 10) -> Figure:
+    """One page for one stratum: its segments' sizes and shares, and what distinguishes each.
+
+    Parameters
+    ----------
+    profile : SegmentProfile
+        From ``CustomerSegmenter(by=...).profile`` (its summary has a ``stratum`` column).
+    stratum : str
+    max_features : int, default=10
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    summary = profile.summary
+    if "stratum" not in summary or stratum not in set(summary["stratum"]):
+        raise SegmentationInputError(f"the profile has no stratum {stratum!r}")
+    rows = summary.index[summary["stratum"] == stratum]
+    within = summary.loc[rows].copy()
+    shares = [c for c in ("share_customers", "share_consumption", "share_revenue") if c in within]
+    within[shares] = within[shares] / within[shares].sum().replace(0.0, np.nan)  # shares of the stratum
+    part = SegmentProfile(summary=within, differences=profile.differences.reindex(rows).dropna(axis=1, how="all"),
+                          medians=profile.medians.reindex(rows))
+    plt = _pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(15, 1.8 + 0.7 * len(rows)), width_ratios=(1, 1.3))
+    plot_segment_sizes(part, ax=left)
+    left.set_title(f"{stratum}: segments (shares of the {stratum} customers, consumption, revenue)")
+    if part.differences.shape[1]:
+        plot_feature_heatmap(part, max_features=max_features, ax=right)
+        right.set_yticklabels([str(g) for g in rows], fontsize=8)
+    else:
+        right.set_axis_off()
+    fig.tight_layout()
+    return fig
+
+
+def plot_migration(matrix: pd.DataFrame, ax: Axes | None = None) -> Figure:
+    """Segment migration between two dates: share of each earlier segment (rows) in each later one (columns).
+
+    Parameters
+    ----------
+    matrix : DataFrame
+        Counts, from :func:`gridcrm.segmentation.migration_matrix`.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    counts = matrix.to_numpy(dtype=float)
+    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
+    plt = _pyplot()
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(2.0 + 0.6 * counts.shape[1], 1.5 + 0.5 * counts.shape[0]))
+    else:
+        fig = ax.figure
+    im = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(counts.shape[1]))
+    ax.set_xticklabels([str(c) for c in matrix.columns], fontsize=7, rotation=90)
+    ax.set_yticks(range(counts.shape[0]))
+    ax.set_yticklabels([str(r) for r in matrix.index], fontsize=7)
+    for (i, j), v in np.ndenumerate(shares):
+        if counts[i, j]:
+            ax.text(j, i, f"{v:.0%}", ha="center", va="center", fontsize=6, color="white" if v > 0.6 else "black")
+    ax.set_xlabel(f"segment at {matrix.attrs.get('to', 'the later date')}")
+    ax.set_ylabel(f"segment at {matrix.attrs.get('from', 'the earlier date')}")
+    fig.colorbar(im, ax=ax, label="share of the earlier segment")
+    ax.set_title("Segment migration")
     fig.tight_layout()
     return fig

@@ -143,3 +143,16 @@ def test_training_offers_are_point_in_time():
     # accepted after as_of (2024-07-10) is not known at as_of; 2024-06-01 is 92 days after the offer
     assert rows["accepted"].tolist() == [True, False, False]
     assert offer_labels(offers, 90).tolist() == [True, True, True, False, False]
+
+
+def test_percentile_thresholds_are_fixed_at_fit_so_one_customer_scores_as_in_a_batch():
+    X, _ = _world(200)
+    cat = {**CAT, "products": [{**CAT["products"][0], "signals": [
+        {"when": "tenure_years >= p75", "lift": 3, "reason": "among the longest-standing quarter"}]}]}
+    rec = ProductRecommender(catalogue=cat, propensity="rules").fit(X)
+    threshold = float(X["tenure_years"].quantile(0.75))
+    assert str(rec.catalogue_["repair"].signals[0].rule) == f"tenure_years >= {threshold!r}"
+    batch = rec.predict_propensity(X)["repair"]
+    alone = pd.concat([rec.predict_propensity(X.iloc[[i]])["repair"] for i in range(0, 200, 37)])
+    pd.testing.assert_series_equal(alone, batch.iloc[list(range(0, 200, 37))])
+    np.testing.assert_allclose(batch, np.where(X["tenure_years"] >= threshold, 0.3, 0.1))

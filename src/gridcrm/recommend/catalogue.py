@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from gridcrm._yaml import read_config
 from gridcrm.errors import ConfigError
 from gridcrm.features.registry import FEATURES
 from gridcrm.tags._evaluate import Evaluator
-from gridcrm.tags.rules import AllOf, AnyOf, Compare, Not, Parser, Quantile, TagRef, walk
+from gridcrm.tags.rules import AllOf, AnyOf, Compare, Not, Parser, Percentile, Quantile, TagRef, walk
 from gridcrm.tags.rules import Rule as RuleTree
 
 __all__ = ["CatalogueError", "Product", "ProductCatalogue", "RecommenderSettings", "Signal", "load_product_catalogue"]
@@ -130,6 +130,22 @@ class ProductCatalogue:
                 out |= rule_columns(tree)
         return out
 
+    def frozen(self, frame: pd.DataFrame) -> ProductCatalogue:
+        """The catalogue with every percentile threshold (``bill_amount_mean_365d >= p75``) fixed at its value
+        over ``frame``, so that a customer's eligibility and prior no longer depend on who else is scored
+        with it (one served request, one customer).
+
+        Examples
+        --------
+        >>> cat = load_product_catalogue().frozen(pd.DataFrame({"bill_amount_mean_365d": [100.0, 200.0, 300.0]}))
+        >>> str(cat["instalment_prepayment"].signals[1].rule)
+        'bill_amount_mean_365d >= 250.0'
+        """
+        products = tuple(replace(p, eligible=None if p.eligible is None else _freeze(p.eligible, frame),
+                                 signals=tuple(replace(s, rule=_freeze(s.rule, frame)) for s in p.signals))
+                         for p in self.products)
+        return replace(self, products=products)
+
     def exclusions(self) -> np.ndarray:
         """Boolean matrix (products × products): True where two products may not be recommended together."""
         ids = {p: i for i, p in enumerate(self.ids)}
@@ -173,6 +189,18 @@ class ProductCatalogue:
             factor = np.exp(held[p.id].astype(float) @ np.log(lifts)) if len(lifts) else np.ones(len(frame))
             out[p.id] = np.clip(p.prior * factor, 0.0, self.settings.max_prior)
         return pd.DataFrame(out, index=frame.index)
+
+
+def _freeze(tree: RuleTree, frame: pd.DataFrame) -> RuleTree:
+    """The rule with each ``column op pNN`` threshold replaced by its value over ``frame``."""
+    if isinstance(tree, Compare) and isinstance(tree.value, Percentile) and tree.name in frame.columns:
+        x = pd.to_numeric(frame[tree.name], errors="coerce").astype(float)
+        return Compare(tree.source, tree.name, tree.op, float(x.quantile(tree.value.q / 100.0)))
+    if isinstance(tree, Not):
+        return Not(_freeze(tree.part, frame))
+    if isinstance(tree, (AllOf, AnyOf)):
+        return type(tree)(tuple(_freeze(p, frame) for p in tree.parts))
+    return tree
 
 
 def rule_columns(tree: RuleTree) -> set[str]:

@@ -110,6 +110,7 @@ class ProductRecommender(ValidatedParams, BaseEstimator):
     Attributes
     ----------
     catalogue_ : ProductCatalogue
+        The catalogue with its percentile thresholds fixed over the customers of ``fit``.
     model_ : object or None
         The fitted pooled model (None with ``propensity="rules"`` or no usable offers).
     feature_names_ : list of str
@@ -198,7 +199,7 @@ class ProductRecommender(ValidatedParams, BaseEstimator):
         self._validate_params()
         if not isinstance(X, pd.DataFrame):
             raise InputError(f"ProductRecommender.fit: X must be a DataFrame of customers, got {type(X).__name__}")
-        cat = load_product_catalogue(self.catalogue)
+        cat = load_product_catalogue(self.catalogue).frozen(X)  # percentile thresholds over the fit population
         self.catalogue_ = cat
         self.k_ = int(self.k if self.k is not None else cat.settings.k)
         self.feature_names_ = [c for c in X.columns if c not in _SKIP and _usable(X[c])]

@@ -15,4 +15,5 @@ from gridcrm.anomaly.detector import KINDS, AnomalyDetector, theft_evidence
 from gridcrm.anomaly.inspection import inspection_list
 from gridcrm.anomaly.signals import SIGNAL_NAMES, anomaly_signals
 
-__all__ = ["KINDS", "SIGNAL_NAMES", "AnomalyConfig", "AnomalyConfigError", "AnomalyDetector", "load_anomaly_config", "anomaly_signals", "inspection_list", "theft_evidence"]
+__all__ = ["KINDS", "SIGNAL_NAMES", "AnomalyConfig", "AnomalyConfigError", "AnomalyDetector", "load_anomaly_config",
+           "anomaly_signals", "inspection_list", "theft_evidence"]

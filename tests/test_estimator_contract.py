@@ -28,6 +28,7 @@ from gridcrm.errors import ConfigError, InputError
 from gridcrm.features import FeatureBuilder
 from gridcrm.forecasting import ConsumptionForecaster, load_forecast_config
 from gridcrm.forecasting.simulate import arima_frame, simulate_arima
+from gridcrm.recommend import ProductRecommender
 from gridcrm.risk import (
     ArrearsModel,
     ChurnModel,
@@ -89,6 +90,22 @@ def _dataset() -> Any:
     return generate_dataset(n_customers=20, start="2023-10-01", end="2024-03-31", seed=4).dataset
 
 
+@cache
+def _offers() -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"contracted_kva": rng.choice([6.0, 100.0], 200), "complaints_365d": rng.poisson(0.6, 200)},
+                     index=pd.Index(np.arange(200), name="customer_id"))
+    who = rng.integers(0, 200, 800)
+    offers = pd.DataFrame({"customer_id": who, "product": "repair",
+                           "accepted": rng.random(800) < np.where(X["complaints_365d"].to_numpy()[who] > 0, 0.5, 0.1)})
+    return X, offers
+
+
+#: A one-product catalogue for ProductRecommender (#18).
+_CATALOGUE = {"classes": {"q": "Quality"}, "recommender": {"min_offers": 10, "min_accepted": 2},
+              "products": [{"id": "repair", "class": "q", "value": 100, "cost": 5, "prior": 0.1}]}
+
+
 def _risk_fit(est: Any) -> Any:
     return est.fit(*_risk())
 
@@ -140,6 +157,9 @@ CASES = [
          lambda e: e.transform(_indicators())["value_score"].to_numpy(), ("top_share", 1.5), positional=("config",)),
     Case(FeatureBuilder, {"as_of": "2024-03-01", "windows": (30, 90)}, lambda e: e.fit(_dataset()),
          lambda e: e.transform(_dataset()).select_dtypes("number").to_numpy(), ("windows", (0, 30))),
+    Case(ProductRecommender, {"catalogue": _CATALOGUE, "n_estimators": 20}, lambda e: e.fit(*_offers()),
+         lambda e: e.predict_propensity(_offers()[0]).to_numpy().ravel(), ("propensity", "magic"),
+         random=True, threads=True),
 ]
 IDS = [c.cls.__name__ for c in CASES]
 
@@ -159,7 +179,7 @@ def test_every_public_estimator_is_covered() -> None:
 
     public = set()
     for module in ("gridcrm", "gridcrm.segmentation", "gridcrm.forecasting", "gridcrm.risk", "gridcrm.credit",
-                   "gridcrm.features"):
+                   "gridcrm.features", "gridcrm.recommend"):
         mod = importlib.import_module(module)
         public |= {name for name in mod.__all__ if isinstance(getattr(mod, name), type)
                    and hasattr(getattr(mod, name), "get_params")}

@@ -45,3 +45,28 @@ def test_rule_errors_name_the_rule_and_column():
     f = pd.DataFrame({"c": ["x", "y"]})
     with pytest.raises(ValueError, match="rule 'rule': cannot compare column 'c' \\(text\\)"):
         evaluate_rule(parse_condition("c > 2"), f)
+
+
+def test_at_least_k_of_counts_parts_with_three_valued_logic():
+    frame = pd.DataFrame({"a": [1.0, 1.0, 1.0, 0.0, np.nan, np.nan], "b": [1.0, 0.0, np.nan, 0.0, 1.0, 0.0],
+                          "c": [0.0, 0.0, 1.0, np.nan, 1.0, 0.0]})
+    problems: list = []
+    parser = Parser("t", {}, problems, shorthand=True)
+    rule = parser.rule({"at_least": 2, "of": ["a > 0", "b > 0", "c > 0"]})
+    assert problems == [] and str(rule) == "at least 2 of (a > 0.0, b > 0.0, c > 0.0)"
+    assert evaluate_rule(rule, frame).tolist() == [True, False, True, False, True, False]
+    from gridcrm.tags._evaluate import Evaluator
+
+    value, known = Evaluator(frame, None, {}).rule(rule, "t")
+    # rows 3 and 5 have an unknown part but two true ones; rows 4 and 6 two false parts of three: known false
+    assert known.tolist() == [True, True, True, True, True, True] and value.tolist()[1] is False
+    one_of_two = parser.rule({"at_least": 2, "of": ["a > 0", "b > 0"]})
+    assert Evaluator(frame, None, {}).rule(one_of_two, "t")[1].tolist() == [True, True, False, True, False, True]
+    bad: list = []
+    Parser("t", {}, bad).rule({"at_least": 4, "of": ["x", "y"]})
+    Parser("t", {}, bad).rule({"at_least": 1, "of": ["x"], "not": "y"})
+    Parser("t", {}, bad).rule({"at_least": 1, "of": []})
+    assert [why for _, why in bad] == [
+        "'at_least' must be a whole number from 1 to the 2 rules of 'of', got 4",
+        "'at_least' rule has unknown key(s) ['not']; allowed: ['at_least', 'of']",
+        "'at_least' needs 'of', a non-empty list of rules, got []"]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from gridcrm.tags.rules import AllOf, Bands, Compare, Not, Percentile, Quantile, Rule, TagRef
+from gridcrm.tags.rules import AllOf, AtLeast, Bands, Compare, Not, Percentile, Quantile, Rule, TagRef
 
 if TYPE_CHECKING:
     from gridcrm.tags.engine import TagSpec
@@ -63,6 +63,11 @@ class Evaluator:
             value, known = self.rule(r.part, tid)
             return known & ~value, known
         parts = [self.rule(p, tid) for p in r.parts]
+        if isinstance(r, AtLeast):
+            n_true = np.sum([v for v, _ in parts], axis=0)
+            n_false = np.sum([k & ~v for v, k in parts], axis=0)
+            value = n_true >= r.k
+            return value, value | (n_false > len(parts) - r.k)
         if isinstance(r, AllOf):
             all_true = np.logical_and.reduce([v for v, _ in parts])
             any_false = np.logical_or.reduce([k & ~v for v, k in parts])

@@ -26,6 +26,9 @@ value is one of several ordered levels). A rule is one of:
     ``"bill_amount_mean_365d >= p80"``.
 ``{all: [rule, ...]}``, ``{any: [rule, ...]}``, ``{not: rule}``
     Boolean combinations.
+``{at_least: k, of: [rule, ...]}``
+    At least ``k`` of the rules hold (``k`` from 1 to the number of rules):
+    ``{at_least: 3, of: [demand_power_quality, demand_cash_flow, ...]}``.
 ``tag_id`` or ``{tag: tag_id, in: [level, ...]}``
     Another flag tag, or a band tag at one of its levels.
 
@@ -36,7 +39,8 @@ group (``scale: quantile``, covering 0 to 1) or of the value itself (``scale: va
 
 Missing values follow three-valued logic inside a rule: a threshold or percentile
 on a missing feature is *unknown*; ``not`` keeps unknown unknown; ``all`` is false
-as soon as one part is false and ``any`` true as soon as one part is true. A tag
+as soon as one part is false and ``any`` true as soon as one part is true (``at_least``
+is true once ``k`` parts are true and false once too few parts can still be). A tag
 whose rule ends up unknown is False (a band tag has no level), and a rule that
 refers to another tag sees it as published, False where its rule was unknown. So
 ``{not: {feature: satisfaction_mean_365d, op: "<=", value: 2}}`` is False for a
@@ -63,6 +67,7 @@ __all__ = [
     "TagRef",
     "AllOf",
     "AnyOf",
+    "AtLeast",
     "Not",
     "Level",
     "Bands",
@@ -222,6 +227,17 @@ class AnyOf:
 
 
 @dataclass(frozen=True)
+class AtLeast:
+    """At least ``k`` of the parts hold."""
+
+    k: int
+    parts: tuple[Rule, ...]
+
+    def __str__(self) -> str:
+        return f"at least {self.k} of (" + ", ".join(map(str, self.parts)) + ")"
+
+
+@dataclass(frozen=True)
 class Not:
     """The part does not hold (unknown stays unknown)."""
 
@@ -231,7 +247,7 @@ class Not:
         return f"not {self.part}"
 
 
-Rule = Compare | Quantile | TagRef | AllOf | AnyOf | Not
+Rule = Compare | Quantile | TagRef | AllOf | AnyOf | AtLeast | Not
 
 
 @dataclass(frozen=True)
@@ -264,7 +280,7 @@ def references(rule: Rule | Bands) -> set[str]:
     """Tag ids that ``rule`` refers to."""
     if isinstance(rule, TagRef):
         return {rule.tag}
-    if isinstance(rule, (AllOf, AnyOf)):
+    if isinstance(rule, (AllOf, AnyOf, AtLeast)):
         return set().union(*(references(p) for p in rule.parts))
     if isinstance(rule, Not):
         return references(rule.part)
@@ -273,7 +289,7 @@ def references(rule: Rule | Bands) -> set[str]:
 
 def walk(rule: Rule | Bands) -> list[Rule | Bands]:
     """``rule`` and all the rules inside it."""
-    if isinstance(rule, (AllOf, AnyOf)):
+    if isinstance(rule, (AllOf, AnyOf, AtLeast)):
         return [rule, *(r for p in rule.parts for r in walk(p))]
     if isinstance(rule, Not):
         return [rule, *walk(rule.part)]
@@ -345,6 +361,8 @@ class Parser:
                     return None
                 parsed = [self.rule(p) for p in parts]
                 return cls(tuple(parsed)) if all(p is not None for p in parsed) else None
+        if "at_least" in raw:
+            return self._at_least(raw)
         if "not" in raw:
             if not self._keys(raw, {"not"}, "'not' rule"):
                 return None
@@ -357,8 +375,21 @@ class Parser:
         if "feature" in raw or "column" in raw:
             return self._compare(raw)
         self.fail(f"cannot tell what rule {raw!r} is: expected one of feature/op/value, feature/quantile, "
-                  "column/op/value, all, any, not, tag")
+                  "column/op/value, all, any, at_least/of, not, tag")
         return None
+
+    def _at_least(self, raw: dict) -> AtLeast | None:
+        if not self._keys(raw, {"at_least", "of"}, "'at_least' rule"):
+            return None
+        k, parts = raw["at_least"], raw.get("of")
+        if not isinstance(parts, list) or not parts:
+            self.fail(f"'at_least' needs 'of', a non-empty list of rules, got {parts!r}")
+            return None
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= len(parts):
+            self.fail(f"'at_least' must be a whole number from 1 to the {len(parts)} rules of 'of', got {k!r}")
+            return None
+        parsed = [self.rule(p) for p in parts]
+        return AtLeast(k, tuple(parsed)) if all(p is not None for p in parsed) else None
 
     def _tag_ref(self, raw: dict) -> TagRef | None:
         if not self._keys(raw, {"tag", "in"}, "'tag' rule"):

@@ -475,11 +475,30 @@ OFFERS = TableSchema(
     foreign_keys=(_cust_fk(),),
 )
 
+#: What a site inspection found (#16).
+INSPECTION_RESULTS: tuple[str, ...] = ("theft", "meter_fault", "clean")
+
+INSPECTIONS = TableSchema(
+    name="inspections",
+    description="Site inspections (theft and meter checks) and what they found: one row per inspection. "
+                "Results feed gridcrm.anomaly: thefts as labelled positives, clean visits as confirmed negatives.",
+    columns=(
+        _customer_id(),
+        ColumnSpec("date", "date", "Day of the inspection."),
+        ColumnSpec("result", "category", "What the inspection found.", allowed=INSPECTION_RESULTS),
+    ),
+    key=("customer_id", "date"),
+    time_column="date",
+    future_columns=("date",),
+    foreign_keys=(_cust_fk(),),
+)
+
 #: All tables, in load order (parents before children).
 TABLES: dict[str, TableSchema] = {
     t.name: t for t in (CUSTOMERS, METER_DAILY, LOAD_INTERVAL, BILLS, PAYMENTS, CONTACTS, EVENTS, WEATHER)
 }
 TABLES["offers"] = OFFERS  # optional (#18): offers of service products and their uptake
+TABLES["inspections"] = INSPECTIONS  # optional (#16): site inspections and what they found
 #: Tables that every dataset must have; the others may be absent (then empty).
 REQUIRED_TABLES: tuple[str, ...] = ("customers", "meter_daily")
 

@@ -66,3 +66,22 @@ def test_not_fitted_params_and_bad_input(hand):
         AnomalyDetector().fit(pd.DataFrame(), AS_OF)
     det = AnomalyDetector(random_state=None, C=2.0)
     assert clone(det).get_params()["C"] == 2.0 and clone(det).get_params()["random_state"] is None
+
+
+def test_inspections_give_positives_and_confirmed_negatives():
+    from anomaly.anomaly_data import make_tables
+
+    from gridcrm.anomaly.detector import _labels
+    from gridcrm.anomaly.inspection import recently_inspected
+    from gridcrm.data import validate_tables
+
+    tables = make_tables()
+    tables["inspections"] = pd.DataFrame({"customer_id": [1000, 1004, 1005, 1006],
+                                          "date": ["2024-03-01", "2024-05-01", "2023-01-05", "2024-12-20"],
+                                          "result": ["theft", "clean", "clean", "meter_fault"]})
+    tables["events"] = pd.DataFrame({"customer_id": [1007, 1008], "at": ["2024-02-01 10:00", "2023-06-01 09:00"],
+                                     "kind": "theft", "detail": None})
+    ds = validate_tables(tables, extracted_on="2025-01-01")
+    pos, neg, known = _labels(ds, pd.Timestamp("2024-01-01"), AS_OF)
+    assert sorted(pos.tolist()) == [1000, 1007] and neg.tolist() == [1004] and known.tolist() == [1008]
+    assert recently_inspected(ds, AS_OF, 30).tolist() == [1006]

@@ -46,7 +46,8 @@ def test_compare_recommenders_orders_the_oracle_first():
     sim = simulate_offer_history(X, "2023-01-01", "2025-01-01", seed=3, offers_per_year=4.0)
     _, train = training_offers(sim.offers, "2024-07-01")
     table = compare_recommenders(X, train, X, true_propensity=sim.propensity, offers=sim.offers, as_of="2024-07-01")
-    assert set(table.index.get_level_values("ranking")) == {"model", "logistic", "rules", "popularity", "oracle"}
+    assert set(table.index.get_level_values("ranking")) == {"model", "logistic", "per_product", "rules", "popularity",
+                                                           "oracle"}
     for group in ("all", "with a choice"):
         g = table.loc[group]
         assert g["expected_precision"].idxmax() == "oracle"

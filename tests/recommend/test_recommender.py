@@ -156,3 +156,17 @@ def test_percentile_thresholds_are_fixed_at_fit_so_one_customer_scores_as_in_a_b
     alone = pd.concat([rec.predict_propensity(X.iloc[[i]])["repair"] for i in range(0, 200, 37)])
     pd.testing.assert_series_equal(alone, batch.iloc[list(range(0, 200, 37))])
     np.testing.assert_allclose(batch, np.where(X["tenure_years"] >= threshold, 0.3, 0.1))
+
+
+@pytest.mark.parametrize("propensity", ["logistic", "per_product"])
+def test_linear_models_learn_and_fill_missing_values_from_the_fit(propensity):
+    X, offers = _world()
+    rec = ProductRecommender(catalogue=CAT, propensity=propensity).fit(X, offers)
+    p = rec.predict_propensity(X)
+    complained = X["complaints_365d"] > 0
+    assert p.loc[complained, "repair"].mean() > 2 * p.loc[~complained, "repair"].mean()
+    if propensity == "per_product":
+        assert sorted(rec.model_) == ["care", "repair"]
+    one = X.iloc[[0]].assign(tenure_years=np.nan)
+    many = pd.concat([one, X.iloc[1:50]])
+    pd.testing.assert_frame_equal(rec.predict_propensity(one), rec.predict_propensity(many).iloc[[0]])

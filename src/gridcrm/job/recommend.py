@@ -86,7 +86,8 @@ def _track(kind: str, ctx: StepContext, res: RecommendResult) -> TrackedModel:
                          "propensity": rec.propensity, "training_offers": res.n_training_offers,
                          "products_learned": learned.get("learned", 0),
                          "products_on_rule_priors": learned.get("rule prior", 0)},
-                        [], {"recommendations.csv": res.recommendations.head(1000),
+                        ["recommend_plot"] if "recommend_plot" in ctx.job.files else [],
+                        {"recommendations.csv": res.recommendations.head(1000),
                              "payment_plan_changes.csv": res.plan_changes.head(1000)})
 
 
@@ -127,6 +128,11 @@ def _recommend(ctx: StepContext) -> RecommendResult:
     ctx.write("payment_plans", assigned, "payment_plans.parquet")
     changes = assigned[assigned["change"]]
     ctx.write("payment_plan_changes", changes, "payment_plan_changes.csv")
+    if len(recommendations):
+        from gridcrm.recommend.plots import plot_recommendations
+
+        ctx.save_figure("recommend_plot", plot_recommendations(recommendations, f"Recommended products at "
+                                                               f"{ctx.as_of.date()}"), "recommendations.png")
     by_class = recommendations.groupby("product_class").size().sort_values(ascending=False)
     ctx.report_table("Recommended products by class", by_class.rename("recommendations").to_frame())
     source = rec.source().value_counts().to_dict()

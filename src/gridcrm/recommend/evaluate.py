@@ -16,9 +16,10 @@ def compare_recommenders(X_train: pd.DataFrame, offers_train: pd.DataFrame, X: p
                          true_propensity: pd.DataFrame | None = None, offers: pd.DataFrame | None = None,
                          as_of: pd.Timestamp | str | None = None, catalogue: ProductCatalogue | None = None,
                          k: int = 3, random_state: int | None = 0) -> pd.DataFrame:
-    """Precision@k of five rankings of each customer's eligible products.
+    """Precision@k of six rankings of each customer's eligible products.
 
     ``model`` (pooled LightGBM on the offers), ``logistic`` (pooled logistic regression),
+    ``per_product`` (a shrunk logistic regression per product),
     ``rules`` (the catalogue's rule-based priors), ``popularity`` (each product's acceptance rate
     in ``offers_train``, the same order for everyone) and ``oracle`` (the true propensities).
     Products are ranked by propensity without exclusions or capacities (the ranking's quality),
@@ -51,10 +52,11 @@ def compare_recommenders(X_train: pd.DataFrame, offers_train: pd.DataFrame, X: p
     cat = load_product_catalogue(catalogue)
     fitted = {name: ProductRecommender(catalogue=cat, propensity=kind, k=k, random_state=random_state)
               .fit(X_train, offers_train)
-              for name, kind in (("model", "lightgbm"), ("logistic", "logistic"), ("rules", "rules"))}
+              for name, kind in (("model", "lightgbm"), ("logistic", "logistic"), ("per_product", "per_product"),
+                                 ("rules", "rules"))}
     base = fitted["rules"]
     popularity = base.popularity_.fillna(0.0).to_numpy()
-    scores: dict[str, pd.DataFrame | None] = {"model": None, "logistic": None, "rules": None,
+    scores: dict[str, pd.DataFrame | None] = {"model": None, "logistic": None, "per_product": None, "rules": None,
                                                "popularity": pd.DataFrame(np.tile(popularity, (len(X), 1)),
                                                                           index=X.index, columns=cat.ids)}
     if true_propensity is not None:

@@ -95,9 +95,10 @@ class ProductRecommender(ValidatedParams, BaseEstimator):
     ----------
     catalogue : ProductCatalogue, path, mapping or None
         The product catalogue (:func:`~gridcrm.recommend.load_product_catalogue`); None: the shipped one.
-    propensity : {"lightgbm", "logistic", "rules"}
+    propensity : {"lightgbm", "logistic", "per_product", "rules"}
         How propensities are learned from the offers: one pooled gradient-boosted model, one
-        pooled logistic regression, or not at all (the catalogue's rule-based priors only).
+        pooled logistic regression (products as indicators), one shrunk logistic regression per
+        product, or not at all (the catalogue's rule-based priors only).
     k : int or None
         Products per customer; None: the catalogue's ``recommender.k``.
     n_estimators, learning_rate, num_leaves, min_child_samples : int, float, int, int
@@ -111,8 +112,9 @@ class ProductRecommender(ValidatedParams, BaseEstimator):
     ----------
     catalogue_ : ProductCatalogue
         The catalogue with its percentile thresholds fixed over the customers of ``fit``.
-    model_ : object or None
-        The fitted pooled model (None with ``propensity="rules"`` or no usable offers).
+    model_ : object, dict or None
+        The fitted pooled model, or product → model with ``propensity="per_product"`` (None with
+        ``propensity="rules"`` or no usable offers).
     feature_names_ : list of str
         Customer columns the model reads.
     learned_ : dict
@@ -155,7 +157,7 @@ class ProductRecommender(ValidatedParams, BaseEstimator):
 
     _parameter_rules: ClassVar[dict[str, list[Any]]] = {
         "catalogue": [ProductCatalogue, str, Path, Mapping, None],
-        "propensity": [Options({"lightgbm", "logistic", "rules"})],
+        "propensity": [Options({"lightgbm", "logistic", "per_product", "rules"})],
         "k": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "n_estimators": [Interval(numbers.Integral, 1, None, closed="left")],
         "learning_rate": [Interval(numbers.Real, 0, 1, closed="right")],
@@ -204,6 +206,7 @@ class ProductRecommender(ValidatedParams, BaseEstimator):
         self.k_ = int(self.k if self.k is not None else cat.settings.k)
         self.feature_names_ = [c for c in X.columns if c not in _SKIP and _usable(X[c])]
         self.model_ = None
+        self._fill: pd.Series | None = None
         self.n_offers_dropped_ = 0
         self.learned_ = {p: (0, 0) for p in cat.ids}
         self.popularity_ = pd.Series(np.nan, index=cat.ids, name="acceptance_rate")
@@ -234,17 +237,29 @@ class ProductRecommender(ValidatedParams, BaseEstimator):
         prior = cat.rule_propensity(X)
         pidx = pd.Index(cat.ids).get_indexer(rows["product"])
         pos = X.index.get_indexer(rows["customer_id"])
+        self._fill = None
         design = self._design(X.iloc[pos], pidx, prior.to_numpy()[pos, pidx])
+        if self.propensity == "per_product":
+            self.model_ = {}
+            for product in self.learned_products_:  # one small model per product with enough history
+                at = pidx == cat.ids.index(product)
+                if len(np.unique(y[at])) == 2:
+                    self.model_[product] = self._new_model().fit(design[at], y[at])
+            self.learned_products_ = list(self.model_)
+            if not self.model_:
+                self.model_ = None
+            return self
         self.model_ = self._new_model().fit(design, y)
         return self
 
     def _new_model(self) -> Any:
-        if self.propensity == "logistic":
+        if self.propensity in ("logistic", "per_product"):
             from sklearn.linear_model import LogisticRegression
             from sklearn.pipeline import make_pipeline
             from sklearn.preprocessing import StandardScaler
 
-            return make_pipeline(StandardScaler(), LogisticRegression(C=0.5, max_iter=2000))
+            c = 0.5 if self.propensity == "logistic" else 0.05  # per product: few offers each, more shrinkage
+            return make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=2000))
         from lightgbm import LGBMClassifier
 
         return LGBMClassifier(n_estimators=self.n_estimators, learning_rate=self.learning_rate,
@@ -253,7 +268,8 @@ class ProductRecommender(ValidatedParams, BaseEstimator):
                               random_state=self.random_state, n_jobs=effective_n_jobs(self.n_jobs), verbose=-1)
 
     def _design(self, rows: pd.DataFrame, product: np.ndarray, prior: np.ndarray) -> pd.DataFrame:
-        """Model input: the customer's columns, the product (one-hot for the logistic model) and the log prior."""
+        """Model input: the customer's columns, the product (one-hot for the logistic model, none per product)
+        and the log prior. Missing values of the linear models are filled with the medians of the fit."""
         cols: dict[str, Any] = {}
         for c in self.feature_names_:
             s = rows[c] if c in rows.columns else pd.Series(np.nan, index=rows.index)
@@ -264,11 +280,14 @@ class ProductRecommender(ValidatedParams, BaseEstimator):
                 cols[c] = s.to_numpy(dtype=np.float32, na_value=np.nan)
         cols["rule_log_prior"] = np.log(np.clip(prior, 1e-6, 1.0)).astype(np.float32)
         n_products = len(self.catalogue_.products)
-        if self.propensity == "logistic":
-            for j in range(n_products):
-                cols[f"product={j}"] = (product == j).astype(np.float32)
+        if self.propensity in ("logistic", "per_product"):
+            if self.propensity == "logistic":
+                for j in range(n_products):
+                    cols[f"product={j}"] = (product == j).astype(np.float32)
             frame = pd.DataFrame(cols)
-            return frame.fillna(frame.median()).fillna(0.0)
+            if self._fill is None:
+                self._fill = frame.median().fillna(0.0)
+            return frame.fillna(self._fill).fillna(0.0)
         cols["product"] = pd.Categorical.from_codes(product, categories=range(n_products))
         return pd.DataFrame(cols)
 
@@ -289,7 +308,8 @@ class ProductRecommender(ValidatedParams, BaseEstimator):
         for product in self.learned_products_:  # one batch per product, vectorised over customers
             j = ids.index(product)
             design = self._design(X, np.full(len(X), j), p_prior[:, j])
-            out[product] = self.model_.predict_proba(design)[:, 1]
+            model = self.model_[product] if isinstance(self.model_, dict) else self.model_
+            out[product] = model.predict_proba(design)[:, 1]
         return out
 
     def source(self) -> pd.Series:

@@ -38,6 +38,7 @@ SIGNAL_NAMES: tuple[str, ...] = tuple(ANOMALY_SIGNALS)
 _RECENT = 90
 _MIN_BEFORE_WEEKS = 8
 _MIN_AFTER_WEEKS = 3
+_CHUNK = 1 << 23
 
 
 def daily_matrix(meter: pd.DataFrame, ids: np.ndarray, as_of: pd.Timestamp, days: int = HISTORY_DAYS) -> np.ndarray:
@@ -51,15 +52,36 @@ def daily_matrix(meter: pd.DataFrame, ids: np.ndarray, as_of: pd.Timestamp, days
     array([[ 1., nan,  2.],
            [nan,  3., nan]], dtype=float32)
     """
-    t = ns(meter["date"])
-    start = as_of.value - days * DAY_NS
-    keep = (t >= start) & (t < as_of.value)
-    pos = positions(ids, meter["customer_id"].to_numpy()[keep])
-    col = (t[keep] - start) // DAY_NS
-    kwh = meter["kwh"].to_numpy(dtype=np.float64)[keep]
-    ok = pos >= 0
     out = np.full((len(ids), days), np.nan, dtype=np.float32)
-    out[pos[ok], col[ok]] = kwh[ok]
+    if len(ids) == 0 or len(meter) == 0:
+        return out
+    start = as_of.value - days * DAY_NS
+    dates = meter["date"].to_numpy()
+    if dates.dtype != np.dtype("datetime64[ns]"):
+        dates = dates.astype("datetime64[ns]")
+    t_all = dates.view("int64")
+    cid_all = meter["customer_id"].to_numpy()
+    kwh_all = meter["kwh"].to_numpy()
+    lo, hi = int(ids[0]), int(ids[-1])
+    dense = hi - lo < 8 * len(ids) + 1_000_000  # ids compact enough for a lookup table
+    if dense:
+        lut = np.full(hi - lo + 1, -1, dtype=np.int64)
+        lut[ids - lo] = np.arange(len(ids))
+    for a in range(0, len(t_all), _CHUNK):  # chunks keep the temporaries small at 100,000 customers × 2 years
+        t = t_all[a : a + _CHUNK]
+        keep = (t >= start) & (t < as_of.value)
+        if not keep.any():
+            continue
+        cid = cid_all[a : a + _CHUNK][keep]
+        if dense:
+            inside = (cid >= lo) & (cid <= hi)
+            pos = np.full(len(cid), -1, dtype=np.int64)
+            pos[inside] = lut[cid[inside] - lo]
+        else:
+            pos = positions(ids, cid)
+        ok = pos >= 0
+        col = (t[keep][ok] - start) // DAY_NS
+        out[pos[ok], col] = kwh_all[a : a + _CHUNK][keep][ok]
     return out
 
 
@@ -243,9 +265,13 @@ def _bill_signal(bills: pd.DataFrame, daily: np.ndarray, ids: np.ndarray, as_of:
     p0 = (ns(b["period"]) - start) // DAY_NS
     p1 = np.minimum(p0 + b["period"].dt.days_in_month.to_numpy(), days)
     ok = (pos >= 0) & (p1 <= days)
-    cum = np.concatenate([np.zeros((n, 1)), np.cumsum(np.nan_to_num(daily, nan=0.0), axis=1, dtype=np.float64)], axis=1)
     pos, p0, p1 = pos[ok], p0[ok], p1[ok]
-    read_kwh = cum[pos, p1] - cum[pos, p0]
+    if len(pos) == 0:
+        return out
+    first = int(p0.min())  # only the columns the bills cover
+    cum = np.zeros((n, days - first + 1))
+    np.cumsum(np.nan_to_num(daily[:, first:], nan=0.0), axis=1, dtype=np.float64, out=cum[:, 1:])
+    read_kwh = cum[pos, p1 - first] - cum[pos, p0 - first]
     billed = b["kwh"].to_numpy(dtype=np.float64)[ok]
     gap = np.abs(billed - read_kwh) / np.maximum(read_kwh, 1.0)
     med = pd.Series(gap).groupby(pos).median()

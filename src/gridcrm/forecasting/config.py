@@ -42,6 +42,13 @@ class ForecastConfig:
     ``h`` is the number of steps forecast (``ConsumptionForecaster.predict(h=cfg.h)``);
     ``horizon``, its former name, is still read (a ``DeprecationWarning``).
 
+    The main job's regressors (daily forecasts): ``temperature`` adds heating and cooling
+    degree-days of the customer's region; ``calendar: cn`` the Chinese holiday calendar
+    (:func:`~gridcrm.forecasting.regressors.china_calendar`); ``future_temperature`` says
+    where the forecast days' temperatures come from: ``normal`` (the seasonal normal before
+    ``as_of``) or ``weather`` (the weather table's days after ``as_of`` — a scenario or a
+    weather forecast loaded there —, the normal where it has none).
+
     Examples
     --------
     >>> cfg = ForecastConfig(engine="exact")
@@ -62,7 +69,15 @@ class ForecastConfig:
     n_segments: int = 8
     chunk_size: int = 500
     random_state: int | None = 0
+    model_selection: str | None = "backtest"
+    selection_windows: int = 2
+    temperature: bool = False
+    calendar: str | None = None
+    future_temperature: str = "normal"
     backtest: BacktestConfig = field(default_factory=BacktestConfig)
+
+    #: Keys that describe the main job's inputs, not the estimator.
+    JOB_KEYS = ("h", "backtest", "temperature", "calendar", "future_temperature")
 
     @property
     def horizon(self) -> int:
@@ -74,7 +89,7 @@ class ForecastConfig:
         """A :class:`~gridcrm.forecasting.ConsumptionForecaster` with these parameters."""
         from gridcrm.forecasting.forecaster import ConsumptionForecaster
 
-        params = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("h", "backtest")}
+        params = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in self.JOB_KEYS}
         params["level"] = tuple(self.level)
         params.update(overrides)
         return ConsumptionForecaster(**params)
@@ -82,7 +97,11 @@ class ForecastConfig:
 
 _TYPES = {"engine": str, "interval_method": str, "season_length": int, "h": int, "n_jobs": (int, type(None)),
           "clip": bool, "outliers": (str, type(None)), "outlier_threshold": (float, int),
-          "max_history": (int, type(None)), "n_segments": int, "chunk_size": int, "random_state": (int, type(None))}
+          "max_history": (int, type(None)), "n_segments": int, "chunk_size": int, "random_state": (int, type(None)),
+          "model_selection": (str, type(None)), "selection_windows": int, "temperature": bool,
+          "calendar": (str, type(None)), "future_temperature": str}
+#: Allowed values of the main job's regressor keys.
+_CHOICES = {"calendar": ("cn", None), "future_temperature": ("normal", "weather")}
 
 
 def _renamed_horizon(body: dict[str, Any], where: str) -> dict[str, Any]:
@@ -169,6 +188,8 @@ def load_forecast_config(
             values[key] = tuple(value)
         else:
             _check_type(where, value, _TYPES[key])
+            if key in _CHOICES and value not in _CHOICES[key]:
+                raise ConfigError(f"{where}: expected one of {list(_CHOICES[key])}, got {value!r}")
             values[key] = value
     cfg = ForecastConfig(**values)
     try:

@@ -418,7 +418,8 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
         if long:
             core = fit_selected(Y, cands, choice, tables)
         elif self.model_selection is not None:
-            idx = np.flatnonzero(choice == 0)
+            # a fallback (too short, constant...) keeps its model and its reason
+            idx = np.flatnonzero((choice == 0) & core.table["model"].astype(str).str.startswith("ARIMA").to_numpy())
             if idx.size:
                 core = replace_models(core, idx, cands[0].fit(Y[:, idx], None, idx))
         if conformal:
@@ -426,8 +427,9 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
             self._series_scale = conformal_scales(scores, choice, levels)
         naive = 0 if self.model_selection is not None else None
         n_changed = int((choice != own).sum())
+        names, counts = np.unique(np.asarray(scores.names)[choice], return_counts=True)
         logger.info("model choice on %d backtest window(s) of %d steps: %s", scores.windows, scores.horizon,
-                    dict(zip(*np.unique(np.asarray(scores.names)[choice], return_counts=True), strict=True)))
+                    ", ".join(f"{n} {c}" for n, c in zip(names.tolist(), counts.tolist(), strict=True)))
         logger.debug("%d series moved off the engine's own model", n_changed)
         return core, selection_columns(scores, choice, naive)
 

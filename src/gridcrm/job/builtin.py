@@ -271,8 +271,20 @@ def _forecasting(ctx: StepContext) -> ForecastResult:
     assert ctx.section is not None
     cfg = load_forecast_config(ctx.section.config)
     features = ctx.need("features").features
-    history = daily_frame(ctx.dataset.truncate(ctx.as_of), customers=features.index)
+    history = daily_frame(ctx.dataset.truncate(ctx.as_of), customers=features.index, temperature=cfg.temperature)
+    if cfg.calendar:
+        from gridcrm.forecasting.regressors import add_calendar
+
+        history = add_calendar(history)
     forecaster = cfg.forecaster().fit(history)
+    regressors = ""
+    if forecaster.exog_names_:
+        from gridcrm.forecasting.regressors import with_regressors
+
+        forecaster = with_regressors(forecaster, ctx.dataset.customers, ctx.dataset.weather, ctx.as_of,
+                                     cfg.future_temperature)
+        regressors = (f"; regressors {', '.join(forecaster.forecaster.exog_names_)}"
+                      + (f", future temperature: {forecaster.temperature_source}" if cfg.temperature else ""))
     forecasts = forecaster.predict(cfg.h)
     ctx.write("forecasts", forecasts, "forecasts.parquet")
     ctx.write("forecast_models", forecaster.models_, "forecast_models.csv")
@@ -294,7 +306,8 @@ def _forecasting(ctx: StepContext) -> ForecastResult:
     fallbacks = int((forecaster.models_["fallback"].fillna("") != "").sum())
     ctx.note(f"forecasting: {forecasts['unique_id'].nunique():,} customers × {cfg.h} days ({cfg.engine}), "
              f"{fallbacks} fallbacks; backtest on {len(sample)}: MASE {overall['mase']:.2f}, "
-             f"95% coverage {overall['coverage_95']:.0%}")
+             f"95% coverage {overall['coverage_95']:.0%}"
+             + (f" (observed temperatures){regressors}" if regressors else ""))
     return ForecastResult(forecasts=forecasts, models=forecaster.models_, ranges=ranges, backtest=summary,
                           forecaster=forecaster, h=int(cfg.h))
 

@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
+from gridcrm.anomaly import AnomalyDetector
 from gridcrm.credit import CreditScorer, CustomerValueScorer
 from gridcrm.credit.synthetic import synthetic_indicators
 from gridcrm.errors import ConfigError, InputError
@@ -160,6 +161,8 @@ CASES = [
     Case(ProductRecommender, {"catalogue": _CATALOGUE, "n_estimators": 20}, lambda e: e.fit(*_offers()),
          lambda e: e.predict_propensity(_offers()[0]).to_numpy().ravel(), ("propensity", "magic"),
          random=True, threads=True),
+    Case(AnomalyDetector, {}, lambda e: e.fit(_dataset(), "2024-03-01"),
+         lambda e: e.score(_dataset(), "2024-03-01")["score"].to_numpy(), ("label_window_days", 5), random=True),
 ]
 IDS = [c.cls.__name__ for c in CASES]
 
@@ -179,7 +182,7 @@ def test_every_public_estimator_is_covered() -> None:
 
     public = set()
     for module in ("gridcrm", "gridcrm.segmentation", "gridcrm.forecasting", "gridcrm.risk", "gridcrm.credit",
-                   "gridcrm.features", "gridcrm.recommend"):
+                   "gridcrm.features", "gridcrm.recommend", "gridcrm.anomaly"):
         mod = importlib.import_module(module)
         public |= {name for name in mod.__all__ if isinstance(getattr(mod, name), type)
                    and hasattr(getattr(mod, name), "get_params")}

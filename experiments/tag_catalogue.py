@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             f"active in the committed sample (`data/sample/`) at as_of {args.as_of}, with {models}. "
             "A band tag shows each level's share. The 15-minute load tags read the last 30 days of interval "
             f"data before as_of; the sample holds December 2024 only, so their share at {end} is given too. "
+            "A tag on a model column the run does not hold shows —. "
             "Rules are in the grammar of `gridcrm.tags.rules`; a rule on a missing feature is false.")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(catalogue_markdown(cat, note=note), encoding="utf-8")

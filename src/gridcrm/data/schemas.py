@@ -419,7 +419,7 @@ CONTACTS = TableSchema(
         ColumnSpec("closed_at", "timestamp", "When the ticket was closed (resolved); empty while open. "
                    "A time on or after as_of is not yet known.", nullable=True, required=False),
         ColumnSpec("repeat", "bool", "A contact on the same topic by the same customer within 30 days before.",
-                   required=False),
+                   nullable=True, required=False),
     ),
     key=("contact_id",),
     time_column="at",

@@ -47,7 +47,8 @@ def _check(path: Path, registry: dict[str, Any]) -> None:
 
 def _preflight(section: Any, dataset: Any, as_of: pd.Timestamp) -> None:
     contacts = dataset.contacts
-    missing = [c for c in ("text", "topic", "closed_at") if c not in contacts.columns]
+    # a column the extract lacks is loaded empty: refuse an empty one as a missing one
+    missing = [c for c in ("text", "topic", "closed_at") if c not in contacts.columns or contacts[c].isna().all()]
     if missing:
         raise ConfigError(f"service: the contacts table has no {missing} column(s); the service step needs contact "
                           "texts, topics and closing times (regenerate the data with gridcrm synth, or leave the "

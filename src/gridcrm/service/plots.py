@@ -52,6 +52,14 @@ def plot_hotspots(hotspots: pd.DataFrame, path: str | Path | None = None, *, mon
     missing = [c for c in (rows, columns, "month", "complaints", "expected", "alert") if c not in hotspots]
     if missing:
         raise InputError(f"plot_hotspots: hotspots lacks column(s) {missing}; pass complaint_hotspots(...) output")
+    if hotspots.empty:
+        fig = Figure(figsize=(5, 2), layout="constrained")
+        ax = fig.add_subplot()
+        ax.set_axis_off()
+        ax.set_title("No complaints with a topic before as_of")
+        if path is not None:
+            fig.savefig(path, dpi=110)
+        return fig
     month = hotspots["month"].max() if month is None else pd.Timestamp(month)
     one = hotspots[hotspots["month"] == month]
     count = one.pivot_table(index=rows, columns=columns, values="complaints", aggfunc="sum", observed=True)

@@ -1,8 +1,8 @@
 """The serving adapter of the complaint classifier (``gridcrm-complaint-classifier``).
 
-A request has a ``text`` column (and optionally ``contact_id``/``customer_id``, echoed back);
-the answer has per text the ``topic``, its ``probability``, the ``urgency`` level and its
-``reasons``. Texts are masked (names, phones, ID numbers) before the reasons are returned.
+A request has a ``text`` column; the answer has per text, in order, the ``topic``, its
+``probability``, the ``urgency`` level and its ``reasons`` (the urgent words and sensitive
+words found).
 """
 
 from __future__ import annotations
@@ -32,7 +32,4 @@ def _complaint_classifier(model: Any, frame: pd.DataFrame, params: Mapping[str, 
                         "probability": proba[np.arange(len(texts)), best].astype("float64"),
                         "urgency": urgency["level"].astype(str).to_numpy(),
                         "reasons": urgency["reasons"].astype(str).to_numpy()})
-    for key in ("customer_id", "contact_id")[::-1]:
-        if key in frame.columns:
-            out.insert(0, key, frame[key].to_numpy())
     return out

@@ -73,8 +73,8 @@ def _track(kind: str, ctx: StepContext, res: AnomalyResult) -> TrackedModel:
                         ["anomaly_flagged_plot"], {"inspection_list.csv": res.inspections}, adapter="anomaly")
 
 
+# No scores=: gridcrm score sends feature rows, and this model takes signal rows (anomaly_signals).
 @step("anomaly", result=AnomalyResult, check=_check, models=("anomaly",), track=_track,
-      scores={"anomaly": {"score": "anomaly_score", "kind": "anomaly_kind", "reasons": "anomaly_reasons"}},
       writes=("anomaly_scores.parquet", "inspection_list.csv", "anomaly_flagged.png"))
 def _anomaly(ctx: StepContext) -> AnomalyResult:
     from gridcrm.anomaly import anomaly_signals, inspection_list, load_anomaly_config

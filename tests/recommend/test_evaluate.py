@@ -41,6 +41,7 @@ def test_simulated_offers_go_to_eligible_products_and_follow_the_truth():
         simulate_offer_history(X, "2024-01-01", "2023-01-01")
 
 
+@pytest.mark.slow
 def test_compare_recommenders_orders_the_oracle_first():
     X = _customers(1500, 1)
     sim = simulate_offer_history(X, "2023-01-01", "2025-01-01", seed=3, offers_per_year=4.0)

@@ -39,6 +39,7 @@ from gridcrm.risk import (
 )
 from gridcrm.segmentation import CustomerSegmenter, SegmentationPreprocessor
 from gridcrm.segmentation.shapes import LoadShapeClusterer
+from gridcrm.service import ComplaintClassifier
 
 
 @cache
@@ -102,6 +103,15 @@ def _offers() -> tuple[pd.DataFrame, pd.DataFrame]:
     return X, offers
 
 
+@cache
+def _complaints() -> tuple[list[str], list[str]]:
+    """Complaint texts of three topics, seven of each (#17)."""
+    rng = np.random.default_rng(0)
+    words = {"outage": "停电", "billing": "电费", "voltage": "电压"}
+    texts = [f"{w}{'问题' * int(rng.integers(1, 3))}{k}" for t, w in words.items() for k in range(7)]
+    return texts, [t for t in words for _ in range(7)]
+
+
 #: A one-product catalogue for ProductRecommender (#18).
 _CATALOGUE = {"classes": {"q": "Quality"}, "recommender": {"min_offers": 10, "min_accepted": 2},
               "products": [{"id": "repair", "class": "q", "value": 100, "cost": 5, "prior": 0.1}]}
@@ -163,6 +173,8 @@ CASES = [
          random=True, threads=True),
     Case(AnomalyDetector, {}, lambda e: e.fit(_dataset(), "2024-03-01"),
          lambda e: e.score(_dataset(), "2024-03-01")["score"].to_numpy(), ("label_window_days", 5), random=True),
+    Case(ComplaintClassifier, {}, lambda e: e.fit(*_complaints()), lambda e: e.predict_proba(_complaints()[0]),
+         ("calibration", "platt"), random=True, threads=True),
 ]
 IDS = [c.cls.__name__ for c in CASES]
 
@@ -182,7 +194,8 @@ def test_every_public_estimator_is_covered() -> None:
 
     public = set()
     for module in ("gridcrm", "gridcrm.segmentation", "gridcrm.forecasting", "gridcrm.risk", "gridcrm.credit",
-                   "gridcrm.features", "gridcrm.recommend", "gridcrm.anomaly"):
+                   "gridcrm.features", "gridcrm.recommend", "gridcrm.anomaly",
+                   "gridcrm.service"):
         mod = importlib.import_module(module)
         public |= {name for name in mod.__all__ if isinstance(getattr(mod, name), type)
                    and hasattr(getattr(mod, name), "get_params")}

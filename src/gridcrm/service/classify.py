@@ -1,7 +1,7 @@
 """``ComplaintClassifier``: the topic of a contact text, with calibrated probabilities, and its urgency.
 
 Texts are normalised (:func:`~gridcrm.service.text.normalize_text`) and represented by TF-IDF
-of character 1–3-grams (within word boundaries; robust to typos and unseen compounds) and of
+of character 1–3-grams (robust to typos and unseen compounds) and of
 jieba words and word pairs (with the domain dictionary); a linear SVM learns the topics and
 its scores become probabilities by calibration (sigmoid, 3-fold) when every topic has enough
 examples (else a multinomial logistic regression gives them; it is ~35× slower to fit). Few labels are enough: a text without a topic takes the weak label of the keyword
@@ -113,7 +113,7 @@ class ComplaintClassifier(ValidatedParams, ClassifierMixin, BaseEstimator):
         from sklearn.pipeline import FeatureUnion
 
         return FeatureUnion([
-            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, min_df=1,
+            ("chars", TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=1,
                                       max_features=self.max_features, dtype=np.float32)),
             ("words", TfidfVectorizer(analyzer=_words_and_pairs, sublinear_tf=True, min_df=1,
                                       max_features=self.max_features, dtype=np.float32)),
@@ -202,8 +202,14 @@ class ComplaintClassifier(ValidatedParams, ClassifierMixin, BaseEstimator):
         items = _as_texts(texts)
         if not items:
             return np.zeros((0, len(self.classes_)))
-        chunks = [items[i:i + _CHUNK] for i in range(0, len(items), _CHUNK)]
         n_jobs = 1 if self.n_jobs is None else self.n_jobs
+        if n_jobs != 1:  # a few large chunks per process: each task ships the fitted vocabularies
+            from joblib import effective_n_jobs
+
+            size = max(_CHUNK, -(-len(items) // (4 * effective_n_jobs(n_jobs))))
+        else:
+            size = _CHUNK
+        chunks = [items[i:i + size] for i in range(0, len(items), size)]
         if n_jobs == 1 or len(chunks) == 1:
             parts = [self._proba_chunk(c) for c in chunks]
         else:

@@ -8,7 +8,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from gridcrm.segmentation import CustomerSegmenter, SegmentationInputError
-from gridcrm.segmentation.selection import choose_stable_k
+from gridcrm.segmentation.selection import SEGMENT_JACCARD, choose_stable_k
 
 FEATURES = ["kwh_mean_365d", "weekend_ratio_365d"]
 
@@ -50,7 +50,8 @@ def test_each_class_is_segmented_on_its_own_and_finds_its_groups() -> None:
     for stratum, scores in seg.k_scores_.groupby(level="stratum"):
         table = scores.droplevel("stratum")
         n = int((X["customer_class"] == stratum).sum())
-        passing = (table["stability"] >= 0.75) & (table["min_jaccard"] >= 0.75) & (table["min_share"] >= max(0.03, 20 / n))
+        passing = ((table["stability"] >= 0.75) & (table["min_jaccard"] >= SEGMENT_JACCARD)
+                   & (table["min_share"] >= max(0.03, 20 / n)))
         assert k_by_stratum[stratum] == table.index[passing.to_numpy()].max()
     # labels never mix classes, and they are in the input's row order
     for klass, segs in seg.strata_.groupby("stratum").groups.items():
@@ -105,3 +106,10 @@ def test_stable_k_rule() -> None:
     assert choose_stable_k(scores, 0.8, 0.03) == 3  # k=4 has a 2 % segment, k=5 is unstable
     assert choose_stable_k(scores, 0.8, 0.01) == 4
     assert choose_stable_k(scores, 0.999, 0.01) == 2  # none stable enough: the most stable
+
+
+def test_stable_k_needs_every_segment_to_come_back() -> None:
+    scores = pd.DataFrame({"stability": [0.99, 0.95, 0.9], "min_share": [0.4, 0.2, 0.1],
+                           "min_jaccard": [0.99, 0.9, 0.7]}, index=pd.Index([2, 3, 4], name="k"))
+    assert choose_stable_k(scores) == 3  # k=4: one segment's bootstrap Jaccard is 0.7 < SEGMENT_JACCARD
+    assert choose_stable_k(scores, min_jaccard=0.6) == 4

@@ -50,8 +50,8 @@ logger = logging.getLogger(__name__)
 CRITERIA: tuple[str, ...] = ("silhouette", "calinski_harabasz", "davies_bouldin", "elbow")
 #: Values of ``k_selection``: one criterion, ``"vote"`` among all four, or ``"stability"``.
 K_SELECTION_METHODS: frozenset[str] = frozenset({*CRITERIA, "vote", "stability"})
-#: Bootstrap Jaccard similarity every segment of a k needs under ``k_selection="stability"``.
-SEGMENT_JACCARD = 0.75
+#: Bootstrap Jaccard similarity every segment of a k needs under ``k_selection="stability"`` (see choose_stable_k).
+SEGMENT_JACCARD = 0.8
 #: Customers the smallest segment needs under ``k_selection="stability"`` (besides ``min_segment_share``).
 MIN_SEGMENT_SIZE = 20
 #: Customers on which the refits of ``k_selection="stability"`` are made, per k.
@@ -277,10 +277,11 @@ def choose_stable_k(scores: pd.DataFrame, threshold: float = 0.8, min_share: flo
         Stability a k needs.
     min_share : float, default=0.03
         Share of the customers the smallest segment needs.
-    min_jaccard : float, default=0.75
+    min_jaccard : float, default=0.8
         Bootstrap Jaccard every segment needs (Hennig: above 0.75 a cluster is
-        a real pattern): a k that splits one group in two has a mean ARI that
-        can look fine, but the halves do not come back.
+        valid, above 0.85 highly stable): a k that splits one group in two has a
+        mean ARI that can look fine, but the halves do not come back. 0.8 rather
+        than 0.75: on the generator's homes, a k one too large passed 0.75 by noise.
 
     Returns
     -------

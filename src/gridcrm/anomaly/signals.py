@@ -36,7 +36,7 @@ HISTORY_DAYS: int = 728
 #: Names of the signals, in the order of the table :func:`anomaly_signals` returns.
 SIGNAL_NAMES: tuple[str, ...] = tuple(ANOMALY_SIGNALS)
 _RECENT = 90
-_MIN_BEFORE_WEEKS = 8
+_MIN_BEFORE_WEEKS = 13
 _MIN_AFTER_WEEKS = 3
 _CHUNK = 1 << 23
 

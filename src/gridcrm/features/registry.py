@@ -407,7 +407,7 @@ def registry_frame(registry: dict[str, FeatureSpec] | None = None) -> pd.DataFra
 
 # --- anomaly signals (#16): the per-customer signals of gridcrm.anomaly.anomaly_signals -----------------------------
 _NO_YEAR = "fewer than 455 days of reads before as_of, or no reads in one of the two 90-day windows"
-_NO_SHIFT = "too few weeks of reads for a change point (8 before, 3 after)"
+_NO_SHIFT = "too few weeks of reads for a change point (13 before, 3 after)"
 #: The anomaly signals (theft, meter faults, abnormal consumption), one row per customer at ``as_of``;
 #: computed by :func:`gridcrm.anomaly.anomaly_signals`, not by :func:`build_features`.
 ANOMALY_SIGNALS: dict[str, FeatureSpec] = {s.name: s for s in (

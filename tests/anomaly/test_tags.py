@@ -18,7 +18,7 @@ def test_anomaly_tags_follow_kind_and_score():
     idx = pd.Index([1, 2, 3, 4], name="customer_id")
     features = pd.DataFrame({"contracted_kva": [8.0, 8.0, 8.0, 8.0]}, index=idx)
     extra = pd.DataFrame({"anomaly_kind": ["theft", "theft", "meter_fault", "none"],
-                          "anomaly_score": [0.9, 0.3, 0.8, 0.0]}, index=idx)
+                          "anomaly_score": [0.95, 0.85, 0.8, 0.0]}, index=idx)
     wide = tags.evaluate(features, extra=extra).wide
     assert wide["suspected_theft"].tolist() == [True, False, False, False]
     assert wide["meter_fault_suspected"].tolist() == [False, False, True, False]

@@ -5,7 +5,7 @@ contact texts made before ``as_of`` (the recorded ``contacts.topic`` where there
 keyword rules' weak labels elsewhere), tracked and served as ``gridcrm-complaint-classifier``
 (judged by macro-F1 on the texts made after ``as_of``); screens the texts for sensitive words and
 escalation behaviour; counts complaint hotspots with control limits; measures resolution times
-against the service standards; sums it up per customer. Personal data in texts is masked
+against the service standards; finds what moves survey satisfaction; sums it up per customer. Personal data in texts is masked
 before any text is written, logged or used as an input example.
 """
 
@@ -36,6 +36,7 @@ class ServiceResult(StepResult):
     screening: pd.DataFrame
     hotspots: pd.DataFrame
     resolution: pd.DataFrame
+    drivers: pd.DataFrame
     classifier: Any
 
 
@@ -86,7 +87,7 @@ def _track(kind: str, ctx: StepContext, res: ServiceResult) -> TrackedModel:
 
 @step("service", result=ServiceResult, check=_check, preflight=_preflight, models=("complaint-classifier",),
       track=_track, writes=("service_customers.parquet", "screening_list.csv", "complaint_hotspots.csv",
-                            "complaint_hotspots.png", "resolution_times.csv"))
+                            "complaint_hotspots.png", "resolution_times.csv", "satisfaction_drivers.csv"))
 def _service(ctx: StepContext) -> ServiceResult:
     from gridcrm.service import (
         SensitiveScreen,
@@ -94,6 +95,7 @@ def _service(ctx: StepContext) -> ServiceResult:
         customer_service_features,
         plot_hotspots,
         resolution_times,
+        satisfaction_drivers,
         screening_list,
     )
     from gridcrm.service.config import load_service_config
@@ -123,11 +125,19 @@ def _service(ctx: StepContext) -> ServiceResult:
     resolution = resolution_times(contacts, ctx.as_of, cfg.standards_hours, customers=customers, by=("topic",))
     ctx.write("resolution_times", resolution, "resolution_times.csv")
     ctx.report_table("Resolution within the service standard", resolution.set_index("topic"))
+    try:
+        drivers = satisfaction_drivers(contacts, ctx.as_of, cfg.standards_hours)
+        said = f"satisfaction drivers from {drivers.attrs['n_surveys']:,} surveys (R² {drivers.attrs['r2']:.2f})"
+    except InputError as exc:  # too few surveys: the table is written empty and the note says why
+        drivers = pd.DataFrame(columns=["effect", "low", "high", "p_value", "mean"])
+        said = f"no satisfaction drivers ({exc})"
+    ctx.write("satisfaction_drivers", drivers, "satisfaction_drivers.csv")
+    ctx.report_table("Satisfaction drivers (score points per unit, 95 % interval)", drivers.round(3))
     latest = hotspots[hotspots["month"] == hotspots["month"].max()] if len(hotspots) else hotspots
     ctx.note(f"service: {len(before):,} texts ({clf.n_labelled_:,} with a topic, {clf.n_weak_labelled_:,} weak "
              f"labels, {clf.n_unlabelled_:,} left out); {int(screened['flagged'].sum()):,} contacts on the screening "
              f"list; {int(latest['alert'].sum())} hotspot alert(s) in the last month; "
              f"{int(features['escalation_risk'].sum()):,} customers at escalation risk, "
-             f"{int(features['frequent_complainer'].sum()):,} frequent complainers")
+             f"{int(features['frequent_complainer'].sum()):,} frequent complainers; {said}")
     return ServiceResult(customers=features, screening=screened, hotspots=hotspots, resolution=resolution,
-                         classifier=clf)
+                         drivers=drivers, classifier=clf)

@@ -6,12 +6,14 @@ sensitive-word and escalation screening robust to obfuscation (:class:`Sensitive
 (:class:`ComplaintClassifier`, :func:`load_topic_rules`); personal data masked (:func:`mask_pii`);
 complaint hotspots with control limits and resolution times (:func:`complaint_hotspots`,
 :func:`resolution_times`, :func:`plot_hotspots`); the screening list and per-customer features
-(:func:`screening_list`, :func:`customer_service_features`); the config (:func:`load_service_config`).
+(:func:`screening_list`, :func:`customer_service_features`); satisfaction drivers
+(:func:`satisfaction_drivers`); the config (:func:`load_service_config`).
 """
 
 from gridcrm.service.classify import ComplaintClassifier
 from gridcrm.service.config import ServiceConfig, load_service_config
 from gridcrm.service.customers import customer_service_features, screening_list
+from gridcrm.service.drivers import satisfaction_drivers, survey_experience
 from gridcrm.service.hotspots import complaint_hotspots, resolution_times
 from gridcrm.service.lexicon import Lexicon, load_lexicon
 from gridcrm.service.pii import PII_PATTERNS, mask_pii
@@ -22,4 +24,5 @@ from gridcrm.service.text import DOMAIN_WORDS, fold_chars, normalize_text, token
 
 __all__ = ["DOMAIN_WORDS", "PII_PATTERNS", "URGENCY_LEVELS", "ComplaintClassifier", "Lexicon", "SensitiveScreen", "TopicRules",
            "ServiceConfig", "complaint_hotspots", "customer_service_features", "fold_chars", "load_lexicon", "load_topic_rules", "mask_pii", "normalize_text",
-           "load_service_config", "plot_hotspots", "resolution_times", "screening_list", "tokenize"]
+           "load_service_config", "plot_hotspots", "resolution_times", "satisfaction_drivers", "screening_list", "survey_experience",
+           "tokenize"]

@@ -52,7 +52,8 @@ def test_hotspots_refuse_unknown_groups_and_missing_topic():
 def test_resolution_counts_only_what_was_known_at_as_of():
     con = pd.DataFrame({
         "customer_id": [1, 1, 1, 3, 3], "kind": "complaint", "topic": ["outage"] * 3 + ["billing"] * 2,
-        "at": pd.to_datetime(["2024-01-01 08:00", "2024-01-01 08:00", "2024-01-31 20:00", "2024-01-10 00:00", "2024-02-05 00:00"]),
+        "at": pd.to_datetime(["2024-01-01 08:00", "2024-01-01 08:00", "2024-01-31 20:00", "2024-01-10 00:00",
+                              "2024-02-05 00:00"]),
         "closed_at": pd.to_datetime(["2024-01-01 10:00", "2024-01-02 08:00", "2024-02-03 00:00", "2024-01-11 00:00", None]),
     })
     out = resolution_times(con, "2024-02-01", {"outage": 4, "billing": 48}, customers=CUSTOMERS,

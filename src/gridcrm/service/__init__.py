@@ -22,7 +22,8 @@ from gridcrm.service.rules import URGENCY_LEVELS, TopicRules, load_topic_rules
 from gridcrm.service.screen import SensitiveScreen
 from gridcrm.service.text import DOMAIN_WORDS, fold_chars, normalize_text, tokenize
 
-__all__ = ["DOMAIN_WORDS", "PII_PATTERNS", "URGENCY_LEVELS", "ComplaintClassifier", "Lexicon", "SensitiveScreen", "TopicRules",
-           "ServiceConfig", "complaint_hotspots", "customer_service_features", "fold_chars", "load_lexicon", "load_topic_rules", "mask_pii", "normalize_text",
-           "load_service_config", "plot_hotspots", "resolution_times", "satisfaction_drivers", "screening_list", "survey_experience",
-           "tokenize"]
+__all__ = ["ComplaintClassifier", "DOMAIN_WORDS", "Lexicon", "PII_PATTERNS", "SensitiveScreen",
+           "ServiceConfig", "TopicRules", "URGENCY_LEVELS", "complaint_hotspots",
+           "customer_service_features", "fold_chars", "load_lexicon", "load_service_config",
+           "load_topic_rules", "mask_pii", "normalize_text", "plot_hotspots", "resolution_times",
+           "satisfaction_drivers", "screening_list", "survey_experience", "tokenize"]

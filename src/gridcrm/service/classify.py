@@ -4,7 +4,8 @@ Texts are normalised (:func:`~gridcrm.service.text.normalize_text`) and represen
 of character 1–3-grams (robust to typos and unseen compounds) and of
 jieba words and word pairs (with the domain dictionary); a linear SVM learns the topics and
 its scores become probabilities by calibration (sigmoid, 3-fold) when every topic has enough
-examples (else a multinomial logistic regression gives them; it is ~35× slower to fit). Few labels are enough: a text without a topic takes the weak label of the keyword
+examples (else a multinomial logistic regression gives them; it is ~35× slower to fit).
+Few labels are enough: a text without a topic takes the weak label of the keyword
 rules (:func:`~gridcrm.service.rules.load_topic_rules`) and texts the rules cannot decide are
 left out and counted (``n_unlabelled_``). Urgency is a method of its own
 (:meth:`ComplaintClassifier.urgency`): urgent words of the rules and the sensitive screen's

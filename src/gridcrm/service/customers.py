@@ -48,7 +48,8 @@ def screening_list(contacts: pd.DataFrame, as_of: pd.Timestamp | str, *, topics:
     DataFrame
         One row per contact with a text: ``contact_id``, ``customer_id``, ``at``, ``kind``, ``topic``,
         ``max_severity``, ``urgency``, ``anger``, ``repeat``, ``rising_anger``, ``flagged`` (a
-        sensitive word, high urgency, a repeat or rising anger), ``reasons`` and the masked ``text``; flagged contacts first, by severity.
+        sensitive word, high urgency, a repeat or rising anger), ``reasons`` and the masked ``text``;
+        flagged contacts first, by severity.
     """
     from gridcrm.data.dates import as_date
     from gridcrm.service.classify import ComplaintClassifier

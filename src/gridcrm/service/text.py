@@ -4,7 +4,8 @@
 letters, digits and punctuation to their ASCII forms, traditional characters to simplified
 (OpenCC's ``t2s`` conversion, phrase by phrase), lower case, Chinese punctuation to its ASCII
 counterpart, runs of spaces to one. :func:`tokenize` cuts a normalised text into words with
-jieba's dictionary and cuts (through jieba-rs) and the utility's domain dictionary (电费, 停电, 电压, 表计, 业扩, 95598, ... shipped as
+jieba's dictionary and cuts (through jieba-rs) and the utility's domain dictionary
+(电费, 停电, 电压, 表计, 业扩, 95598, ... shipped as
 ``gridcrm/service/data/domain_dict.txt``). :func:`fold_chars` is the one-for-one part of the
 normalisation (no character is added or removed), which :class:`~gridcrm.service.SensitiveScreen`
 needs to report matches at their positions in the original text.
@@ -65,7 +66,7 @@ def _char_table() -> dict[int, str]:
     chars = [chr(c) for c in range(0x4E00, 0xA000)]
     simplified = _converter().convert(_SEP.join(chars)).split(_SEP)
     if len(simplified) == len(chars):  # phrase rules never span the separator; guard all the same
-        table.update({ord(t): s for t, s in zip(chars, simplified) if t != s and len(s) == 1})
+        table.update({ord(t): s for t, s in zip(chars, simplified, strict=True) if t != s and len(s) == 1})
     return table
 
 

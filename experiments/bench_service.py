@@ -95,7 +95,7 @@ def _ordinary(rng: np.random.Generator, n: int) -> list[str]:
 
 
 def bench_screen(n: int) -> None:
-    from gridcrm.service import SensitiveScreen
+    from gridcrm.service import SensitiveScreen, mask_pii
 
     rng = np.random.default_rng(17)
     screen = SensitiveScreen()
@@ -115,7 +115,7 @@ def bench_screen(n: int) -> None:
     fp = flags["n_matches"] > 0
     print(f"false positives on {len(ordinary):,} ordinary contacts: {fp.mean():.4f}")
     if fp.any():
-        print("e.g.", "; ".join(pd.Series(ordinary)[fp].head(5)), "|", "; ".join(flags.loc[fp, "reasons"].head(5)))
+        print("e.g.", "; ".join(mask_pii(pd.Series(ordinary)[fp].head(5))), "|", "; ".join(flags.loc[fp, "reasons"].head(5)))
     base = _ordinary(rng, 50_000)
     base += complaint_texts(rng.choice(np.array(CONTACT_TOPICS, dtype=object), 5_000), rng,
                             escalation_share=0.5)["text"].tolist()
@@ -151,7 +151,9 @@ def bench_classify(n: int, n_train: int = 8_000, labelled_share: float = 0.1) ->
               f"macro-F1 {f1:.3f} on {len(held):,} held-out style-b texts; "
               f"{old_f1:.3f} on the {len(old_text)} fixed texts of the earlier generator")
     print(classification_report(held["topic"], pred, digits=3))
-    wrong = held.assign(pred=pred).loc[lambda d: d["pred"] != d["topic"]]
+    from gridcrm.service import mask_pii
+
+    wrong = held.assign(pred=pred, text=mask_pii(held["text"])).loc[lambda d: d["pred"] != d["topic"]]
     print("errors, e.g.:")
     print(wrong.groupby("topic").head(2)[["topic", "pred", "text"]].to_string(index=False))
     base = pd.concat([train, held])["text"].tolist()

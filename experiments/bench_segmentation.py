@@ -113,10 +113,11 @@ def simulate_class_features(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray
         m = int(round(share * n))
         g = rng.choice(len(groups), size=m, p=[gr[0] for gr in groups])
         level, heat, weekend, var = (np.array([gr[i] for gr in groups])[g] for i in range(1, 5))
+        kwh = level * rng.lognormal(0, 0.3, m)
         frame = pd.DataFrame({
             "customer_class": klass,
-            "kwh_mean_365d": level * rng.lognormal(0, 0.3, m),
-            "heating_sensitivity": heat * rng.lognormal(0, 0.3, m) + rng.normal(0, 0.004, m),
+            "kwh_mean_365d": kwh,
+            "heating_slope": kwh * (heat * rng.lognormal(0, 0.3, m) + rng.normal(0, 0.004, m)),
             "weekend_ratio_365d": weekend * rng.lognormal(0, 0.04, m),
             "day_to_day_variability_365d": var * rng.lognormal(0, 0.12, m),
             "household_size": (np.clip(rng.poisson(np.array([1.5, 4.0, 4.5, 3.5, 2.0])[g]), 1, 12)

@@ -10,7 +10,7 @@ import pytest
 from gridcrm.data import load_dataset
 from gridcrm.data._errors import DataValidationError, SchemaError
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.filterwarnings("ignore::FutureWarning")]  # pyspark: pandas >= 3
 
 
 def _dirty(folder, target):

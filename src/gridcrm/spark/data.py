@@ -239,13 +239,30 @@ class SparkDataset:
         The kept rows of each table present, with the data model's columns and Spark types
         (:data:`SPARK_TYPES`); not globally sorted (sorting happens per partition where needed).
     extracted_on : Timestamp
-    report : ValidationReport
+    report : ValidationReport or None
+        None for :meth:`trusted` tables.
     """
 
     tables: dict[str, DataFrame]
     extracted_on: pd.Timestamp
-    report: ValidationReport
+    report: ValidationReport | None
     _cached: list[DataFrame] = field(default_factory=list, repr=False)
+
+    @classmethod
+    def trusted(cls, tables: Mapping[str, DataFrame], extracted_on: pd.Timestamp | str) -> SparkDataset:
+        """Tables you know to be valid (written by gridcrm, or validated before), without validating again.
+
+        Like :class:`~gridcrm.data.Dataset`'s constructor: nothing is checked but the table names;
+        ``report`` is None.
+        """
+        unknown = sorted(set(tables) - set(TABLES))
+        if unknown:
+            raise SchemaError(f"unknown table(s) {unknown}; the data model has {list(TABLES)}")
+        missing = [t for t in REQUIRED_TABLES if t not in tables]
+        if missing:
+            raise SchemaError(f"required table(s) {missing} missing; got {sorted(tables)}")
+        kept = {n: df.select(*[c for c in TABLES[n].column_names if c in df.columns]) for n, df in tables.items()}
+        return cls(kept, pd.Timestamp(extracted_on).normalize(), None)  # type: ignore[arg-type]
 
     def to_dataset(self) -> Dataset:
         """Collect every table to the driver as a :class:`~gridcrm.data.Dataset` (for data that fit one machine)."""

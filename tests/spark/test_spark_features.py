@@ -1,0 +1,54 @@
+"""Features on Spark equal build_features on the same data, whatever the partitioning."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from gridcrm.data import load_dataset
+from gridcrm.features import build_features
+
+pytestmark = [pytest.mark.spark, pytest.mark.filterwarnings("ignore::FutureWarning")]  # pyspark: pandas >= 3
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
+
+
+def test_features_equal_build_features_for_two_partitionings(spark, extract):
+    from gridcrm.spark import SparkDataset, read_tables
+    from gridcrm.spark.features import features_to_pandas, spark_features
+
+    folder, extracted_on = extract  # clean: validation is tested in test_spark_data.py
+    sds = SparkDataset.trusted(read_tables(spark, folder), extracted_on)
+    expected = build_features(load_dataset(folder, on_error="quarantine"), as_of="2024-06-01", windows=(30, 365))
+    assert len(expected) > 50
+    for n in (2, 5):
+        got = features_to_pandas(spark_features(sds, "2024-06-01", (30, 365), n_partitions=n), "2024-06-01", (30, 365))
+        pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=0, atol=1e-9)
+        assert got.attrs["as_of"] == expected.attrs["as_of"]
+
+
+def test_as_of_after_the_extract_is_refused_as_in_pandas(spark, extract):
+    from gridcrm.errors import InputError
+    from gridcrm.spark import SparkDataset, read_tables
+    from gridcrm.spark.features import spark_features
+
+    folder, extracted_on = extract
+    sds = SparkDataset.trusted(read_tables(spark, folder), extracted_on)
+    with pytest.raises(InputError, match="is after the extract was taken"):
+        spark_features(sds, extracted_on + pd.Timedelta(days=5))
+    with pytest.raises(InputError, match="is before the data"):
+        spark_features(sds, "2000-01-01")
+
+
+@pytest.mark.slow
+def test_features_on_the_sample_equal_build_features(spark):
+    from gridcrm.spark import SparkDataset, read_tables
+    from gridcrm.spark.features import features_to_pandas, spark_features
+
+    dataset = load_dataset(SAMPLE, on_error="quarantine")
+    assert dataset.report.ok  # the sample is clean: its tables are the validated ones
+    sds = SparkDataset.trusted(read_tables(spark, SAMPLE), dataset.extracted_on)
+    got = features_to_pandas(spark_features(sds, "2024-10-01", n_partitions=4), "2024-10-01")
+    expected = build_features(dataset, as_of="2024-10-01")
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=0, atol=1e-9)

@@ -127,6 +127,9 @@ def test_bad_inputs_are_refused_naming_what():
     assert rec.n_offers_dropped_ == len(offers) and rec.model_ is None
     with pytest.raises(InputError, match="by must be"):
         rec.recommend(X, by="value")
+    fitted = ProductRecommender(catalogue=CAT, n_estimators=10).fit(X, offers)
+    with pytest.raises(InputError, match=r"X lacks 1 column\(s\) the model was fitted with: \['tenure_years'\]"):
+        fitted.predict_propensity(X.drop(columns="tenure_years"))
 
 
 def test_training_offers_are_point_in_time():

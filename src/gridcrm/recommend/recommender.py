@@ -298,7 +298,18 @@ class ProductRecommender(ValidatedParams, BaseEstimator):
         Learned for :attr:`learned_products_`, the catalogue's rule-based prior for the others.
         """
         check_is_fitted(self, "catalogue_")
+        if not isinstance(X, pd.DataFrame):
+            raise InputError(f"ProductRecommender: X must be a DataFrame of customers, got {type(X).__name__}")
         cat = self.catalogue_
+        absent = sorted(cat.columns() - set(X.columns))
+        if absent:
+            logger.info("recommender: %d column(s) the catalogue's rules read are absent (their rules are unknown, "
+                        "i.e. false): %s", len(absent), absent[:20])
+        if self.model_ is not None:
+            missing = [c for c in self.feature_names_ if c not in X.columns]
+            if missing:
+                raise InputError(f"ProductRecommender: X lacks {len(missing)} column(s) the model was fitted with: "
+                                 f"{missing[:10]}; build the customers as for fit (features, tags, credit_grade, ...)")
         prior = cat.rule_propensity(X)
         if self.model_ is None:
             return prior

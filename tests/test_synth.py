@@ -227,7 +227,10 @@ def test_interval_load_matches_daily_reads(small):
     meter = ds.meter_daily.set_index(["customer_id", "date"])["kwh"].reindex(daily.index)
     assert meter.notna().all()
     assert np.allclose(daily, meter, rtol=0.02, atol=0.05)
-    assert li["timestamp"].min() >= pd.Timestamp(END) - pd.Timedelta(days=30)
+    # the 10 largest (here all 10) also have 154 days, for weekly-seasonal interval forecasts (#15)
+    first = li.groupby("customer_id")["timestamp"].min()
+    assert (first >= pd.Timestamp(END) - pd.Timedelta(days=153)).all()
+    assert (first < pd.Timestamp(END) - pd.Timedelta(days=30)).sum() == 10
     assert (li.groupby("customer_id").size() >= 96 * 25).all()
     ratio = (li["kvar"] / li["kw"]).where(li["kw"] > 1)
     typical = ratio.groupby(li["customer_id"]).median()

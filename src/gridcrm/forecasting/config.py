@@ -47,7 +47,9 @@ class ForecastConfig:
     (:func:`~gridcrm.forecasting.regressors.china_calendar`); ``future_temperature`` says
     where the forecast days' temperatures come from: ``normal`` (the seasonal normal before
     ``as_of``) or ``weather`` (the weather table's days after ``as_of`` — a scenario or a
-    weather forecast loaded there —, the normal where it has none).
+    weather forecast loaded there —, the normal where it has none). ``groups``: the customer
+    columns whose groups (and the total) the job also forecasts and reconciles with the
+    customers (``reconciliation``: a method of :func:`~gridcrm.forecasting.reconcile`).
 
     Examples
     --------
@@ -74,10 +76,12 @@ class ForecastConfig:
     temperature: bool = False
     calendar: str | None = None
     future_temperature: str = "normal"
+    groups: tuple[str, ...] = ("customer_class", "region", "industry_code")
+    reconciliation: str = "mint_shrink"
     backtest: BacktestConfig = field(default_factory=BacktestConfig)
 
     #: Keys that describe the main job's inputs, not the estimator.
-    JOB_KEYS = ("h", "backtest", "temperature", "calendar", "future_temperature")
+    JOB_KEYS = ("h", "backtest", "temperature", "calendar", "future_temperature", "groups", "reconciliation")
 
     @property
     def horizon(self) -> int:
@@ -99,9 +103,12 @@ _TYPES = {"engine": str, "interval_method": str, "season_length": int, "h": int,
           "clip": bool, "outliers": (str, type(None)), "outlier_threshold": (float, int),
           "max_history": (int, type(None)), "n_segments": int, "chunk_size": int, "random_state": (int, type(None)),
           "model_selection": (str, type(None)), "selection_windows": int, "temperature": bool,
-          "calendar": (str, type(None)), "future_temperature": str}
+          "calendar": (str, type(None)), "future_temperature": str, "reconciliation": str}
 #: Allowed values of the main job's regressor keys.
-_CHOICES = {"calendar": ("cn", None), "future_temperature": ("normal", "weather")}
+_CHOICES = {"calendar": ("cn", None), "future_temperature": ("normal", "weather"),
+            "reconciliation": ("mint_shrink", "wls_var", "wls_struct", "ols", "bottom_up")}
+#: Customer columns the job's group forecasts may use.
+GROUP_COLUMNS = ("customer_class", "region", "industry_code", "tariff", "supply_station")
 
 
 def _renamed_horizon(body: dict[str, Any], where: str) -> dict[str, Any]:
@@ -180,6 +187,11 @@ def load_forecast_config(
         where = f"{section}.{key}"
         if key == "backtest":
             values[key] = _backtest(value, where)
+        elif key == "groups":
+            if not isinstance(value, list) or not value or not all(v in GROUP_COLUMNS for v in value):
+                raise ConfigError(f"{where}: expected a non-empty list of customer columns from {list(GROUP_COLUMNS)}, "
+                                  f"got {value!r}")
+            values[key] = tuple(value)
         elif key == "level":
             if not isinstance(value, list) or not value or not all(
                 isinstance(v, int) and not isinstance(v, bool) and 0 < v < 100 for v in value

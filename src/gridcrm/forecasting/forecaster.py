@@ -41,6 +41,7 @@ from gridcrm.forecasting.select import (
     SelectedFit,
     backtest_scores,
     choose,
+    chosen_errors,
     conformal_scales,
     fit_selected,
     selection_columns,
@@ -404,6 +405,7 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
     def _select(self, core: object, Y: np.ndarray, X: np.ndarray | None) -> tuple[object, dict[str, np.ndarray]]:
         """Model choice by backtest (and the conformal factors); the chosen core and the columns for ``models_``."""
         self._series_scale: dict[Any, np.ndarray] = {}
+        self._backtest_errors = None
         conformal = self.interval_method == "conformal"
         if (self.model_selection is None and not conformal) or self.engine == "clustered":
             return core, {}
@@ -422,6 +424,7 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
             idx = np.flatnonzero((choice == 0) & core.table["model"].astype(str).str.startswith("ARIMA").to_numpy())
             if idx.size:
                 core = replace_models(core, idx, cands[0].fit(Y[:, idx], None, idx))
+        self._backtest_errors = chosen_errors(scores, choice)
         if conformal:
             levels = [int(v) if float(v).is_integer() else float(v) for v in self.level]
             self._series_scale = conformal_scales(scores, choice, levels)
@@ -432,6 +435,18 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
                     ", ".join(f"{n} {c}" for n, c in zip(names.tolist(), counts.tolist(), strict=True)))
         logger.debug("%d series moved off the engine's own model", n_changed)
         return core, selection_columns(scores, choice, naive)
+
+    @property
+    def backtest_errors_(self) -> pd.DataFrame | None:
+        """Signed errors ``y - forecast`` of each series' chosen model on the model-choice windows.
+
+        Rows: the steps of the windows (oldest window last), columns: ``unique_id``; None when
+        no backtest ran (``model_selection=None`` without conformal ranges, or ``clustered``).
+        Their covariance is what MinT reconciliation (``reconcile(..., "mint_shrink")``) needs.
+        """
+        if getattr(self, "_backtest_errors", None) is None:
+            return None
+        return pd.DataFrame(self._backtest_errors, columns=pd.Index(self._ids, name="unique_id"))
 
     def _predict_core(
         self, core: FittedModels | ClusteredFit | BlockFit, h: int, Xf: np.ndarray | None

@@ -11,7 +11,7 @@ import pandas as pd
 from gridcrm.errors import InputError
 from gridcrm.forecasting.metrics import series_metrics, training_scales
 
-__all__ = ["mase_after_as_of"]
+__all__ = ["mase_after_as_of", "group_mase_after_as_of"]
 
 
 def mase_after_as_of(forecasts: pd.DataFrame, actual: pd.DataFrame, as_of: pd.Timestamp | str, *,
@@ -67,3 +67,40 @@ def mase_after_as_of(forecasts: pd.DataFrame, actual: pd.DataFrame, as_of: pd.Ti
     scales = training_scales(history, season_length)
     joined = forecasts.merge(later, on=["unique_id", "ds"], how="inner")
     return float(series_metrics(joined, scales)["mase"].mean())  # series without a scale (NaN) left out
+
+
+def group_mase_after_as_of(forecasts: pd.DataFrame, actual: pd.DataFrame, as_of: pd.Timestamp | str, *,
+                           season_length: int, horizon: int | None = None) -> float:
+    """Mean over the group levels of the mean MASE of group forecasts made at ``as_of`` (lower is better).
+
+    The champion metric of ``gridcrm-group-forecaster``: each level (customer class, region,
+    industry, total...) counts once, however many groups it has; customers are left out (the
+    customer forecaster has its own metric).
+
+    Parameters
+    ----------
+    forecasts : DataFrame
+        ``unique_id, ds, forecast, level`` of the group series (rows with ``level == "customer"``
+        are ignored).
+    actual : DataFrame
+        ``unique_id, ds, y`` of the same group series before and after ``as_of``.
+    as_of, season_length, horizon
+        As in :func:`mase_after_as_of`.
+
+    Examples
+    --------
+    >>> ds = pd.date_range("2024-01-01", periods=6)
+    >>> actual = pd.DataFrame({"unique_id": "total", "ds": ds, "y": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]})
+    >>> fc = pd.DataFrame({"unique_id": "total", "ds": ds[4:], "forecast": [5.0, 8.0], "level": "total"})
+    >>> group_mase_after_as_of(fc, actual, "2024-01-05", season_length=1)
+    1.0
+    """
+    if "level" not in forecasts.columns:
+        raise InputError("forecasts lacks column 'level'; expected the reconciled frame of a GroupForecaster")
+    groups = forecasts.loc[forecasts["level"] != "customer"]
+    per_level = [mase_after_as_of(part, actual, as_of, season_length=season_length, horizon=horizon)
+                 for _, part in groups.groupby("level")]
+    per_level = [v for v in per_level if v == v]
+    if not per_level:
+        raise InputError("no group forecast has actuals after as_of to be judged on")
+    return float(sum(per_level) / len(per_level))

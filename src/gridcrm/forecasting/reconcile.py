@@ -13,9 +13,14 @@ Methods
     The optimal-combination (MinT) projection ``S (S' W^-1 S)^-1 S' W^-1 y_hat`` with a
     diagonal ``W``: identity, the number of customers under each series (structural
     scaling), or each base forecast's variance (variance scaling, "MinT-diagonal").
-    The full MinT covariance (``mint_shrink``) needs an ``n x n`` residual covariance
-    and is not offered: it does not scale to 100,000 customers. The projection is
-    computed through the Woodbury identity, with one ``m x m`` solve (``m`` = groups).
+    The projection is computed through the Woodbury identity, with one ``m x m`` solve
+    (``m`` = groups).
+``mint_shrink``
+    MinT with the full covariance of the base forecasts' errors, shrunk towards its diagonal
+    (Schäfer & Strimmer 2005; Wickramasuriya, Athanasopoulos & Hyndman 2019), estimated from
+    errors given by the caller (e.g. ``ConsumptionForecaster.backtest_errors_`` of the
+    customers and of the groups). A dense ``(n + m)^2`` matrix: at most
+    :data:`MINT_MAX_SERIES` series (group the customers first beyond that).
 
 Intervals
 ---------
@@ -35,9 +40,11 @@ from scipy import sparse
 
 from gridcrm.forecasting.metrics import interval_levels
 
-__all__ = ["Hierarchy", "aggregate", "reconcile", "METHODS"]
+__all__ = ["Hierarchy", "aggregate", "reconcile", "shrunk_covariance", "METHODS", "MINT_MAX_SERIES"]
 
-METHODS = ("bottom_up", "ols", "wls_struct", "wls_var")
+METHODS = ("bottom_up", "ols", "wls_struct", "wls_var", "mint_shrink")
+#: Most series (customers + groups) ``mint_shrink`` reconciles (a dense covariance of that size).
+MINT_MAX_SERIES = 6000
 TOTAL = "total"
 
 
@@ -114,7 +121,8 @@ def aggregate(
         name = "/".join(spec)
         lab = None
         for col in spec:
-            part = col + "=" + g[col].astype(str).to_numpy().astype(object)
+            values = g[col].astype(object).where(g[col].notna(), "missing")  # no label: a group of its own
+            part = col + "=" + np.asarray([str(v) for v in values], dtype=object)
             lab = part if lab is None else lab + "/" + part
         labels_per_level[name] = np.asarray(lab, dtype=object)
     if total:
@@ -160,8 +168,43 @@ def _matrix(fc: pd.DataFrame, ids: np.ndarray, col: str, name: str) -> np.ndarra
     return wide.reindex(ids).to_numpy(float), wide.columns
 
 
+def shrunk_covariance(errors: np.ndarray) -> tuple[np.ndarray, float]:
+    """Covariance of the columns of ``errors`` (T, k) shrunk towards its diagonal, and the shrinkage weight.
+
+    The weight ``lambda`` minimises the estimated mean squared error of the correlations
+    (Schäfer & Strimmer 2005, target D: the diagonal); NaN errors count as 0 after centring.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> e = rng.normal(size=(400, 3)) @ np.array([[1.0, 0.8, 0.0], [0.0, 0.6, 0.0], [0.0, 0.0, 2.0]])
+    >>> W, lam = shrunk_covariance(e)
+    >>> bool(0 <= lam < 0.1), round(float(W[2, 2]), 0)
+    (True, 4.0)
+    """
+    X = np.asarray(errors, dtype=float)
+    X = np.nan_to_num(X - np.nanmean(X, axis=0), nan=0.0)
+    n = X.shape[0]
+    if n < 3:
+        raise ValueError(f"mint_shrink needs at least 3 errors per series, got {n}")
+    cov = X.T @ X / n
+    sd = np.sqrt(np.maximum(np.diag(cov), 1e-12))
+    Xs = X / sd
+    corr = cov / np.outer(sd, sd)
+    # estimated variance of each correlation: n^2 / (n - 1)^3 * (mean of (x_i x_j)^2 - r_ij^2), standardised x
+    v = ((Xs**2).T @ (Xs**2) / n - corr**2) * n**2 / (n - 1) ** 3
+    np.fill_diagonal(v, 0.0)
+    off = corr**2
+    np.fill_diagonal(off, 0.0)
+    lam = float(np.clip(v.sum() / max(off.sum(), 1e-12), 0.0, 1.0))
+    W = (1 - lam) * cov
+    W[np.diag_indices_from(W)] = np.diag(cov)
+    return W, lam
+
+
 def reconcile(
-    forecasts: pd.DataFrame, hierarchy: Hierarchy, method: str = "bottom_up", clip: bool = True
+    forecasts: pd.DataFrame, hierarchy: Hierarchy, method: str = "bottom_up", clip: bool = True,
+    errors: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Make customer and group forecasts coherent.
 
@@ -171,9 +214,12 @@ def reconcile(
         Base forecasts of every series of the hierarchy (customers and groups), as
         returned by :meth:`ConsumptionForecaster.predict` on the frame of :func:`aggregate`.
     hierarchy : Hierarchy
-    method : {"bottom_up", "ols", "wls_struct", "wls_var"}
+    method : {"bottom_up", "ols", "wls_struct", "wls_var", "mint_shrink"}
         See the module docstring. ``wls_var`` needs ``hi_<l>`` columns (the variance is
-        read from the upper half-width of the widest interval).
+        read from the upper half-width of the widest interval); ``mint_shrink`` needs ``errors``.
+    errors : DataFrame, optional
+        ``mint_shrink``: base-forecast errors, one column per series of the hierarchy (customers
+        and groups, named as ``unique_id``), one row per time step (backtest errors).
     clip : bool
         Clip at 0 after reconciliation.
 
@@ -199,6 +245,8 @@ def reconcile(
     A = hierarchy.A
     if method == "bottom_up":
         rb = yb
+    elif method == "mint_shrink":
+        rb = _mint_bottom(yb, ya, hierarchy, errors)
     else:
         n, m = A.shape[1], A.shape[0]
         if method == "ols":
@@ -233,6 +281,28 @@ def reconcile(
         value_cols = [c for c in res.columns if c == "forecast" or c.startswith(("lo_", "hi_"))]
         res[value_cols] = res[value_cols].clip(lower=0)
     return res
+
+
+def _mint_bottom(yb: np.ndarray, ya: np.ndarray, hierarchy: Hierarchy, errors: pd.DataFrame | None) -> np.ndarray:
+    """Bottom forecasts of MinT with the shrunk error covariance: ``(S' W^-1 S)^-1 S' W^-1 y_hat``."""
+    if errors is None:
+        raise ValueError("method='mint_shrink' needs errors: backtest errors of every series of the hierarchy")
+    ids = np.r_[hierarchy.group_ids, hierarchy.bottom_ids].astype(str)
+    if ids.size > MINT_MAX_SERIES:
+        raise ValueError(f"method='mint_shrink' reconciles at most {MINT_MAX_SERIES} series, got {ids.size}; "
+                         "use wls_var or reconcile groups of customers")
+    E = errors.rename(columns=str)
+    missing = pd.Index(ids).difference(E.columns)
+    if len(missing):
+        raise ValueError(f"errors has no column for some series of the hierarchy. Affected series: "
+                         f"{missing[:10].tolist()}")
+    W, _lam = shrunk_covariance(E[ids].to_numpy(float))
+    W[np.diag_indices_from(W)] += 1e-9 * max(float(np.trace(W)) / len(ids), 1e-12)
+    S = sparse.vstack([hierarchy.A, sparse.identity(len(hierarchy.bottom_ids), format="csr")]).toarray()
+    WiS = np.linalg.solve(W, S)
+    M = S.T @ WiS
+    yhat = np.vstack([ya, yb])
+    return np.linalg.solve(M, WiS.T @ yhat)
 
 
 def _wls_bottom(yb: np.ndarray, ya: np.ndarray, A: sparse.csr_matrix, wb: np.ndarray, wa: np.ndarray) -> np.ndarray:

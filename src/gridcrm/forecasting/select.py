@@ -66,6 +66,7 @@ class BacktestScores:
     z: list[list[np.ndarray]] = field(repr=False)  # per candidate, per window: |e| / sd, (h, N)
     windows: int = 0
     horizon: int = 0
+    errors: list[list[np.ndarray]] = field(default_factory=list, repr=False)  # signed y - forecast, (h, N)
 
 
 def _scale(Ytr: np.ndarray, s: int) -> np.ndarray:
@@ -96,6 +97,7 @@ def backtest_scores(
     mase = np.zeros((len(candidates), N))
     count = np.zeros((len(candidates), N))
     zs: list[list[np.ndarray]] = [[] for _ in candidates]
+    errs: list[list[np.ndarray]] = [[] for _ in candidates]
     used = 0
     for w in range(1, windows + 1):
         cut = T - w * horizon
@@ -122,14 +124,32 @@ def backtest_scores(
                 m = np.nanmean(err, axis=0) / scale[ok]
                 z = np.full((horizon, N), np.nan)
                 z[:, ok] = np.where(sd > 0, err / sd, np.nan)
+                signed = np.full((horizon, N), np.nan)
+                signed[:, ok] = Yte[:, ok] - mean
             good = np.isfinite(m)
             mase[i, ok[good]] += m[good]
             count[i, ok[good]] += 1
             zs[i].append(z)
+            errs[i].append(signed)
         used = w
     with np.errstate(invalid="ignore", divide="ignore"):
         mase = np.where(count > 0, mase / np.maximum(count, 1), np.nan)
-    return BacktestScores(names=[c.name for c in candidates], mase=mase, z=zs, windows=used, horizon=horizon)
+    return BacktestScores(names=[c.name for c in candidates], mase=mase, z=zs, windows=used, horizon=horizon,
+                          errors=errs)
+
+
+def chosen_errors(scores: BacktestScores, choice: np.ndarray) -> np.ndarray:
+    """Signed backtest errors ``(windows * horizon, N)`` of each series' chosen candidate (NaN where not scored)."""
+    N = choice.size
+    rows = []
+    for w in range(max((len(e) for e in scores.errors), default=0)):
+        block = np.full((scores.horizon, N), np.nan)
+        for i, errs in enumerate(scores.errors):
+            cols = choice == i
+            if w < len(errs) and cols.any():
+                block[:, cols] = errs[w][:, cols]
+        rows.append(block)
+    return np.vstack(rows) if rows else np.zeros((0, N))
 
 
 def choose(scores: BacktestScores, default: int) -> np.ndarray:

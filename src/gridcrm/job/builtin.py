@@ -245,6 +245,8 @@ def _track_forecasting(kind: str, ctx: StepContext, res: ForecastResult) -> Trac
     from gridcrm.forecasting import daily_frame
     from gridcrm.forecasting.judge import mase_after_as_of
 
+    if kind == "group_forecaster":
+        return _track_group_forecaster(ctx, res)
     forecaster = res.forecaster
     horizon = int(res.forecasts.groupby("unique_id").size().max())
     features = ctx.need("features").features
@@ -262,9 +264,59 @@ def _track_forecasting(kind: str, ctx: StepContext, res: ForecastResult) -> Trac
                         higher_is_better=False, request_params={"horizon": horizon})
 
 
-@step("forecasting", result=ForecastResult, models=("forecaster",), track=_track_forecasting,
+def _track_group_forecaster(ctx: StepContext, res: ForecastResult) -> TrackedModel:
+    from gridcrm.forecasting import aggregate, daily_frame
+    from gridcrm.forecasting.judge import group_mase_after_as_of
+
+    model = res.group_model
+    horizon = int(res.groups.groupby("unique_id").size().max())
+    h = model.hierarchy
+    members = ctx.dataset.customers.set_index("customer_id").reindex(h.bottom_ids.astype(int))
+    later = daily_frame(ctx.dataset, customers=h.bottom_ids.astype(int), fill=False)
+    actual, _ = aggregate(later, members, [lv for lv in h.levels if lv != "total"], total=True, include_bottom=False)
+    request = pd.DataFrame({"unique_id": h.group_ids.astype(str)})
+    as_of = ctx.as_of
+
+    def evaluate(served: Any) -> float:
+        fc = served.predict(request, params={"horizon": horizon})
+        return group_mase_after_as_of(fc, actual, as_of, season_length=model.season_length, horizon=horizon)
+
+    return TrackedModel("group_forecaster", model, request.head(5), group_mase_after_as_of.__name__, evaluate,
+                        {**_config_param(ctx), "horizon": horizon, "reconciliation": model.method},
+                        [], {"forecast_accuracy_by_level.csv": res.group_accuracy.reset_index()},
+                        higher_is_better=False, request_params={"horizon": horizon})
+
+
+def _group_forecasts(ctx: StepContext, cfg: Any, history: pd.DataFrame, customers_model: Any
+                     ) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+    """Group forecasts reconciled with the customers', and their accuracy per level after ``as_of``."""
+    from gridcrm.forecasting import daily_frame
+    from gridcrm.forecasting.groups import accuracy_by_level, fit_group_forecaster
+
+    ids = history["unique_id"].unique()
+    members = ctx.dataset.customers.set_index("customer_id").reindex(ids)[list(cfg.groups)]
+    members.index.name = "unique_id"
+    model = fit_group_forecaster(customers_model, history, members, cfg.groups, cfg.forecaster(),
+                                 method=cfg.reconciliation)
+    reconciled = model.predict(cfg.h)
+    base = model.base(cfg.h)
+    later = daily_frame(ctx.dataset, customers=ids, fill=False)
+    later = later[(later["ds"] >= ctx.as_of) & (later["ds"] < ctx.as_of + pd.Timedelta(days=cfg.h))]
+    acc = []
+    for name, fc in (("base", base), (f"reconciled ({model.method})", reconciled)):
+        if later.empty:
+            break
+        table = accuracy_by_level(fc, history, later, model.hierarchy, members, int(cfg.season_length))
+        acc.append(table.assign(forecasts=name).set_index("forecasts", append=True))
+    accuracy = pd.concat(acc) if acc else pd.DataFrame(columns=["mase", "bias", "coverage_95", "n_series"])
+    groups = reconciled.loc[reconciled["level"] != "customer"].reset_index(drop=True)
+    return groups, accuracy, model
+
+
+@step("forecasting", result=ForecastResult, models=("forecaster", "group_forecaster"), track=_track_forecasting,
       check=_check_forecasting,
-      writes=("forecasts.parquet", "forecast_models.csv", "forecast_backtest.csv", "forecast_fan_chart.png"))
+      writes=("forecasts.parquet", "forecast_models.csv", "forecast_backtest.csv", "forecast_fan_chart.png",
+              "group_forecasts.parquet", "forecast_accuracy_by_level.csv"))
 def _forecasting(ctx: StepContext) -> ForecastResult:
     from gridcrm.forecasting import backtest, daily_frame, fan_chart, load_forecast_config
 
@@ -303,13 +355,24 @@ def _forecasting(ctx: StepContext) -> ForecastResult:
     ax = fan_chart(history, forecasts, biggest, actual=later[later["ds"] >= ctx.as_of])
     ctx.save_figure("forecast_fan_plot", ax.figure, "forecast_fan_chart.png")
     overall = summary.loc["all"]
+    groups, accuracy, group_model = _group_forecasts(ctx, cfg, history, forecaster)
+    ctx.write("group_forecasts", groups, "group_forecasts.parquet")
+    ctx.write("forecast_accuracy_by_level", accuracy.reset_index(), "forecast_accuracy_by_level.csv")
+    if len(accuracy):
+        ctx.report_table("Forecast accuracy per level after as_of", accuracy)
     fallbacks = int((forecaster.models_["fallback"].fillna("") != "").sum())
     ctx.note(f"forecasting: {forecasts['unique_id'].nunique():,} customers × {cfg.h} days ({cfg.engine}), "
              f"{fallbacks} fallbacks; backtest on {len(sample)}: MASE {overall['mase']:.2f}, "
              f"95% coverage {overall['coverage_95']:.0%}"
              + (f" (observed temperatures){regressors}" if regressors else ""))
+    if len(accuracy):
+        rec = accuracy.xs(accuracy.index.get_level_values("forecasts")[-1], level="forecasts")["mase"]
+        ctx.note(f"group forecasts: {groups['unique_id'].nunique()} groups of {', '.join(cfg.groups)} and the total, "
+                 f"{group_model.method}; MASE after as_of per level: "
+                 + ", ".join(f"{lv} {v:.2f}" for lv, v in rec.items()))
     return ForecastResult(forecasts=forecasts, models=forecaster.models_, ranges=ranges, backtest=summary,
-                          forecaster=forecaster, h=int(cfg.h))
+                          forecaster=forecaster, h=int(cfg.h), groups=groups, group_accuracy=accuracy,
+                          group_model=group_model)
 
 
 # --- risk -----------------------------------------------------------------------------------------------------------

@@ -56,7 +56,12 @@ class ValueResult(StepResult):
 
 @dataclass(frozen=True)
 class ForecastResult(StepResult):
-    """Consumption forecasts, the per-customer model table, the typical-day ranges and the backtest summary."""
+    """Consumption forecasts, the per-customer model table, the typical-day ranges and the backtest summary.
+
+    ``groups``: reconciled forecasts of the customer groups and the total (``level`` column);
+    ``group_accuracy``: MASE, bias and coverage per level after ``as_of``, base and reconciled;
+    ``group_model``: the fitted :class:`~gridcrm.forecasting.groups.GroupForecaster`.
+    """
 
     forecasts: pd.DataFrame
     models: pd.DataFrame
@@ -64,6 +69,9 @@ class ForecastResult(StepResult):
     backtest: pd.DataFrame
     forecaster: Any
     h: int
+    groups: pd.DataFrame | None = None
+    group_accuracy: pd.DataFrame | None = None
+    group_model: Any = None
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,7 @@ ADAPTER_MODULES: tuple[str, ...] = (
     "gridcrm.tracking._recommend_adapter",
     "gridcrm.tracking._service_adapter",
     "gridcrm.tracking._anomaly_adapter",
+    "gridcrm.tracking._group_forecast_adapter",
 )
 
 

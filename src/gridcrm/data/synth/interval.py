@@ -7,6 +7,14 @@ hours, continuous process...), moved by a few intervals per customer and
 perturbed interval by interval, then scaled so that ``sum(kw) × 0.25 h``
 equals that day's metered kWh. Reactive power follows from a per-customer
 power factor (0.80–0.98) with a little interval noise.
+
+All interval customers have the last ``interval_days`` days; the
+:data:`LONG_HISTORY_CUSTOMERS` largest of them (by kVA) also have the
+:data:`LONG_HISTORY_DAYS` days before the end, so that a weekly-seasonal
+forecast of 15-minute load (8 weeks of history, a week judged) can be made
+at an ``as_of`` months before the extract (the demo's 2024-10-01). Those
+extra days are drawn after all the others, so the last ``interval_days``
+days are the same as without them.
 """
 
 from __future__ import annotations
@@ -21,7 +29,12 @@ from gridcrm.data.synth.customers import NEVER, Population
 from gridcrm.data.synth.frames import build_frame
 from gridcrm.data.synth.segments import SEGMENTS
 
-__all__ = ["interval_customers", "interval_frame", "load_shapes"]
+__all__ = ["interval_customers", "interval_frame", "load_shapes", "LONG_HISTORY_CUSTOMERS", "LONG_HISTORY_DAYS"]
+
+#: Interval customers (the largest by kVA) with a long interval history.
+LONG_HISTORY_CUSTOMERS = 10
+#: Days of that long history, ending on the extract's last day (22 weeks).
+LONG_HISTORY_DAYS = 154
 
 _QUARTER_NS = 15 * 60 * 10**9
 _HOURLY = {
@@ -77,8 +90,26 @@ def interval_frame(pop: Population, who: np.ndarray, store: MeterStore, cal: Cal
     rows, owner = store.tail(who, cal.n_days - interval_days, cal.start_ns)
     read = ~np.isnan(store.kwh[rows])
     rows, owner = rows[read], owner[read]
+    shifts = rng.integers(-4, 5, len(who))
+    frame = _intervals(pop, who, store, rows, owner, shifts, power_factor, rng)
+    long_days = min(LONG_HISTORY_DAYS, cal.n_days)
+    if LONG_HISTORY_CUSTOMERS and long_days > interval_days and len(who):
+        k = min(LONG_HISTORY_CUSTOMERS, len(who))
+        big = np.sort(np.lexsort((pop.ids[who], -pop.kva[who]))[:k])
+        lrows, lown = store.tail(who[big], cal.n_days - long_days, cal.start_ns)
+        earlier = store.date[lrows] < cal.start_ns + (cal.n_days - interval_days) * 86_400 * 10**9
+        keep = earlier & ~np.isnan(store.kwh[lrows])
+        extra = _intervals(pop, who, store, lrows[keep], big[lown[keep]], shifts, power_factor, rng)
+        frame = pd.concat([extra, frame], ignore_index=True)
+        frame = frame.sort_values(["customer_id", "timestamp"], kind="stable").reset_index(drop=True)
+    return frame, power_factor
+
+
+def _intervals(pop: Population, who: np.ndarray, store: MeterStore, rows: np.ndarray, owner: np.ndarray,
+               shifts: np.ndarray, power_factor: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+    """The 96 intervals of each daily read ``rows`` of customer ``who[owner]``."""
     seg = pop.seg[who][owner]
-    shift = rng.integers(-4, 5, len(who))[owner]
+    shift = shifts[owner]
     quarter = np.arange(96)
     shape = load_shapes()[seg[:, None], (quarter[None, :] - shift[:, None]) % 96]
     jitter = (0.5 * np.array([s.noise for s in SEGMENTS]))[seg]
@@ -96,4 +127,4 @@ def interval_frame(pop: Population, who: np.ndarray, store: MeterStore, cal: Cal
             "kvar": kvar.reshape(-1),
         },
     )
-    return frame, power_factor
+    return frame

@@ -101,3 +101,14 @@ def test_a_bad_file_is_named(tmp_path):
         load_product_catalogue(path)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         load_product_catalogue(tmp_path / "none.yaml")
+
+
+def test_every_column_the_shipped_rules_read_is_a_feature_a_shipped_tag_or_a_model_column():
+    from gridcrm.features.registry import FEATURES
+    from gridcrm.tags import load_tags
+
+    tags = {t.id for t in load_tags()}
+    unknown = load_product_catalogue().columns() - set(FEATURES) - tags - {"credit_grade", "segment_name"}
+    assert not unknown, f"rules read columns nothing produces: {sorted(unknown)}"
+    demand = {c for c in load_product_catalogue().columns() if c.startswith(("need_", "demand_"))}
+    assert len(demand) >= 20  # the demand tags of the six themes drive the priors

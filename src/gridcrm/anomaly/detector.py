@@ -286,7 +286,9 @@ class AnomalyDetector(ValidatedParams, BaseEstimator):
         Returns
         -------
         DataFrame
-            Indexed by ``customer_id``: ``score`` (probability of theft, 0–1), ``kind``
+            Indexed by ``customer_id``: ``score`` (theft score, 0–1: the unsupervised evidence, blended
+            at ``blend_weight_`` with the PU probability ``1 - exp(-P(recorded | x) / c)``; read it as a
+            ranking and a rough probability, not a calibrated one), ``kind``
             (:data:`KINDS`), ``onset`` (estimated start of the anomaly, NaT if none), ``reasons``
             (words with units), ``missing_kwh_per_day`` (energy not metered if the drop is theft),
             ``fault_score`` (0–1, meter fault), ``customer_class``, ``region``; ``attrs["as_of"]``.

@@ -87,7 +87,7 @@ def inspection_list(
 ) -> pd.DataFrame:
     """Rank customers for inspection by expected recovered energy and keep the ``capacity`` first.
 
-    Expected recovered energy = ``score`` (probability of theft) × ``missing_kwh_per_day`` ×
+    Expected recovered energy = ``score`` (the theft score, read as a probability) × ``missing_kwh_per_day`` ×
     ``horizon_days`` (the energy an inspection stops being lost over the horizon), valued at the
     class's tariff. Meter faults (no missing energy estimate) follow, by ``fault_score``.
 

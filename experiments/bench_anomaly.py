@@ -102,6 +102,20 @@ def gridcrm_generator(n: int, seed: int) -> None:
         "distress": int((tl["distress_from"] < AS_OF).sum()),
         "solar/retrofit": int(tl["confounder"].notna().sum()), "meter fault": int(tl["fault_kind"].notna().sum()),
     })
+    # the kinds given to what the truth knows: meter faults, vacancies, solar and retrofits
+    kind = out["kind"].astype(str)
+    fault = t["fault_kind"].notna() & (t["fault_from"] < AS_OF - pd.Timedelta(days=14)) & (t["fault_to"] >= AS_OF)
+    for k in ("stuck", "slow"):
+        print(f"{k} meters active at as_of: {int((fault & (t['fault_kind'] == k)).sum())}, given kinds "
+              f"{kind[fault & (t['fault_kind'] == k)].value_counts().to_dict()}")
+    print(f"meter_fault given to {int((kind == 'meter_fault').sum())} customers, "
+          f"{int(((kind == 'meter_fault') & fault).sum())} with an active fault")
+    vacant = (t["vacant_from"] < AS_OF) & (t["vacant_to"] >= AS_OF)
+    print(f"vacant at as_of: {int(vacant.sum())}, given kinds {kind[vacant].value_counts().to_dict()}")
+    top200 = out["score"].rank(ascending=False, method="first") <= max(1, n // 100)
+    for c in ("solar", "retrofit"):
+        has = (t["confounder"] == c) & (t["confounder_from"] < AS_OF - pd.Timedelta(days=60))
+        print(f"{c} (started >= 60 days before as_of): {int(has.sum())}, in the top 1 %: {int((has & top200).sum())}")
 
 
 def second(n: int, seed: int) -> None:

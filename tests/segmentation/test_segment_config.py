@@ -20,6 +20,7 @@ def test_the_committed_config_loads() -> None:
     assert isinstance(seg, CustomerSegmenter) and seg.k_range == (2, 8) and seg.random_state == 42
     # the main job segments within each class, k chosen by stability (#20)
     assert seg.by == "customer_class" and seg.k_selection == "stability" and seg.features == "default"
+    assert cfg.migration_months == 12
     assert isinstance(cfg.load_shape_clusterer(), LoadShapeClusterer)
     assert cfg.profiles == {"points_per_day": 24, "per": "day", "days": "all", "min_coverage": 0.9}
     assert cfg.source == CONFIG
@@ -35,6 +36,8 @@ def test_the_committed_config_loads() -> None:
         ({"customers": {"k_range": [1, 5]}},
          r"customers.k_range: CustomerSegmenter: k_range=\(1, 5\) is not allowed; expected a pair \(k_min, k_max\)"),
         ({"customers": {"by": 3}}, "customers.by: CustomerSegmenter: by=3 is not allowed"),
+        ({"migration": {"months_before": -1}}, "migration.months_before: expected a whole number of months"),
+        ({"migration": {"months": 12}}, r"migration.months: unknown key; allowed keys are \['months_before'\]"),
         ({"customers": {"min_segment_share": 1.5}}, "customers.min_segment_share: CustomerSegmenter"),
         ({"customers": {"k_selection": "stable"}}, "customers.k_selection: CustomerSegmenter: k_selection='stable'"),
         ({"shapes": {"normalize": "sum"}}, "shapes.normalize: LoadShapeClusterer: normalize='sum' is not allowed"),

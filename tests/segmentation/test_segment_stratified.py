@@ -106,6 +106,9 @@ def test_stable_k_rule() -> None:
     assert choose_stable_k(scores, 0.8, 0.03) == 3  # k=4 has a 2 % segment, k=5 is unstable
     assert choose_stable_k(scores, 0.8, 0.01) == 4
     assert choose_stable_k(scores, 0.999, 0.01) == 2  # none stable enough: the most stable
+    # none stable enough and the most stable k has too small a segment: the most stable of those large enough
+    assert choose_stable_k(scores.assign(stability=[0.5, 0.6, 0.7, 0.75], min_share=[0.4, 0.2, 0.02, 0.1]),
+                           0.8, 0.03) == 5
 
 
 def test_stable_k_needs_every_segment_to_come_back() -> None:

@@ -124,8 +124,39 @@ def _segmentation(ctx: StepContext) -> SegmentationResult:
                  + "; ".join(f"{n} ({(labels == g).mean():.0%})" for g, n in names.items()))
     else:
         _stratified_outputs(ctx, segmenter, profile, plot_k_selection_by_stratum, plot_stratum_profile)
+    _segment_migration(ctx, load_segmentation_config(ctx.section.config), features)
     return SegmentationResult(labels=labels, names=dict(names), profiles=profile.summary,
                               k_scores=segmenter.k_scores_, segmenter=segmenter)
+
+
+def _segment_migration(ctx: StepContext, cfg: Any, features: pd.DataFrame) -> None:
+    """Segments ``migration.months_before`` months before as_of (fitted then) against now, scored by that model."""
+    from gridcrm.errors import GridcrmError
+    from gridcrm.features import build_features
+    from gridcrm.segmentation import migration_matrix
+    from gridcrm.segmentation.plots import plot_migration
+
+    if cfg.migration_months == 0:
+        return
+    earlier_on = ctx.as_of - pd.DateOffset(months=cfg.migration_months)
+    try:
+        earlier = build_features(ctx.dataset, as_of=earlier_on, windows=tuple(ctx.config.features.windows))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the earlier model's own notes are not this run's
+            model = cfg.customer_segmenter().fit(earlier)
+    except (GridcrmError, ValueError) as exc:
+        ctx.note(f"segmentation: no migration matrix from {earlier_on.date()}: {exc}")
+        return
+    matrix = migration_matrix(model, earlier, features, labels=pd.Series(model.labels_, index=earlier.index))
+    names = model.profile(earlier).names
+    ctx.save_figure("segment_migration_plot", plot_migration(matrix), "segment_migration.png")
+    labelled = matrix.rename(index=lambda g: f"{g}: {names[g]}" if g in names else g,
+                             columns=lambda g: f"{g}: {names[g]}" if g in names else g)
+    ctx.write("segment_migration", labelled, "segment_migration.csv")
+    stayed, both = sum(int(matrix.iat[i, i]) for i in range(len(matrix) - 1)), int(matrix.iloc[:-1, :-1].sum().sum())
+    ctx.note(f"segmentation: from {earlier_on.date()} to {ctx.as_of.date()} (segments of the {earlier_on.date()} "
+             f"model): {stayed / max(both, 1):.0%} of {both:,} customers stayed in their segment; "
+             f"{int(matrix.loc['(new)'].sum()):,} new, {int(matrix['(gone)'].sum()):,} gone")
 
 
 def _stratified_outputs(ctx: StepContext, segmenter: Any, profile: Any, plot_k: Any, plot_profile: Any) -> None:
@@ -313,10 +344,58 @@ def _group_forecasts(ctx: StepContext, cfg: Any, history: pd.DataFrame, customer
     return groups, accuracy, model
 
 
+#: 15-minute load: a week in steps, the weeks of history used, and the fewest weeks before as_of a customer needs.
+_WEEK_15MIN, _INTERVAL_WEEKS, _INTERVAL_MIN_WEEKS = 672, 8, 4
+
+
+def _interval_forecasts(ctx: StepContext, cfg: Any) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+    """A week ahead of the 15-minute load of the interval customers with 4 weeks of it before ``as_of``.
+
+    Two seasons (day and week), model choice by backtest and conformal ranges; the accuracy over
+    the week after ``as_of`` (MASE with m = one week, 95 % coverage) where the data has it.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from gridcrm.forecasting import ConsumptionForecaster, fan_chart, interval_frame
+    from gridcrm.forecasting.metrics import series_metrics, summarize_metrics, training_scales
+
+    load = interval_frame(ctx.dataset.truncate(ctx.as_of), freq="15min")
+    load = load[load["ds"] < ctx.as_of]
+    enough = load.dropna(subset=["y"]).groupby("unique_id").size() >= _INTERVAL_MIN_WEEKS * _WEEK_15MIN
+    load = load[load["unique_id"].isin(enough.index[enough])]
+    empty = pd.DataFrame(columns=["unique_id", "ds", "forecast"])
+    if load.empty:
+        fig, ax = plt.subplots(figsize=(9, 3))
+        ax.text(0.5, 0.5, f"no 15-minute customer has {_INTERVAL_MIN_WEEKS} weeks of load before {ctx.as_of.date()}",
+                ha="center", va="center")
+        ax.set_axis_off()
+        return empty, pd.DataFrame(), fig
+    fc = ConsumptionForecaster(season_length=_WEEK_15MIN, freq="15min", level=tuple(cfg.level),
+                               max_history=_INTERVAL_WEEKS * _WEEK_15MIN, interval_method="conformal",
+                               random_state=cfg.random_state).fit(load)
+    out = fc.predict(_WEEK_15MIN)
+    later = interval_frame(ctx.dataset, customers=load["unique_id"].unique(), freq="15min", fill=False)
+    later = later[(later["ds"] >= ctx.as_of) & (later["ds"] < ctx.as_of + pd.Timedelta(days=7))]
+    joined = out.merge(later, on=["unique_id", "ds"], how="inner").dropna(subset=["y"])
+    summary = pd.DataFrame()
+    if len(joined):
+        summary = summarize_metrics(series_metrics(joined, training_scales(load.dropna(subset=["y"]), _WEEK_15MIN)))
+    biggest = load.groupby("unique_id")["y"].mean().idxmax()
+    ax = fan_chart(load, out, biggest, last=14 * 96, actual=later,
+                   title=f"15-minute load of customer {biggest}: a week after {ctx.as_of.date()} "
+                         f"({fc.models_.loc[biggest, 'selected']})")
+    ax.set_ylabel("kW")
+    return out.merge(fc.models_[["selected"]], left_on="unique_id", right_index=True), summary, ax.figure
+
+
 @step("forecasting", result=ForecastResult, models=("forecaster", "group_forecaster"), track=_track_forecasting,
       check=_check_forecasting,
       writes=("forecasts.parquet", "forecast_models.csv", "forecast_backtest.csv", "forecast_fan_chart.png",
-              "group_forecasts.parquet", "forecast_accuracy_by_level.csv"))
+              "group_forecasts.parquet", "forecast_accuracy_by_level.csv", "interval_forecasts.parquet",
+              "interval_fan_chart.png"))
 def _forecasting(ctx: StepContext) -> ForecastResult:
     from gridcrm.forecasting import backtest, daily_frame, fan_chart, load_forecast_config
 
@@ -355,6 +434,14 @@ def _forecasting(ctx: StepContext) -> ForecastResult:
     ax = fan_chart(history, forecasts, biggest, actual=later[later["ds"] >= ctx.as_of])
     ctx.save_figure("forecast_fan_plot", ax.figure, "forecast_fan_chart.png")
     overall = summary.loc["all"]
+    interval, interval_summary, interval_fig = _interval_forecasts(ctx, cfg)
+    ctx.write("interval_forecasts", interval, "interval_forecasts.parquet")
+    ctx.save_figure("interval_fan_plot", interval_fig, "interval_fan_chart.png")
+    if len(interval_summary):
+        ctx.report_table("15-minute load, a week after as_of", interval_summary)
+        row = interval_summary.loc["all"]
+        ctx.note(f"interval load: {interval['unique_id'].nunique()} customers × 672 quarter-hours; MASE (m = one week) "
+                 f"{row['mase']:.2f}, 95% coverage {row['coverage_95']:.0%} over the week after as_of")
     groups, accuracy, group_model = _group_forecasts(ctx, cfg, history, forecaster)
     ctx.write("group_forecasts", groups, "group_forecasts.parquet")
     ctx.write("forecast_accuracy_by_level", accuracy.reset_index(), "forecast_accuracy_by_level.csv")
@@ -527,21 +614,9 @@ def _check_tags(path: Path, registry: dict[str, Any]) -> None:
 
 
 def _scores(ctx: StepContext) -> pd.DataFrame | None:
-    """The models' outputs the tags and portraits read: credit, value, churn and arrears columns."""
-    cols: dict[str, pd.Series] = {}
-    credit, value, risk = ctx.use("credit"), ctx.use("value"), ctx.use("risk")
-    if credit is not None:
-        cols["credit_score"] = credit.scores["score"]
-        cols["credit_grade"] = credit.scores["grade"]
-    if value is not None:
-        cols["value_score"] = value.scores["value_score"]
-        cols["value_rank"] = value.scores["value_rank"]
-    if risk is not None:
-        for key in ("churn", "arrears"):
-            if key in risk.columns:
-                for c in risk.columns[key].columns:
-                    cols[c] = risk.columns[key][c]
-    return pd.DataFrame(cols) if cols else None
+    """The models' outputs the tags and portraits read: every earlier step's :meth:`customer_columns`."""
+    parts = [cols for res in ctx.job.results.values() if (cols := res.customer_columns()) is not None]
+    return pd.concat(parts, axis=1) if parts else None
 
 
 @step("tags", uses=("segmentation", "credit", "value", "forecasting", "risk"), result=TagsResult, check=_check_tags,

@@ -42,6 +42,9 @@ class SegmentationConfig:
         :class:`LoadShapeClusterer` parameters.
     profiles : dict
         :func:`daily_load_profiles` keyword arguments.
+    migration_months : int
+        The main job's migration matrix compares segments with this many months
+        before ``as_of`` (a model fitted then scores both dates); 0: none.
     source : Path or None
         The file read.
     """
@@ -50,6 +53,7 @@ class SegmentationConfig:
     shapes: dict[str, Any] = field(default_factory=dict)
     profiles: dict[str, Any] = field(default_factory=dict)
     source: Path | None = None
+    migration_months: int = 0
 
     def customer_segmenter(self) -> CustomerSegmenter:
         """A new, unfitted :class:`CustomerSegmenter` with the configured parameters."""
@@ -103,13 +107,26 @@ def load_segmentation_config(
         return source
     raw, path = read_config(source, what="segmentation config", error=SegmentationConfigError,
                             shipped="segmentation.yaml")
-    unknown = sorted(set(raw) - {"customers", "shapes", "profiles"})
+    unknown = sorted(set(raw) - {"customers", "shapes", "profiles", "migration"})
     if unknown:
-        raise SegmentationConfigError(f"unknown section(s) {unknown}; allowed sections are customers, shapes, profiles")
+        raise SegmentationConfigError(f"unknown section(s) {unknown}; allowed sections are customers, shapes, profiles, "
+                                      "migration")
     customers = _estimator_params("customers", raw.get("customers"), CustomerSegmenter)
     shapes = _estimator_params("shapes", raw.get("shapes"), LoadShapeClusterer)
     profiles = _profile_params(raw.get("profiles"))
-    return SegmentationConfig(customers=customers, shapes=shapes, profiles=profiles, source=path)
+    return SegmentationConfig(customers=customers, shapes=shapes, profiles=profiles, source=path,
+                              migration_months=_migration_months(raw.get("migration")))
+
+
+def _migration_months(section: Any) -> int:
+    params = _section("migration", section)
+    for key, value in params.items():
+        if key != "months_before":
+            raise SegmentationConfigError(f"migration.{key}: unknown key; allowed keys are ['months_before']")
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 120:
+            raise SegmentationConfigError(f"migration.months_before: expected a whole number of months from 0 to 120 "
+                                          f"(0: no migration matrix), got {value!r}")
+    return int(params.get("months_before", 0))
 
 
 def _section(name: str, section: Any) -> dict[str, Any]:

@@ -23,7 +23,7 @@ segments come back** (mean adjusted Rand index at least ``stability_threshold``,
 every segment's bootstrap Jaccard at least :data:`SEGMENT_JACCARD`: two halves of one
 group do not come back) **and whose smallest segment is actionable** (at least ``min_segment_share`` of the
 customers, and at least :data:`MIN_SEGMENT_SIZE` of them) wins; without such a k,
-the most stable one.
+the most stable k whose segments are large enough, else the smallest k.
 """
 
 from __future__ import annotations
@@ -265,7 +265,7 @@ def stability_by_k(
 
 def choose_stable_k(scores: pd.DataFrame, threshold: float = 0.8, min_share: float = 0.03,
                     min_jaccard: float = SEGMENT_JACCARD) -> int:
-    """The largest k whose segments are stable and none too small; else the most stable k.
+    """The largest k whose segments are stable and none too small; else the most stable k with none too small.
 
     Parameters
     ----------
@@ -293,13 +293,18 @@ def choose_stable_k(scores: pd.DataFrame, threshold: float = 0.8, min_share: flo
     ...                       index=pd.Index([2, 3, 4, 5], name="k"))
     >>> choose_stable_k(scores), choose_stable_k(scores, min_share=0.08), choose_stable_k(scores, threshold=1.0)
     (4, 3, 2)
+    >>> choose_stable_k(scores, threshold=1.0, min_share=0.5)  # no k keeps every segment that large: the smallest k
+    2
     """
     ok = (scores["stability"] >= threshold) & (scores["min_share"] >= min_share)
     if "min_jaccard" in scores:
         ok &= scores["min_jaccard"] >= min_jaccard
     if ok.any():
         return int(scores.index[ok.to_numpy()].max())
-    return int(scores["stability"].fillna(-np.inf).idxmax())
+    big_enough = scores["min_share"] >= min_share
+    if not big_enough.any():
+        return int(scores.index.min())
+    return int(scores.loc[big_enough, "stability"].fillna(-np.inf).idxmax())
 
 
 @dataclass

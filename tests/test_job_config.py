@@ -13,7 +13,7 @@ from gridcrm.config import load_config
 ROOT = Path(__file__).resolve().parents[1]
 STEP_FILES = {"credit": "credit_ahp.yaml", "value": "value_ahp.yaml", "tags": "tags.yaml",
               "segmentation": "segmentation.yaml", "forecasting": "forecast.yaml", "risk": "risk.yaml",
-              "recommend": "products.yaml"}
+              "recommend": "products.yaml", "service": "service.yaml", "anomaly": "anomaly.yaml"}
 OTHER_FILES = ("payment_plans.yaml",)  # named by products.yaml (#18)
 
 
@@ -50,6 +50,8 @@ BROKEN = {
     "forecasting": ("forecast.yaml", "engine: batched", "engine: turbo", "turbo"),
     "recommend": ("products.yaml", "lift: 2.5, reason: complained about voltage",
                   "lift: -2.5, reason: complained about voltage", "products[0].signals[0].lift"),
+    "service": ("service.yaml", "  window_days: 365", "  window_dayz: 365", "window_dayz"),
+    "anomaly": ("anomaly.yaml", "  capacity: 200", "  capacity: -200", "capacity"),
     "segmentation": ("segmentation.yaml", "k_selection: stability        # stability",
                      "k_selection: stable           # stability", "stable"),
 }

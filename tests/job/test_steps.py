@@ -143,4 +143,38 @@ def test_the_built_in_steps_run_in_the_demo_order():
     from gridcrm.job.steps import ordered
 
     names = [s.name for s in ordered(lambda name: True)]
-    assert names == ["features", "segmentation", "credit", "value", "forecasting", "risk", "tags"]
+    assert names[:6] == ["features", "segmentation", "credit", "value", "forecasting", "risk"]
+    # a step whose per-customer columns tag rules read runs before tags (declared by the step: before=("tags",))
+    assert names.index("service") < names.index("tags") < names.index("recommend")
+
+
+@dataclass(frozen=True)
+class LoudResult(StepResult):
+    """A toy step whose per-customer column tag rules read."""
+
+    loud: pd.Series
+
+    def customer_columns(self) -> pd.DataFrame:
+        return self.loud.to_frame()
+
+
+def test_a_step_feeds_tags_its_columns_by_declaring_before_tags(tmp_path, extract):
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "tags.yaml").write_text(
+        "version: 1\ncategories:\n  evaluation: Customer evaluation\n"
+        "tags:\n  - id: loud_customer\n    label: Loud\n    category: evaluation\n    description: toy\n"
+        "    rule: {column: loud, op: '==', value: 1}\n")
+    with temporary_registry():
+        @step("loud", result=LoudResult, before=("tags",))
+        def loud(ctx: StepContext) -> LoudResult:
+            ids = ctx.need("features").features.index
+            return LoudResult(loud=pd.Series((ids % 3 == 0).astype(int), index=ids, name="loud"))
+
+        # registered after tags, listed after tags in the YAML: still runs first, and tags read its column
+        cfg = load_config(_write(tmp_path, extract, "tags:\n  config: configs/tags.yaml\n"
+                                                    "loud:\n  config: configs/busy.yaml\n"))
+        result = run(cfg)
+    assert list(result.results) == ["features", "loud", "tags"]
+    wide = result.results["tags"].tags.wide
+    ids = result.results["features"].features.index
+    assert wide["loud_customer"].to_numpy().tolist() == (ids % 3 == 0).tolist()

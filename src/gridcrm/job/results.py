@@ -44,6 +44,10 @@ class CreditResult(StepResult):
     scores: pd.DataFrame
     scorer: Any
 
+    def customer_columns(self) -> pd.DataFrame:
+        """``credit_score`` and ``credit_grade`` per customer."""
+        return pd.DataFrame({"credit_score": self.scores["score"], "credit_grade": self.scores["grade"]})
+
 
 @dataclass(frozen=True)
 class ValueResult(StepResult):
@@ -52,6 +56,10 @@ class ValueResult(StepResult):
     scores: pd.DataFrame
     big_customers: pd.DataFrame
     scorer: Any
+
+    def customer_columns(self) -> pd.DataFrame:
+        """``value_score`` and ``value_rank`` per customer."""
+        return self.scores[["value_score", "value_rank"]]
 
 
 @dataclass(frozen=True)
@@ -92,6 +100,11 @@ class RiskResult(StepResult):
     def models(self) -> dict[str, Any]:
         """The fitted risk model per kind."""
         return {kind: trained.model for kind, trained in self.trainings.items()}
+
+    def customer_columns(self) -> pd.DataFrame | None:
+        """Churn and arrears columns per customer (probability, risk grade, ...), where the models ran."""
+        parts = [self.columns[key] for key in ("churn", "arrears") if key in self.columns]
+        return pd.concat(parts, axis=1) if parts else None
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,11 @@ class ServiceResult(StepResult):
     drivers: pd.DataFrame
     classifier: Any
 
+    def customer_columns(self) -> pd.DataFrame:
+        """``escalation_risk`` (0/1) and ``service_last_topics`` per customer, for tags and portraits."""
+        return pd.DataFrame({"escalation_risk": self.customers["escalation_risk"].astype(int),
+                             "service_last_topics": self.customers["service_last_topics"]})
+
 
 def _check(path: Path, registry: dict[str, Any]) -> None:
     from gridcrm.service.config import load_service_config
@@ -85,7 +90,7 @@ def _track(kind: str, ctx: StepContext, res: ServiceResult) -> TrackedModel:
                         {"screening_list.csv": res.screening.head(1000), "resolution_times.csv": res.resolution})
 
 
-@step("service", result=ServiceResult, check=_check, preflight=_preflight, models=("complaint-classifier",),
+@step("service", result=ServiceResult, before=("tags",), check=_check, preflight=_preflight, models=("complaint-classifier",),
       track=_track, writes=("service_customers.parquet", "screening_list.csv", "complaint_hotspots.csv",
                             "complaint_hotspots.png", "resolution_times.csv", "satisfaction_drivers.csv"))
 def _service(ctx: StepContext) -> ServiceResult:

@@ -42,6 +42,14 @@ __all__ = ["ALWAYS", "Step", "StepContext", "StepResult", "TrackedModel", "order
 class StepResult:
     """Base of every step's typed result (one small frozen dataclass per step)."""
 
+    def customer_columns(self) -> pd.DataFrame | None:
+        """Per-customer columns (indexed by ``customer_id``) that this step gives the tags and portraits.
+
+        Model outputs a tag rule may read (``credit_grade``, ``anomaly_score``, ...); None (the default)
+        when the step gives none. A step whose columns tags read declares ``before=("tags",)``.
+        """
+        return None
+
 
 @dataclass
 class TrackedModel:
@@ -113,6 +121,9 @@ class Step:
     scores : dict
         Per registered kind, the columns :func:`gridcrm.job.score` takes from its champion's answer
         and their names in a portrait row (``{"credit": {"score": "credit_score"}}``).
+    before : tuple of str
+        Steps that use its results when it ran (ordering only): ``before=("tags",)`` for a step whose
+        :meth:`StepResult.customer_columns` tag rules read, without editing the tags step.
     """
 
     name: str
@@ -127,6 +138,7 @@ class Step:
     preflight: Callable[[StepConfig, Dataset, pd.Timestamp], None] | None = None
     always: bool = False
     scores: dict[str, dict[str, str]] = field(default_factory=dict)
+    before: tuple[str, ...] = ()
 
 
 _REGISTRY: dict[str, Step] = {}
@@ -139,14 +151,15 @@ def step(name: str, *, needs: tuple[str, ...] = ("features",), uses: tuple[str, 
          check: Callable[[Path, dict[str, Any]], None] | None = None,
          preflight: Callable[[StepConfig, Dataset, pd.Timestamp], None] | None = None,
          always: bool = False,
-         scores: dict[str, dict[str, str]] | None = None) -> Callable[[_StepFn], _StepFn]:
+         scores: dict[str, dict[str, str]] | None = None,
+         before: tuple[str, ...] = ()) -> Callable[[_StepFn], _StepFn]:
     """Register a step of the main job (a decorator of the step function).
 
     Parameters
     ----------
     name : str
         Its section in the run configuration; must not be registered already.
-    needs, uses, result, writes, models, track, check, preflight, always, scores
+    needs, uses, result, writes, models, track, check, preflight, always, scores, before
         See :class:`Step`.
 
     Returns
@@ -176,7 +189,7 @@ def step(name: str, *, needs: tuple[str, ...] = ("features",), uses: tuple[str, 
         if name in _REGISTRY:
             raise ConfigError(f"step {name!r} is registered already (by {_REGISTRY[name].fn.__qualname__})")
         _REGISTRY[name] = Step(name, fn, tuple(needs), tuple(uses), result, tuple(writes), tuple(models), track,
-                               check, preflight, always, dict(scores or {}))
+                               check, preflight, always, dict(scores or {}), tuple(before))
         return fn
 
     return register
@@ -244,11 +257,12 @@ def ordered(enabled: Callable[[str], bool], where: str = "config") -> list[Step]
                 why = "is not a registered step" if need not in steps else "is disabled or has no section"
                 raise ConfigError(f"{where}: {s.name} needs the {need} step's results, but {need} {why}; "
                                   f"add a {need}: section or disable {s.name}")
+    after = {n: [*s.needs, *s.uses, *(o.name for o in active.values() if n in o.before)] for n, s in active.items()}
     done: list[Step] = []
     pending = list(active.values())
     while pending:
         ready = next((s for s in pending if all(d in {x.name for x in done} or d not in active
-                                                for d in (*s.needs, *s.uses))), None)
+                                                for d in after[s.name])), None)
         if ready is None:
             raise ConfigError(f"{where}: steps {[s.name for s in pending]} need each other's results")
         done.append(ready)

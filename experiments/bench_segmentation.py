@@ -216,7 +216,7 @@ def _stability(seg: CustomerSegmenter, X: pd.DataFrame, seed: int, runs: int = 3
     """Mean ARI between ``seg``'s labels and refits with other seeds and on bootstrap resamples (scored on all)."""
     rng = np.random.default_rng(seed)
     aris = []
-    for r in range(runs):
+    for _ in range(runs):
         other = CustomerSegmenter(**{**seg.get_params(), "random_state": int(rng.integers(1 << 30))}).fit(X)
         aris.append(adjusted_rand_score(seg.labels_, other.labels_))
         boot = X.iloc[rng.integers(0, len(X), len(X))]

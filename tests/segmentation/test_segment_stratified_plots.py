@@ -58,3 +58,21 @@ def test_migration_counts_moves_arrivals_and_departures(fitted) -> None:
     assert m.to_numpy().sum() == len(X) + 1
     fig = plot_migration(m)
     assert fig.axes[0].get_title() == "Segment migration"
+
+
+def test_stratum_page_draws_the_typical_day_of_metered_segments(fitted) -> None:
+    from gridcrm.segmentation.shapes import segment_load_shapes
+
+    seg, X = fitted
+    commercial = X.index[(X["customer_class"] == "commercial").to_numpy()][:3]
+    ts = pd.date_range("2024-01-01", periods=5 * 96, freq="15min")
+    load = pd.DataFrame({"customer_id": np.repeat(commercial, len(ts)), "timestamp": np.tile(ts, 3),
+                         "kw": np.tile(np.r_[np.ones(48), 3 * np.ones(48)], 15)})
+    shapes = segment_load_shapes(load, pd.Series(seg.labels_, index=X.index), as_of="2024-01-06", days=30)
+    assert sum(shapes.attrs["n_customers"].values()) == 3
+    np.testing.assert_allclose(shapes.sum(axis=1), 1.0)
+    fig = plot_stratum_profile(seg.profile(X), "commercial", shapes=shapes)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert "Typical day (interval-metered customers)" in titles
+    # nothing before as_of: no shapes, and the page has no such panel
+    assert segment_load_shapes(load, pd.Series(seg.labels_, index=X.index), as_of="2024-01-01").empty

@@ -163,11 +163,15 @@ def _stratified_outputs(ctx: StepContext, segmenter: Any, profile: Any, plot_k: 
     """k evidence of every stratum in one figure, one page per segmented stratum, one note per stratum."""
     import re
 
+    from gridcrm.segmentation.shapes import segment_load_shapes
+
     ctx.save_figure("segment_k_plot", plot_k(segmenter), "segment_k_selection.png")
+    labels = pd.Series(segmenter.labels_, index=ctx.need("features").features.index)
+    shapes = segment_load_shapes(ctx.dataset.load_interval, labels, as_of=ctx.as_of)
     for stratum, model in segmenter.segmenters_.items():
         if model is not None:
             slug = re.sub(r"[^0-9A-Za-z]+", "_", stratum).strip("_").lower()
-            ctx.save_figure(f"segment_profile_{slug}_plot", plot_profile(profile, stratum),
+            ctx.save_figure(f"segment_profile_{slug}_plot", plot_profile(profile, stratum, shapes=shapes),
                             f"segment_profile_{slug}.png")
         shares = profile.summary.loc[profile.summary["stratum"] == stratum, ["name", "share_customers"]]
         stability = segmenter.stability_.get(stratum)

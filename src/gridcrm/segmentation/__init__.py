@@ -28,7 +28,7 @@ from gridcrm.segmentation.migration import migration_matrix
 from gridcrm.segmentation.preprocessing import SegmentationPreprocessor
 from gridcrm.segmentation.profile import Phrase, SegmentProfile, name_segments, profile_groups
 from gridcrm.segmentation.selection import choose_k, choose_stable_k, score_k_range
-from gridcrm.segmentation.shapes import LoadShapeClusterer, daily_load_profiles, normalize_profiles
+from gridcrm.segmentation.shapes import LoadShapeClusterer, daily_load_profiles, normalize_profiles, segment_load_shapes
 from gridcrm.segmentation.stability import StabilityReport, assess_stability
 
 __all__ = [
@@ -54,5 +54,6 @@ __all__ = [
     "normalize_profiles",
     "profile_groups",
     "score_k_range",
+    "segment_load_shapes",
     "silhouette_rank_space",
 ]

@@ -275,8 +275,9 @@ def plot_k_selection_by_stratum(segmenter: Any) -> Figure:
     return fig
 
 
-def plot_stratum_profile(profile: SegmentProfile, stratum: str, max_features: int = 10) -> Figure:
-    """One page for one stratum: its segments' sizes and shares, and what distinguishes each.
+def plot_stratum_profile(profile: SegmentProfile, stratum: str, max_features: int = 10,
+                         shapes: pd.DataFrame | None = None) -> Figure:
+    """One page for one stratum: its segments' sizes and shares, what distinguishes each, their typical day.
 
     Parameters
     ----------
@@ -284,6 +285,9 @@ def plot_stratum_profile(profile: SegmentProfile, stratum: str, max_features: in
         From ``CustomerSegmenter(by=...).profile`` (its summary has a ``stratum`` column).
     stratum : str
     max_features : int, default=10
+    shapes : DataFrame, optional
+        Typical day of each segment (:func:`gridcrm.segmentation.shapes.segment_load_shapes`);
+        drawn when it holds a segment of the stratum.
 
     Returns
     -------
@@ -298,8 +302,24 @@ def plot_stratum_profile(profile: SegmentProfile, stratum: str, max_features: in
     within[shares] = within[shares] / within[shares].sum().replace(0.0, np.nan)  # shares of the stratum
     part = SegmentProfile(summary=within, differences=profile.differences.reindex(rows).dropna(axis=1, how="all"),
                           medians=profile.medians.reindex(rows))
+    own = shapes.loc[shapes.index.isin(rows)] if shapes is not None and len(shapes) else pd.DataFrame()
     plt = _pyplot()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(15, 1.8 + 0.7 * len(rows)), width_ratios=(1, 1.3))
+    if len(own):
+        fig, (left, right, third) = plt.subplots(1, 3, figsize=(21, max(4.0, 1.8 + 0.7 * len(rows))),
+                                                 width_ratios=(1, 1.3, 0.9))
+        counts = shapes.attrs.get("n_customers", {})
+        for g, row in own.iterrows():
+            third.plot(range(own.shape[1]), row.to_numpy(), marker=".", label=f"{g} ({counts.get(int(g), '?')} metered)")
+        step = max(1, own.shape[1] // 8)
+        third.set_xticks(range(0, own.shape[1], step))
+        third.set_xticklabels(own.columns[::step], fontsize=8)
+        third.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+        third.set_ylabel("share of the day's energy")
+        third.set_title("Typical day (interval-metered customers)")
+        third.legend(fontsize=7)
+        third.grid(alpha=0.3)
+    else:
+        fig, (left, right) = plt.subplots(1, 2, figsize=(15, max(4.0, 1.8 + 0.7 * len(rows))), width_ratios=(1, 1.3))
     plot_segment_sizes(part, ax=left)
     left.set_title(f"{stratum}: segments (shares of the {stratum} customers, consumption, revenue)")
     if part.differences.shape[1]:

@@ -30,7 +30,8 @@ from gridcrm.segmentation._validation import K_RANGE_RULE, numeric_matrix, short
 from gridcrm.segmentation.errors import SegmentationInputError
 from gridcrm.segmentation.selection import K_SELECTION_METHODS, cluster
 
-__all__ = ["LoadShapeClusterer", "daily_load_profiles", "normalize_profiles", "name_shapes", "IDLE"]
+__all__ = ["LoadShapeClusterer", "daily_load_profiles", "normalize_profiles", "name_shapes", "segment_load_shapes",
+           "IDLE"]
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +119,69 @@ def daily_load_profiles(
         return out
     index = pd.MultiIndex.from_arrays([customer, date], names=["customer_id", "date"])
     return pd.DataFrame(profiles, index=index, columns=columns)
+
+
+def segment_load_shapes(
+    load_interval: pd.DataFrame | None,
+    labels: pd.Series,
+    *,
+    as_of: pd.Timestamp | str | None = None,
+    days: int = 30,
+    points_per_day: int = 24,
+) -> pd.DataFrame:
+    """Typical day of each segment: the mean of its interval-metered customers' daily shapes.
+
+    Each customer's mean daily profile over the ``days`` days before ``as_of``
+    (:func:`daily_load_profiles`, ``per="customer"``) is normalised to shares of
+    the day's energy, so that a large and a small customer weigh alike; the
+    segment's shape is their mean.
+
+    Parameters
+    ----------
+    load_interval : DataFrame or None
+        ``customer_id``, ``timestamp``, ``kw``; ``None`` or empty: no shapes.
+    labels : Series
+        Segment of each customer, indexed by ``customer_id``.
+    as_of : Timestamp-like, optional
+        Only intervals before it are read (default: all).
+    days : int, default=30
+    points_per_day : {24, 48, 96}, default=24
+
+    Returns
+    -------
+    DataFrame
+        Index: the segments with at least one interval-metered customer;
+        columns: times of day; values: share of the day's energy.
+        ``attrs["n_customers"]``: customers behind each shape.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> ts = pd.date_range("2024-01-01", periods=3 * 96, freq="15min")
+    >>> day = np.where((np.arange(96) >= 36) & (np.arange(96) < 72), 3.0, 1.0)  # 09-18 h: 3 x the rest, 3 / (9 x 3 + 15)
+    >>> li = pd.DataFrame({"customer_id": np.repeat([1, 2], len(ts)), "timestamp": np.tile(ts, 2),
+    ...                    "kw": np.r_[np.tile(day, 3), 10 * np.tile(day, 3)]})
+    >>> shapes = segment_load_shapes(li, pd.Series([0, 0, 1], index=[1, 2, 3]))
+    >>> shapes.index.tolist(), shapes.attrs["n_customers"], round(float(shapes.loc[0, "12:00"]), 4)
+    ([0], {0: 2}, 0.0714)
+    """
+    if load_interval is None or len(load_interval) == 0:
+        return pd.DataFrame()
+    li = load_interval
+    if as_of is not None:
+        end = pd.Timestamp(as_of)
+        li = li[(li["timestamp"] < end) & (li["timestamp"] >= end - pd.Timedelta(days=days))]
+    li = li[li["customer_id"].isin(labels.index)]
+    if len(li) == 0:
+        return pd.DataFrame()
+    profiles = daily_load_profiles(li, points_per_day=points_per_day, per="customer")
+    totals = profiles.sum(axis=1)
+    shares = profiles[totals > 0].div(totals[totals > 0], axis=0)
+    segment = labels.reindex(shares.index)
+    out = shares.groupby(segment.to_numpy()).mean()
+    out.index.name = "segment"
+    out.attrs["n_customers"] = {int(g): int(n) for g, n in segment.value_counts().sort_index().items()}
+    return out
 
 
 def _check_profile_args(load_interval: Any, points_per_day: int, per: str, days: str, min_coverage: float) -> None:

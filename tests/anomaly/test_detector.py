@@ -70,7 +70,6 @@ def test_not_fitted_params_and_bad_input(hand):
 
 def test_inspections_give_positives_and_confirmed_negatives():
     from anomaly.anomaly_data import make_tables
-
     from gridcrm.anomaly.detector import _labels
     from gridcrm.anomaly.inspection import recently_inspected
     from gridcrm.data import validate_tables

@@ -225,6 +225,23 @@ def _stability(seg: CustomerSegmenter, X: pd.DataFrame, seed: int, runs: int = 3
     return float(np.mean(aris))
 
 
+def _before(X: pd.DataFrame, truth: pd.Series) -> None:
+    """The segmenter as it was before issue 20: all customers at once on DEFAULT_FEATURES, k by vote."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        seg = CustomerSegmenter(random_state=42).fit(X)
+        homes = (X["customer_class"] == "residential").to_numpy()
+        res = CustomerSegmenter(random_state=42).fit(X.loc[homes])
+        res5 = CustomerSegmenter(5, random_state=42).fit(X.loc[homes])
+    print(f"  before (CustomerSegmenter(), all customers): k = {seg.n_clusters_}, ARI vs class "
+          f"{adjusted_rand_score(X['customer_class'], seg.labels_):.3f}, "
+          f"vs groups {adjusted_rand_score(truth, seg.labels_):.3f}; "
+          f"homes alone: k = {res.n_clusters_}, ARI {adjusted_rand_score(truth[homes], res.labels_):.3f}, "
+          f"k = 5: ARI {adjusted_rand_score(truth[homes], res5.labels_):.3f}")
+
+
 def _score(name: str, X: pd.DataFrame, truth: pd.Series, seed: int) -> None:
     seg = load_segmentation_config(CONFIG).customer_segmenter()
     t0 = time.perf_counter()
@@ -249,7 +266,9 @@ def quality(args: argparse.Namespace) -> None:
 
     synth = generate_dataset(args.n_customers, "2022-10-01", "2024-09-30", seed=args.seed)
     X = build_features(synth.dataset)
-    _score(f"gridcrm generator (seed {args.seed})", X, synth.truth["latent_segment"].reindex(X.index), args.seed)
+    truth = synth.truth["latent_segment"].reindex(X.index)
+    _score(f"gridcrm generator (seed {args.seed})", X, truth, args.seed)
+    _before(X, truth)
     ds, groups = alt_generator(args.n_customers, args.seed)
     X = build_features(ds)
     _score(f"second generator (seed {args.seed})", X, groups.reindex(X.index), args.seed)

@@ -91,3 +91,16 @@ def test_served_group_forecaster_answers_group_ids_in_request_order():
     assert out["unique_id"].tolist() == ["total"] * 3 + ["region=B"] * 3
     with pytest.raises(InputError, match="horizon"):
         _group_forecaster(gf, pd.DataFrame({"unique_id": ["total"]}), {"horizon": 0})
+
+
+def test_a_customer_whose_history_ends_early_counts_as_zero_and_keeps_groups_finite():
+    df = arima_frame(50 + simulate_arima(ar=[0.5], n=150, n_series=3, seed=2), start="2024-01-01")
+    df = df[~((df["unique_id"] == 2) & (df["ds"] > df["ds"].max() - pd.Timedelta(days=10)))]  # closed 10 days early
+    members = pd.DataFrame({"region": list("AAB")}, index=pd.Index(range(3), name="unique_id"))
+    gf = fit_group_forecaster(ConsumptionForecaster().fit(df), df, members, ["region"], ConsumptionForecaster(),
+                              method="wls_var")
+    base = gf.base(5)
+    assert base["ds"].min() == df["ds"].max() + pd.Timedelta(days=1) and len(base) == (3 + 2 + 1) * 5
+    assert (base.loc[base["unique_id"] == "2", "forecast"] == 0).all()
+    out = gf.predict(5)
+    assert np.isfinite(out[["forecast", "lo_95", "hi_95"]].to_numpy()).all()

@@ -77,7 +77,7 @@ class ForecastConfig:
     calendar: str | None = None
     future_temperature: str = "normal"
     groups: tuple[str, ...] = ("customer_class", "region", "industry_code")
-    reconciliation: str = "mint_shrink"
+    reconciliation: str = "wls_var"
     backtest: BacktestConfig = field(default_factory=BacktestConfig)
 
     #: Keys that describe the main job's inputs, not the estimator.

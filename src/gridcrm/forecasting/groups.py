@@ -50,11 +50,21 @@ class GroupForecaster:
         return int(self.groups.season_length)
 
     def base(self, h: int) -> pd.DataFrame:
-        """Unreconciled forecasts of customers and groups (``unique_id`` as strings)."""
+        """Unreconciled forecasts of customers and groups (``unique_id`` as strings), all on the same ``h`` dates.
+
+        The dates follow the latest history; a customer (or group) whose history ends earlier (a
+        closed account, reads missing at the end) has no forecast on some of them and counts as 0
+        there, as in the group sums.
+        """
+        grp = self.groups.predict(h)
         cust = self.customers.predict(h)
-        cust = cust[cust[ID].astype(str).isin(set(self.hierarchy.bottom_ids.astype(str)))]
-        both = pd.concat([cust, self.groups.predict(h)], ignore_index=True)
-        return both.assign(**{ID: both[ID].astype(str)})
+        both = pd.concat([cust.assign(**{ID: cust[ID].astype(str)}), grp.assign(**{ID: grp[ID].astype(str)})],
+                         ignore_index=True)
+        dates = pd.date_range(end=both[DS].max(), periods=h, freq=self.groups.freq_)
+        ids = np.r_[self.hierarchy.bottom_ids.astype(str), self.hierarchy.group_ids.astype(str)]
+        grid = pd.MultiIndex.from_arrays([np.repeat(ids, h), np.tile(dates, len(ids))], names=[ID, DS])
+        values = [c for c in grp.columns if c not in (ID, DS)]
+        return both.set_index([ID, DS])[values].reindex(grid).fillna(0.0).reset_index()
 
     def predict(self, h: int) -> pd.DataFrame:
         """Reconciled forecasts of every series: customers and groups, with a ``level`` column."""

@@ -91,7 +91,8 @@ def simulate_features(n: int, n_features: int, seed: int) -> pd.DataFrame:
 
 
 # --- strata: behaviour features of 1,000,000 customers by class -------------------------------------------------
-#: class: (share, [(group share, mean kWh/day (log-normal), heating sensitivity, weekend ratio, variability)])
+#: class: (share, [(group share, mean kWh/day (log-normal), heating sensitivity, weekend ratio, variability)]);
+#: the winter/summer ratio follows from the heating sensitivity (about 10 more heating degrees in winter)
 _CLASS_GROUPS = {
     "residential": (0.80, [(0.30, 3.2, 0.03, 1.10, 0.26), (0.38, 7.5, 0.035, 1.10, 0.21), (0.14, 16.0, 0.04, 1.08, 0.19),
                            (0.10, 9.0, 0.09, 1.10, 0.21), (0.08, 2.8, 0.02, 1.40, 0.38)]),
@@ -118,6 +119,7 @@ def simulate_class_features(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray
             "customer_class": klass,
             "kwh_mean_365d": kwh,
             "heating_slope": kwh * (heat * rng.lognormal(0, 0.3, m) + rng.normal(0, 0.004, m)),
+            "winter_summer_ratio": (1 + 10 * heat) * rng.lognormal(0, 0.1, m),
             "weekend_ratio_365d": weekend * rng.lognormal(0, 0.04, m),
             "day_to_day_variability_365d": var * rng.lognormal(0, 0.12, m),
             "household_size": (np.clip(rng.poisson(np.array([1.5, 4.0, 4.5, 3.5, 2.0])[g]), 1, 12)

@@ -49,12 +49,14 @@ DEFAULT_FEATURES: tuple[str, ...] = (
 )
 #: Features of the within-class (``by=...``) default: the ones that separated the generator's behaviour
 #: groups best (share of each feature's variance between the groups, then k-means ARI on three extracts):
-#: level, extra kWh per heating degree, weekly rhythm, regularity, and the household's size (homes only;
-#: a stratum without it leaves it out). The heating slope in kWh/day/°C separated electric heating
-#: better than the relative heating sensitivity (a ratio to a noisy intercept).
+#: level, extra kWh per heating degree, winter over summer use, weekly rhythm, regularity, and the
+#: household's size (homes only; a stratum without it leaves it out). The heating slope in kWh/day/°C
+#: separated electric heating better than the relative heating sensitivity (a ratio to a noisy intercept);
+#: the winter/summer ratio tells electric heating from homes that are merely large.
 BEHAVIOUR_FEATURES: tuple[str, ...] = (
     "kwh_mean_365d",
     "heating_slope",
+    "winter_summer_ratio",
     "weekend_ratio_365d",
     "day_to_day_variability_365d",
     "household_size",

@@ -1,8 +1,13 @@
 """``ComplaintClassifier``: the topic of a contact text, with calibrated probabilities, and its urgency.
 
 Texts are normalised (:func:`~gridcrm.service.text.normalize_text`) and represented by TF-IDF
-of character 1–3-grams (robust to typos and unseen compounds) and of
-jieba words and word pairs (with the domain dictionary); a linear SVM learns the topics and
+of character 1–3-grams (robust to typos and unseen compounds), of
+jieba words and word pairs (with the domain dictionary), and by the concept groups of the
+utility-service thesaurus they mention (:class:`~gridcrm.service.rules.TopicThesaurus`: each
+group, and per topic the number of its groups). So that wording the training texts never used
+still counts, the model also trains on synonym variants of every training text (thesaurus words
+swapped for others of the same concept group) and leans on the concept features, which name
+the topic whatever the words; a linear SVM learns the topics and
 its scores become probabilities by calibration (sigmoid, 3-fold) when every topic has enough
 examples (else a multinomial logistic regression gives them; it is ~35× slower to fit).
 Few labels are enough: a text without a topic takes the weak label of the keyword
@@ -28,7 +33,7 @@ from sklearn.utils.validation import check_is_fitted
 from gridcrm._params import N_JOBS, RANDOM_STATE, Check, Interval, Options, ValidatedParams
 from gridcrm.data.schemas import CONTACT_TOPICS
 from gridcrm.errors import InputError
-from gridcrm.service.rules import URGENCY_LEVELS, TopicRules, load_topic_rules
+from gridcrm.service.rules import URGENCY_LEVELS, TopicRules, TopicThesaurus, load_topic_rules
 from gridcrm.service.text import _as_texts, normalize_text, tokenize
 
 __all__ = ["ComplaintClassifier"]
@@ -37,6 +42,43 @@ logger = logging.getLogger(__name__)
 
 _MIN_PER_CLASS_TO_CALIBRATE = 6
 _CHUNK = 20_000
+#: Synonym variants of each training text (thesaurus words swapped within their concept group).
+_N_VARIANTS = 2
+#: Weight of a concept group's indicator and of a topic's count of groups, beside the two TF-IDF
+#: parts (each of unit length): a larger weight lets the SVM rely on concepts at a smaller cost.
+_CONCEPT_WEIGHT = 0.5
+_TOPIC_WEIGHT = 0.5
+
+
+class _Concepts:
+    """Thesaurus concept features of normalised texts: group indicators and per-topic group counts."""
+
+    def __init__(self, thesaurus: TopicThesaurus) -> None:
+        self.thesaurus = thesaurus
+
+    def fit(self, texts: list[str], y: object = None) -> _Concepts:
+        return self
+
+    def transform(self, texts: list[str]):  # noqa: ANN201 - scipy sparse
+        from scipy import sparse
+
+        groups = self.thesaurus.concepts(texts)
+        topics = self.thesaurus.topics
+        member = np.zeros((groups.shape[1], len(topics)), dtype=np.float32)
+        member[np.arange(groups.shape[1]), [topics.index(t) for t, _, _ in self.thesaurus.groups]] = 1.0
+        counts = sparse.csr_matrix(groups @ member)
+        return sparse.hstack([groups * _CONCEPT_WEIGHT, counts * _TOPIC_WEIGHT], format="csr", dtype=np.float32)
+
+    def fit_transform(self, texts: list[str], y: object = None):  # noqa: ANN201
+        return self.transform(texts)
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {"thesaurus": self.thesaurus}
+
+    def set_params(self, **params: Any) -> _Concepts:
+        for k, v in params.items():
+            setattr(self, k, v)
+        return self
 
 
 def _words_and_pairs(text: str) -> list[str]:
@@ -75,6 +117,8 @@ class ComplaintClassifier(ValidatedParams, ClassifierMixin, BaseEstimator):
     rules_ : TopicRules
     n_labelled_, n_weak_labelled_, n_unlabelled_ : int
         Training texts with a given topic, with a weak label from the rules, and left out.
+    n_training_texts_ : int
+        Texts the model learned from: the labelled ones and their synonym variants.
     calibrated_ : bool
     vectorizer_ : sklearn FeatureUnion
     model_ : fitted classifier
@@ -113,12 +157,15 @@ class ComplaintClassifier(ValidatedParams, ClassifierMixin, BaseEstimator):
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.pipeline import FeatureUnion
 
-        return FeatureUnion([
+        parts = [
             ("chars", TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=1,
                                       max_features=self.max_features, dtype=np.float32)),
             ("words", TfidfVectorizer(analyzer=_words_and_pairs, sublinear_tf=True, min_df=1,
                                       max_features=self.max_features, dtype=np.float32)),
-        ])
+        ]
+        if self.rules_.thesaurus is not None:
+            parts.append(("concepts", _Concepts(self.rules_.thesaurus)))
+        return FeatureUnion(parts)
 
     def fit(self, texts: Sequence[str] | Iterable[str], topics: Sequence[object] | None = None) -> ComplaintClassifier:
         """Learn topics from texts, taking the rules' weak label where a topic is missing.
@@ -173,6 +220,15 @@ class ComplaintClassifier(ValidatedParams, ClassifierMixin, BaseEstimator):
             raise InputError(f"ComplaintClassifier.fit: needs texts of at least two topics, got {classes.tolist()} "
                              f"({self.n_unlabelled_} texts without a topic)")
         X_text = [t for t, k in zip(normalized, use, strict=True) if k]
+        origin = np.arange(len(X_text))
+        thesaurus = self.rules_.thesaurus
+        if thesaurus is not None and _N_VARIANTS:
+            rng = np.random.default_rng(self.random_state)
+            extra = [thesaurus.variants(X_text, rng) for _ in range(_N_VARIANTS)]
+            X_text = X_text + [t for v in extra for t in v]
+            origin = np.tile(origin, 1 + _N_VARIANTS)
+            y = np.tile(y, 1 + _N_VARIANTS)
+        self.n_training_texts_ = len(X_text)
         self.vectorizer_ = self._vectorizer().fit(X_text)
         X = self.vectorizer_.transform(X_text)
         self.calibrated_ = self.calibration != "none" and counts.min() >= _MIN_PER_CLASS_TO_CALIBRATE
@@ -181,7 +237,11 @@ class ComplaintClassifier(ValidatedParams, ClassifierMixin, BaseEstimator):
             from sklearn.model_selection import StratifiedKFold
             from sklearn.svm import LinearSVC
 
-            cv = StratifiedKFold(3, shuffle=True, random_state=self.random_state)
+            # folds of the original texts: a text and its variants are never on both sides
+            first = np.flatnonzero(origin == np.arange(len(origin)))
+            folds = StratifiedKFold(3, shuffle=True, random_state=self.random_state).split(first, y[first])
+            cv = [(np.flatnonzero(~np.isin(origin, first[test])), np.flatnonzero(np.isin(origin, first[test])))
+                  for _, test in folds]
             svm = LinearSVC(C=self.C, random_state=self.random_state)
             self.model_ = CalibratedClassifierCV(svm, method=self.calibration, cv=cv, ensemble=False).fit(X, y)
         else:
@@ -190,7 +250,8 @@ class ComplaintClassifier(ValidatedParams, ClassifierMixin, BaseEstimator):
         return self
 
     def _proba_chunk(self, texts: list[str]) -> np.ndarray:
-        return self.model_.predict_proba(self.vectorizer_.transform(normalize_text(texts)))
+        proba = self.model_.predict_proba(self.vectorizer_.transform(normalize_text(texts))).astype(np.float64)
+        return proba / proba.sum(axis=1, keepdims=True)  # float32 features: sum to one in float64
 
     def predict_proba(self, texts: Sequence[str] | Iterable[str]) -> np.ndarray:
         """Calibrated probability of each topic (columns in the order of ``classes_``).

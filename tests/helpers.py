@@ -81,6 +81,10 @@ def make_raw_tables() -> dict[str, pd.DataFrame]:
     )
     stamps = pd.date_range("2024-01-10", periods=8, freq="15min").strftime("%Y-%m-%d %H:%M:%S").tolist()
     load = pd.DataFrame({"customer_id": [3] * 8, "timestamp": stamps, "kw": [1200.0 + 10 * i for i in range(8)]})
+    offers = pd.DataFrame({"customer_id": [1, 2], "offered_on": ["2024-01-15", "2024-02-01"],
+                           "product": ["energy_audit", "usage_report"], "channel": ["visit", "sms"],
+                           "accepted_on": ["2024-01-29", None]})
+    inspections = pd.DataFrame({"customer_id": [3], "date": ["2024-02-10"], "result": ["clean"]})
     return {
         "customers": customers,
         "meter_daily": meter,
@@ -90,4 +94,6 @@ def make_raw_tables() -> dict[str, pd.DataFrame]:
         "contacts": contacts,
         "events": events,
         "weather": weather,
+        "offers": offers,
+        "inspections": inspections,
     }

@@ -29,8 +29,9 @@ def _balanced(report):
 
 def _big_ids():
     t = make_raw_tables()
-    for name in ("customers", "meter_daily", "bills", "payments", "contacts", "events", "load_interval"):
-        t[name]["customer_id"] = t[name]["customer_id"].map({1: BIG, 2: BIG2, 3: 3})
+    for frame in t.values():
+        if "customer_id" in frame:
+            frame["customer_id"] = frame["customer_id"].map({1: BIG, 2: BIG2, 3: 3})
     return t
 
 

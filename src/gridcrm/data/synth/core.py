@@ -22,6 +22,7 @@ from gridcrm.data.synth.contacts import contacts_frame, lifecycle_contacts
 from gridcrm.data.synth.customers import NEVER, Population, customers_frame, draw_population
 from gridcrm.data.synth.events import events_frame
 from gridcrm.data.synth.interval import interval_customers, interval_frame
+from gridcrm.data.synth.inspections import inspections_frame
 from gridcrm.data.synth.offers import offer_world, offers_frame, simulate_offers
 from gridcrm.data.synth.payments import Payments, payments_frame, simulate_payments
 from gridcrm.data.synth.segments import SEGMENTS
@@ -35,7 +36,7 @@ logger = logging.getLogger(__name__)
 _FIRST_YEAR, _LAST_YEAR = 1970, 2200  # dates the calendar (datetime64[ns]) holds with room for a simulation
 _MAX_DAYS = 366 * 30  # a longer window than 30 years is a mistake, not a dataset
 _STREAMS = ("weather", "customers", "meter", "service", "contacts", "payments", "events", "interval", "texts",
-            "offers", "anomaly")
+            "offers", "anomaly", "inspections")
 
 
 @dataclass(frozen=True)
@@ -303,6 +304,7 @@ def generate_dataset(
     tables["offers"] = offers_frame(simulate_offers(pop, cal, world, service.closed, streams["offers"]), pop, cal)
     truth = _truth(pop, cal, service, pay, bills.first_after(cal.n_days), interval_who, power_factor, opens)
     truth = pd.concat([truth, anomaly_truth(anomalies, cal).set_axis(truth.index)], axis=1).__finalize__(truth)
+    tables["inspections"] = inspections_frame(tables["customers"], truth, first_day, last_day, streams["inspections"])
     published = bills.published
     bill_truth = pd.DataFrame(
         {"p_arrears": pay.p_arrears.T[published.T]},

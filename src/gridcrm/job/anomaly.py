@@ -37,6 +37,10 @@ class AnomalyResult(StepResult):
     detector: Any
     signals: pd.DataFrame
 
+    def customer_columns(self) -> pd.DataFrame:
+        """``anomaly_score`` and ``anomaly_kind`` per customer, read by the tags (``suspected_theft``, ...)."""
+        return pd.DataFrame({"anomaly_score": self.scores["score"], "anomaly_kind": self.scores["kind"]})
+
 
 def _check(path: Path, registry: dict[str, Any]) -> None:
     from gridcrm.anomaly import load_anomaly_config
@@ -74,7 +78,7 @@ def _track(kind: str, ctx: StepContext, res: AnomalyResult) -> TrackedModel:
 
 
 # No scores=: gridcrm score sends feature rows, and this model takes signal rows (anomaly_signals).
-@step("anomaly", result=AnomalyResult, check=_check, models=("anomaly",), track=_track,
+@step("anomaly", result=AnomalyResult, before=("tags",), check=_check, models=("anomaly",), track=_track,
       writes=("anomaly_scores.parquet", "inspection_list.csv", "anomaly_flagged.png"))
 def _anomaly(ctx: StepContext) -> AnomalyResult:
     from gridcrm.anomaly import anomaly_signals, inspection_list, load_anomaly_config

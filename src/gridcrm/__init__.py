@@ -64,6 +64,14 @@ _EXPORTS: dict[str, str] = {
     "ArrearsModel": "gridcrm.risk",
     "RiskClassifier": "gridcrm.risk",
     "risk_list": "gridcrm.risk",
+    # theft, faults and abnormal consumption
+    "AnomalyDetector": "gridcrm.anomaly",
+    "inspection_list": "gridcrm.anomaly",
+    # service quality
+    "ComplaintClassifier": "gridcrm.service",
+    "SensitiveScreen": "gridcrm.service",
+    # differentiated service
+    "ProductRecommender": "gridcrm.recommend",
 }
 
 #: Names the package root used to re-export, now read from their subpackage (still served, with a
@@ -125,6 +133,10 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from gridcrm.anomaly import (  # noqa: F401
+        AnomalyDetector,
+        inspection_list,
+    )
     from gridcrm.config import (  # noqa: F401
         load_config,
     )
@@ -161,6 +173,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         run,
         score,
     )
+    from gridcrm.recommend import (  # noqa: F401
+        ProductRecommender,
+    )
     from gridcrm.risk import (  # noqa: F401
         ArrearsModel,
         ChurnModel,
@@ -170,6 +185,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from gridcrm.segmentation import (  # noqa: F401
         CustomerSegmenter,
         LoadShapeClusterer,
+    )
+    from gridcrm.service import (  # noqa: F401
+        ComplaintClassifier,
+        SensitiveScreen,
     )
     from gridcrm.tags import (  # noqa: F401
         Portraits,
@@ -214,4 +233,12 @@ __all__ = [
     "ArrearsModel",
     "RiskClassifier",
     "risk_list",
+    # theft, faults and abnormal consumption
+    "AnomalyDetector",
+    "inspection_list",
+    # service quality
+    "ComplaintClassifier",
+    "SensitiveScreen",
+    # differentiated service
+    "ProductRecommender",
 ]

@@ -48,6 +48,8 @@ _N_VARIANTS = 2
 #: parts (each of unit length): a larger weight lets the SVM rely on concepts at a smaller cost.
 _CONCEPT_WEIGHT = 0.5
 _TOPIC_WEIGHT = 0.5
+#: Share of the concepts-only logistic regression in the probabilities (the rest: the SVM's).
+_CONCEPT_BLEND = 0.5
 
 
 class _Concepts:
@@ -247,10 +249,20 @@ class ComplaintClassifier(ValidatedParams, ClassifierMixin, BaseEstimator):
         else:
             self.model_ = LogisticRegression(C=10 * self.C, max_iter=2000, random_state=self.random_state).fit(X, y)
         self.classes_ = self.model_.classes_
+        self.concept_model_ = None
+        if thesaurus is not None and _CONCEPT_BLEND > 0:
+            n_concepts = len(thesaurus.groups) + len(thesaurus.topics)
+            concept_model = LogisticRegression(C=self.C, max_iter=2000, random_state=self.random_state)
+            self.concept_model_ = concept_model.fit(X[:, -n_concepts:], y)
         return self
 
     def _proba_chunk(self, texts: list[str]) -> np.ndarray:
-        proba = self.model_.predict_proba(self.vectorizer_.transform(normalize_text(texts))).astype(np.float64)
+        X = self.vectorizer_.transform(normalize_text(texts))
+        proba = self.model_.predict_proba(X).astype(np.float64)
+        if self.concept_model_ is not None:
+            n_concepts = self.concept_model_.n_features_in_
+            proba = ((1 - _CONCEPT_BLEND) * proba
+                     + _CONCEPT_BLEND * self.concept_model_.predict_proba(X[:, -n_concepts:]).astype(np.float64))
         return proba / proba.sum(axis=1, keepdims=True)  # float32 features: sum to one in float64
 
     def predict_proba(self, texts: Sequence[str] | Iterable[str]) -> np.ndarray:

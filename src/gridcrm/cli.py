@@ -75,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run the main job from a config file", description="Run the main job.")
     r.add_argument("--config", required=True, type=Path, help="YAML run configuration, e.g. configs/demo.yaml")
     r.add_argument("--output", type=Path, help="output folder (overrides output.dir of the config)")
+    r.add_argument("--engine", choices=["pandas", "spark"],
+                   help="pandas (one machine) or spark (validation and features on Spark; gridcrm[spark] and Java); "
+                        "default: the config's engine, else pandas")
 
     v = sub.add_parser("validate", help="load and validate a dataset folder", description="Validate a dataset.")
     v.add_argument("path", type=Path, help="folder of table files (parquet or csv)")
@@ -155,7 +158,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
         cfg = dataclasses.replace(cfg, output=OutputConfig(dir=args.output))
     prepare_output_dir(cfg.output.dir, "output folder" if args.output is not None else "output.dir")
     t0 = time.perf_counter()
-    result = run(cfg)
+    if (args.engine or cfg.engine) == "spark":
+        from gridcrm.job import temporary_registry
+        from gridcrm.spark.engine import use_spark_features
+        from gridcrm.spark.session import started_session
+
+        with started_session(cfg.spark.master) as spark, temporary_registry() as registry:
+            use_spark_features(registry, spark, cfg.spark.partitions)
+            result = run(cfg)
+    else:
+        result = run(cfg)
     print(f"gridcrm {__version__} — run {cfg.name!r} on {cfg.data.path} "
           f"(extracted on {result.dataset.extracted_on.date()})\n")
     _print_summary(result.summary)

@@ -23,6 +23,7 @@ __all__ = [
     "FeaturesConfig",
     "OutputConfig",
     "RunConfig",
+    "SparkConfig",
     "StepConfig",
     "TrackingConfig",
     "load_config",
@@ -129,6 +130,23 @@ class TrackingConfig:
 
 
 @dataclass(frozen=True)
+class SparkConfig:
+    """Where the Spark engine runs (``engine: spark``; needs ``gridcrm[spark]`` and Java 17+).
+
+    Attributes
+    ----------
+    master : str or None
+        Spark master URL (``local[4]``, ``spark://host:7077``, ``yarn``); default
+        ``$GRIDCRM_SPARK_MASTER``, else ``local[*]``.
+    partitions : int or None
+        Partitions of customers for the distributed steps; default twice the cores Spark has.
+    """
+
+    master: str | None = None
+    partitions: int | None = None
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """The main job's configuration (``gridcrm run --config ...``).
 
@@ -148,6 +166,9 @@ class RunConfig:
         ``value``, ``segmentation``, ``forecasting``, ``risk`` and any capability that joined later),
         under the step's name as a top-level YAML key. ``cfg.tags``, ``cfg.credit``, ... read it.
     tracking : TrackingConfig
+    engine : {"pandas", "spark"}
+        ``spark``: the distributed steps run on Spark (``gridcrm run --engine`` overrides it).
+    spark : SparkConfig
     source : Path or None
         The file this config was read from.
     """
@@ -158,6 +179,8 @@ class RunConfig:
     output: OutputConfig = field(default_factory=OutputConfig)
     features: FeaturesConfig = field(default_factory=FeaturesConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    engine: Literal["pandas", "spark"] = "pandas"
+    spark: SparkConfig = field(default_factory=SparkConfig)
     source: Path | None = None
     steps: dict[str, StepConfig] = field(default_factory=dict)
 

@@ -12,6 +12,8 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +22,7 @@ from gridcrm.errors import ConfigError, GridcrmError
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-__all__ = ["DEFAULT_MASTER", "SparkUnavailable", "spark_available", "spark_session", "stop_session"]
+__all__ = ["DEFAULT_MASTER", "SparkUnavailable", "spark_available", "spark_session", "started_session", "stop_session"]
 
 logger = logging.getLogger(__name__)
 
@@ -141,3 +143,20 @@ def stop_session(spark: SparkSession) -> None:
     spark.stop()
     if temp:
         shutil.rmtree(temp, ignore_errors=True)
+
+
+@contextmanager
+def started_session(master: str | None = None, **kwargs: Any) -> Iterator[SparkSession]:
+    """A Spark session for a ``with`` block, stopped after it unless it was already running before.
+
+    A session already running (a notebook's, a test's) is used as it is and left running.
+    """
+    from pyspark.sql import SparkSession
+
+    running = SparkSession.getActiveSession()
+    spark = spark_session(master, **kwargs)
+    try:
+        yield spark
+    finally:
+        if running is None:
+            stop_session(spark)

@@ -75,22 +75,25 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 def theft_evidence(signals: pd.DataFrame) -> np.ndarray:
     """Unsupervised theft evidence in [0, 1] from the level-shift signals (daily reads alone).
 
-    ``sigmoid((-shift_z - 6) / 2)`` (a clear drop for the customer's own noise)
-    × a band weight that is 1 for a drop of 15–85 % against the level before and
-    falls off outside (a total drop is a vacancy or closure, a small one noise or
-    an efficiency change) × the persistence of the drop.
+    ``sigmoid((-shift_z - 6) / 2)`` (a clear drop for the customer's own noise, beside its own seasonal
+    pattern) × a band weight on the drop ``d`` = the smaller of ``shift_drop`` and
+    ``recent_drop_vs_before`` (the step and the last 8 weeks must both show it) that is 1 for a drop of
+    about 30–80 % and falls off outside (``sigmoid((d - 0.25) / 0.04) · sigmoid((0.85 - d) / 0.03)``: a
+    total drop is a vacancy or closure; efficiency work, a heat pump or a household change typically
+    take 10–30 %, a bypass 20–60 %) × the persistence of the drop.
 
     Examples
     --------
-    >>> s = pd.DataFrame({"shift_z": [-20.0, -20.0, -1.0], "recent_drop_vs_before": [0.5, 0.98, 0.5],
-    ...                   "shift_persistence": [1.0, 1.0, 1.0]})
+    >>> s = pd.DataFrame({"shift_z": [-20.0, -20.0, -1.0, -20.0], "shift_drop": [0.5, 0.98, 0.5, 0.5],
+    ...                   "recent_drop_vs_before": [0.5, 0.98, 0.5, 0.1], "shift_persistence": [1.0] * 4})
     >>> theft_evidence(s).round(3).tolist()
-    [0.999, 0.013, 0.076]
+    [0.997, 0.013, 0.076, 0.023]
     """
     z = -signals["shift_z"].to_numpy(dtype=np.float64)
-    d = signals["recent_drop_vs_before"].to_numpy(dtype=np.float64)
+    d = np.fmin(signals["shift_drop"].to_numpy(dtype=np.float64),
+                signals["recent_drop_vs_before"].to_numpy(dtype=np.float64))
     persist = np.nan_to_num(signals["shift_persistence"].to_numpy(dtype=np.float64), nan=0.0)
-    band = _sigmoid((d - 0.15) / 0.03) * _sigmoid((0.85 - d) / 0.03)
+    band = _sigmoid((d - 0.25) / 0.04) * _sigmoid((0.85 - d) / 0.03)
     out = _sigmoid((z - 6.0) / 2.0) * band * persist
     return np.clip(np.nan_to_num(out, nan=0.0), 0.0, 1.0)
 

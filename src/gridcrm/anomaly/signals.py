@@ -9,11 +9,13 @@ description, unit and meaning of NaN.
 How the level shift is found (not with a fixed threshold): the weekly mean kWh
 of each customer is divided by the median weekly profile of its peers (same
 class and region, each peer scaled to its own median), so that seasons,
-holidays and weather that move the whole peer group cancel. On the log of that
-ratio, the single change point that best separates a lower "after" level from
-the "before" level is chosen by the two-sample statistic
-``(mean_after - mean_before) · sqrt(n_before · n_after / n) / sigma`` (sigma: the
-customer's own robust week-to-week noise), the CUSUM form of a mean-shift test.
+holidays and weather that move the whole peer group cancel. The log of that
+ratio is regressed on an annual harmonic (the customer's own seasonal pattern:
+more or less heating than its peers, gas heating, a summer business) and a step
+from week ``j``; the most negative t-value of the step over ``j`` (in units of
+the customer's own robust week-to-week noise) is the change point
+(:func:`_harmonic_change_point`; a plain mean-shift test reads a seasonal
+pattern unlike the peers' as a level shift).
 """
 
 from __future__ import annotations
@@ -116,35 +118,59 @@ def _group_median(values: np.ndarray, group: np.ndarray) -> np.ndarray:
     return med.reindex(group).to_numpy()
 
 
-def _change_point(r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Most negative mean-shift statistic of each row of ``r`` (weeks; NaN skipped): (z, week, log shift)."""
+def _harmonic_change_point(r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Most negative level-shift statistic of each row of ``r`` beside an annual harmonic: (z, week, shift, resid).
+
+    Each row (weeks; NaN filled with the row mean) is regressed on a constant, ``cos`` and ``sin`` of the
+    week over 52.18 weeks and a step from week ``j``; the statistic is the step's t-value
+    ``(s̃_j · r̃) / (|s̃_j| σ)`` with ``r̃``, ``s̃_j`` residualised on the harmonic (one shared projection, so
+    all customers and candidate weeks are two matrix products) and ``σ`` the customer's robust
+    week-to-week noise of ``r̃``. The harmonic takes up a customer's own seasonal pattern (more or
+    less heating than its peers, gas heating, a summer business) that a plain mean-shift test reads as
+    a level shift. ``resid`` is ``r`` less the fitted harmonic (NaN where ``r`` is), for the size and
+    persistence of the drop. ``week`` is the first week after the change (-1 if none was possible).
+    """
     n, k = r.shape
     have = ~np.isnan(r)
-    x = np.where(have, r, 0.0)
-    c = np.cumsum(x, axis=1)
+    cnt = have.sum(axis=1)
+    mu = _share(np.where(have, r, 0.0).sum(axis=1), cnt.astype(float))
+    x = np.where(have, r, np.nan_to_num(mu)[:, None])
+    w = np.arange(k)
+    basis = np.column_stack([np.ones(k), np.cos(2 * np.pi * w / 52.18), np.sin(2 * np.pi * w / 52.18)])
+    proj = basis @ np.linalg.pinv(basis)
+    resid_all = x - x @ proj.T  # r less its least-squares harmonic (M symmetric)
+    first = np.arange(1, k)  # candidate first weeks after the change
+    steps = (w[:, None] >= first[None, :]).astype(float)
+    st = steps - proj @ steps
+    den = (st * st).sum(axis=0)
+    num = resid_all @ st
     m = np.cumsum(have, axis=1)
-    total, count = c[:, -1:], m[:, -1:]
-    n1, s1 = m[:, :-1], c[:, :-1]  # before = weeks [0, j], after = weeks (j, k)
-    n2, s2 = count - n1, total - s1
+    n1 = m[:, first - 1]
+    n2 = cnt[:, None] - n1
+    valid = (n1 >= _MIN_BEFORE_WEEKS) & (n2 >= _MIN_AFTER_WEEKS) & (den > 1e-9)[None, :]
+    d = np.diff(np.where(have, resid_all, np.nan), axis=1)
+    sigma = np.full(n, np.nan)
+    some = (~np.isnan(d)).sum(axis=1) >= 2
+    if some.any():
+        sigma[some] = np.nanmedian(np.abs(d[some] - np.nanmedian(d[some], axis=1)[:, None]), axis=1) * 1.4826 / np.sqrt(2)
+    sigma = np.maximum(np.nan_to_num(sigma, nan=1.0), 0.02)
     with np.errstate(invalid="ignore", divide="ignore"):
-        diff = s2 / n2 - s1 / n1
-        stat = diff * np.sqrt(n1 * n2 / count)
-    valid = (n1 >= _MIN_BEFORE_WEEKS) & (n2 >= _MIN_AFTER_WEEKS)
-    stat = np.where(valid, stat, np.inf)
+        stat = np.where(valid, num / np.sqrt(np.maximum(den, 1e-12))[None, :], np.inf)
     j = np.argmin(stat, axis=1)
     rows = np.arange(n)
     best = stat[rows, j]
     found = np.isfinite(best)
-    d = np.diff(r, axis=1)
-    sigma = np.full(n, np.nan)
-    some = ~np.all(np.isnan(d), axis=1)
-    if some.any():
-        sigma[some] = np.nanmedian(np.abs(d[some] - np.nanmedian(d[some], axis=1)[:, None]), axis=1) * 1.4826 / np.sqrt(2)
-    sigma = np.maximum(np.nan_to_num(sigma, nan=1.0), 0.02)
     z = np.where(found, best / sigma, np.nan)
-    shift = np.where(found, diff[rows, j], np.nan)
-    week = np.where(found, j + 1, -1)  # first week after the change
-    return z, week, shift
+    shift = np.where(found, num[rows, j] / den[j], np.nan)
+    week = np.where(found, first[j], -1)
+    # the harmonic fitted jointly with the step, removed from r
+    if found.any():
+        coef_h = (x - shift[:, None] * steps[:, j].T) @ np.linalg.pinv(basis).T
+        fitted = coef_h @ basis.T
+        resid = np.where(found[:, None], r - fitted + coef_h[:, :1], r)
+    else:
+        resid = r.copy()
+    return z, week, shift, np.where(have, resid, np.nan)
 
 
 def _longest_run(flag: np.ndarray) -> np.ndarray:
@@ -200,7 +226,7 @@ def _daily_signals(daily: np.ndarray, customers: pd.DataFrame, as_of: pd.Timesta
     eps = 0.02
     with np.errstate(invalid="ignore", divide="ignore"):
         r = np.log(scaled + eps) - np.log(peer + eps)
-    z, week, shift = _change_point(r)
+    z, week, shift, r = _harmonic_change_point(r)
     k = r.shape[1]
     onset_days = np.where(week >= 0, (k - week) * 7, np.nan)
     with np.errstate(invalid="ignore"):

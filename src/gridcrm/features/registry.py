@@ -417,10 +417,12 @@ ANOMALY_SIGNALS: dict[str, FeatureSpec] = {s.name: s for s in (
                 "year-on-year change of the peers (same class and region)", "share", missing=_NO_YEAR,
                 min=-_BIG, max=1.0),
     FeatureSpec("shift_z", "consumption", "Strength of the largest downward level shift of weekly kWh relative to "
-                "peers over the last 104 weeks (change-point statistic in units of the customer's own noise; "
-                "more negative = clearer drop)", "z", missing=_NO_SHIFT, min=-_BIG, max=_BIG),
+                "peers over the last 104 weeks, beside an annual harmonic that takes up the customer's own "
+                "seasonal pattern (t-value of the step in units of the customer's own noise; more negative = "
+                "clearer drop)", "z", missing=_NO_SHIFT, min=-_BIG, max=_BIG),
     FeatureSpec("shift_drop", "consumption", "Size of that level shift: share of the level before it that is gone "
-                "after it, relative to peers", "share", missing=_NO_SHIFT, min=-_BIG, max=1.0),
+                "after it, relative to peers and the customer's own seasonal pattern", "share", missing=_NO_SHIFT,
+                min=-_BIG, max=1.0),
     FeatureSpec("shift_days_ago", "consumption", "Days between the estimated onset of that level shift and as_of",
                 "days", missing=_NO_SHIFT),
     FeatureSpec("shift_persistence", "consumption", "Share of the weeks after the shift that stay below the "

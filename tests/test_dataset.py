@@ -107,3 +107,16 @@ def test_constructor_rejects_unknown_or_missing_tables(dataset):
         Dataset({"customers": dataset.customers, "meter_daily": dataset.meter_daily, "gas": dataset.weather})
     with pytest.raises(KeyError, match="needs the table"):
         Dataset({"customers": dataset.customers})
+
+
+def test_truncate_blanks_what_happened_later_in_every_table(raw_tables):
+    raw_tables["contacts"]["closed_at"] = ["2024-01-20 18:00:00", "2024-02-12 09:00:00", None]
+    ds = validate_tables(raw_tables, extracted_on=EXTRACTED_ON)
+    before = ds.truncate("2024-02-10")
+    # the complaint of 2024-02-05 is known, its closing on 2024-02-12 is not; the call closed earlier is
+    assert before.contacts.set_index("contact_id")["closed_at"].isna().tolist() == [False, True, True]
+    # the offer of 2024-01-15 is known, its acceptance on 2024-01-29 too; at 2024-01-20 only the offer
+    offers = ds.truncate("2024-01-20")["offers"]
+    assert offers["product"].tolist() == ["energy_audit"] and offers["accepted_on"].isna().all()
+    assert ds.truncate("2024-02-10")["offers"]["accepted_on"].notna().tolist() == [True, False]
+    assert ds.contacts["closed_at"].notna().sum() == 2  # the original is unchanged

@@ -149,8 +149,9 @@ class Dataset:
 
         Every row dated on or after ``as_of`` (by each table's ``time_column``)
         is removed, customers connected on or after ``as_of`` are dropped with
-        all their rows, and a ``closed_on`` on or after ``as_of`` becomes
-        unknown (``NaT``). Bills keep their ``due_on`` even when it falls after
+        all their rows, and the date of something that happened later (a table's
+        ``later_columns``: an account's ``closed_on``, a ticket's ``closed_at``, an
+        offer's ``accepted_on``) becomes unknown (``NaT``) when it is on or after ``as_of``. Bills keep their ``due_on`` even when it falls after
         ``as_of``: the bill was known, its payment is not.
 
         Parameters
@@ -173,19 +174,20 @@ class Dataset:
         cut = as_date(as_of, "as_of")
         customers = self._tables["customers"]
         customers = customers.loc[customers["connected_on"] < cut]
-        closed_later = customers["closed_on"] >= cut
-        if closed_later.any():
-            customers = customers.assign(closed_on=customers["closed_on"].mask(closed_later))
         kept_ids = customers["customer_id"].to_numpy()
-        out: dict[str, pd.DataFrame] = {"customers": customers.reset_index(drop=True)}
+        out: dict[str, pd.DataFrame] = {}
         for name, frame in self._tables.items():
-            if name == "customers":
-                continue
             schema = TABLES[name]
-            keep = frame[schema.time_column] < cut
-            if "customer_id" in frame.columns:
-                keep &= frame["customer_id"].isin(kept_ids)
-            out[name] = frame.loc[keep].reset_index(drop=True)
+            if name == "customers":
+                frame = customers
+            else:
+                keep = frame[schema.time_column] < cut
+                if "customer_id" in frame.columns:
+                    keep &= frame["customer_id"].isin(kept_ids)
+                frame = frame.loc[keep]
+            later = {c: frame[c].mask(frame[c] >= cut) for c in schema.later_columns
+                     if c in frame.columns and bool((frame[c] >= cut).any())}
+            out[name] = (frame.assign(**later) if later else frame).reset_index(drop=True)
         return Dataset(out, extracted_on=cut.normalize(), report=None)
 
     # -- persistence ----------------------------------------------------------------------

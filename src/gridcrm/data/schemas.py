@@ -176,6 +176,10 @@ class TableSchema:
         removes rows with ``time_column >= as_of``.
     future_columns : tuple of str
         Date columns that may not lie after the extraction date of the data.
+    later_columns : tuple of str
+        Dates of something that happens after the row became known (an account's or a ticket's
+        closing, an offer's acceptance): unknown until it happened, so :meth:`Dataset.truncate`
+        blanks values on or after ``as_of``.
     foreign_keys : tuple of ForeignKey
         References to other tables.
 
@@ -195,6 +199,7 @@ class TableSchema:
     time_column: str | None = None
     future_columns: tuple[str, ...] = ()
     foreign_keys: tuple[ForeignKey, ...] = field(default=())
+    later_columns: tuple[str, ...] = ()
 
     @property
     def column_names(self) -> list[str]:
@@ -316,6 +321,7 @@ CUSTOMERS = TableSchema(
     key=("customer_id",),
     time_column="connected_on",
     future_columns=("connected_on", "closed_on"),
+    later_columns=("closed_on",),
 )
 
 METER_DAILY = TableSchema(
@@ -425,6 +431,7 @@ CONTACTS = TableSchema(
     time_column="at",
     future_columns=("at",),
     foreign_keys=(_cust_fk(),),
+    later_columns=("closed_at",),
 )
 
 EVENTS = TableSchema(
@@ -472,6 +479,7 @@ OFFERS = TableSchema(
     key=("customer_id", "offered_on", "product"),
     time_column="offered_on",
     future_columns=("offered_on", "accepted_on"),
+    later_columns=("accepted_on",),
     foreign_keys=(_cust_fk(),),
 )
 

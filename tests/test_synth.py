@@ -541,7 +541,7 @@ def test_same_seed_writes_byte_identical_files(tmp_path):
         assert cli_main(["-q", "synth", "--customers", "60", "--start", "2024-01-01", "--end", "2024-03-31",
                          "--seed", "3", "--out", str(tmp_path / name)]) == 0
     first, second = _md5(tmp_path / "a"), _md5(tmp_path / "b")
-    assert len(first) == 13 and first == second
+    assert len(first) == 14 and first == second
 
 
 def test_committed_sample_is_what_make_sample_generates():
@@ -549,6 +549,7 @@ def test_committed_sample_is_what_make_sample_generates():
     for name, frame in synth.dataset.items():
         pd.testing.assert_frame_equal(pd.read_parquet(SAMPLE / f"{name}.parquet"), frame, obj=name)
     pd.testing.assert_frame_equal(pd.read_parquet(SAMPLE / "truth.parquet"), synth.truth)
+    pd.testing.assert_frame_equal(pd.read_parquet(SAMPLE / "offer_truth.parquet"), synth.offer_truth)
     size = sum(p.stat().st_size for p in SAMPLE.iterdir())
     assert size < 10_000_000, f"data/sample/ grew to {size:,} bytes"
 

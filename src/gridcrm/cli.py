@@ -216,12 +216,12 @@ def _cmd_synth(args: argparse.Namespace) -> int:
                              n_interval_customers=args.interval_customers, interval_days=args.interval_days,
                              show_progress=sys.stderr.isatty())
     folder = synth.dataset.save(args.out, format=args.format)
-    for name, frame in (("truth", synth.truth), ("bill_truth", synth.bill_truth)):
+    for name, frame in (("truth", synth.truth), ("bill_truth", synth.bill_truth), ("offer_truth", synth.offer_truth)):
         frame.to_parquet(folder / f"{name}.parquet", compression="zstd", compression_level=9)
     print(f"Generated {args.customers:,} customers, {args.start} to {args.end}, seed {args.seed}, "
           f"in {time.perf_counter() - t0:.1f} s:\n")
     _print_summary(synth.dataset.summary())
-    print(f"\nWritten to {folder}/ (ground truth in truth.parquet and bill_truth.parquet)")
+    print(f"\nWritten to {folder}/ (ground truth in truth.parquet, bill_truth.parquet and offer_truth.parquet)")
     return 0
 
 

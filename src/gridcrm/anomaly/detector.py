@@ -55,7 +55,7 @@ from gridcrm.data.dataset import Dataset
 from gridcrm.features._common import active_customers, parse_as_of
 from gridcrm.features.payment import payment_features
 
-__all__ = ["AnomalyDetector", "KINDS", "theft_evidence", "model_inputs", "CONTEXT_FEATURES"]
+__all__ = ["AnomalyDetector", "KINDS", "theft_evidence", "intermittent_evidence", "model_inputs", "CONTEXT_FEATURES"]
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +95,33 @@ def theft_evidence(signals: pd.DataFrame) -> np.ndarray:
     persist = np.nan_to_num(signals["shift_persistence"].to_numpy(dtype=np.float64), nan=0.0)
     band = _sigmoid((d - 0.25) / 0.04) * _sigmoid((0.85 - d) / 0.03)
     out = _sigmoid((z - 6.0) / 2.0) * band * persist
+    return np.clip(np.maximum(np.nan_to_num(out, nan=0.0), intermittent_evidence(signals)), 0.0, 1.0)
+
+
+def intermittent_evidence(signals: pd.DataFrame) -> np.ndarray:
+    """Evidence in [0, 1] of intermittent tampering: on/off regimes of days to weeks that were not there before.
+
+    The product of: the low regime of the last 182 days reads 22-57 % less than the high one
+    (``regime_drop_182d``; a bypass switched on and off takes a part of the load, not all of it), that
+    gap grew by more than about 0.09 against the same days a year earlier (``regime_drop_change``) and
+    so did the separation of the regimes (``regime_separation_change`` above about 0.3: a customer who
+    always alternates — weekends, a second home — is not new at it), and 8-38 changes of regime in the
+    182 days (``regime_switches_182d``: fewer is one step, which :func:`theft_evidence` judges; more is
+    day-to-day noise). 0 where the signals are missing.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"regime_drop_182d": [0.4, 0.4, 0.4], "regime_drop_change": [0.2, 0.2, 0.0],
+    ...                   "regime_separation_change": [1.0, 1.0, 1.0], "regime_switches_182d": [20, 60, 20]})
+    >>> intermittent_evidence(s).round(3).tolist()
+    [0.976, 0.001, 0.026]
+    """
+    nan = np.full(len(signals), np.nan)
+    get = lambda name: signals[name].to_numpy(dtype=np.float64) if name in signals else nan  # noqa: E731
+    drop, change = get("regime_drop_182d"), get("regime_drop_change")
+    sep, switches = get("regime_separation_change"), get("regime_switches_182d")
+    out = (_sigmoid((drop - 0.22) / 0.03) * _sigmoid((0.57 - drop) / 0.03) * _sigmoid((change - 0.09) / 0.025)
+           * _sigmoid((sep - 0.3) / 0.1) * _sigmoid((38.0 - switches) / 3.0) * _sigmoid((switches - 8.0) / 2.0))
     return np.clip(np.nan_to_num(out, nan=0.0), 0.0, 1.0)
 
 

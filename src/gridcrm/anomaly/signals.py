@@ -198,6 +198,55 @@ def _share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return out
 
 
+_REGIME_DAYS = 182
+_REGIME_SMOOTH = 3
+
+
+def _regimes(block: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Two-regime split of daily kWh relative to peers: (log gap between the regimes, separation, switches).
+
+    Each day's kWh over the row's median is divided by the peers' median of the same (log, 3-day running
+    mean); the days are split into a low and a high regime by the threshold that maximises the
+    between-regime sum of squares (1-D two-means, each regime 15-85 % of the days: one sort and one cumulative
+    sum for all customers). ``separation`` is the gap in units of the pooled within-regime spread;
+    ``switches`` counts the changes of regime in time order. NaN with fewer than 30 days read.
+    """
+    n, days = block.shape
+    have_read = (~np.isnan(block)).sum(axis=1)
+    med = _nanmedian_rows(block)
+    scaled = block / np.where(med > 0, med, np.nan)[:, None]
+    peer = _group_median(scaled, group)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        e = np.log(scaled + 0.05) - np.log(peer + 0.05)
+    have = ~np.isnan(e)
+    c = np.zeros((n, days + 1))
+    np.cumsum(np.where(have, e, 0.0), axis=1, out=c[:, 1:])
+    m = np.zeros((n, days + 1))
+    np.cumsum(have, axis=1, out=m[:, 1:])
+    w = _REGIME_SMOOTH
+    cnt = m[:, w:] - m[:, :-w]
+    x = np.where(cnt > 0, (c[:, w:] - c[:, :-w]) / np.maximum(cnt, 1), np.nan)
+    k = x.shape[1]
+    fill = np.nan_to_num(_nanmedian_rows(x))
+    x = np.where(np.isnan(x), fill[:, None], x)
+    srt = np.sort(x, axis=1)
+    cs = np.cumsum(srt, axis=1)
+    j = np.arange(1, k)
+    lo = cs[:, :-1] / j
+    hi = (cs[:, -1:] - cs[:, :-1]) / (k - j)
+    between = j * (k - j) / k * (hi - lo) ** 2
+    between = np.where(((j >= 0.15 * k) & (j <= 0.85 * k))[None, :], between, -1.0)
+    b = np.argmax(between, axis=1)
+    rows = np.arange(n)
+    gap = hi[rows, b] - lo[rows, b]
+    within = ((x - x.mean(axis=1, keepdims=True)) ** 2).sum(axis=1) - between[rows, b]
+    sep = gap / np.maximum(np.sqrt(np.maximum(within, 0.0) / max(k - 2, 1)), 1e-3)
+    low = x < ((hi[rows, b] + lo[rows, b]) / 2)[:, None]
+    switches = (low[:, 1:] != low[:, :-1]).sum(axis=1).astype(np.float64)
+    bad = have_read < 30
+    return (np.where(bad, np.nan, gap), np.where(bad, np.nan, sep), np.where(bad, np.nan, switches))
+
+
 def _daily_signals(daily: np.ndarray, customers: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, np.ndarray]:
     n, days = daily.shape
     recent = daily[:, -_RECENT:]
@@ -257,6 +306,9 @@ def _daily_signals(daily: np.ndarray, customers: pd.DataFrame, as_of: pd.Timesta
     with np.errstate(invalid="ignore", divide="ignore"):
         lw, lp = np.log(scaled + eps), np.log(peer + eps)
     corr_last, corr_prev = corr(lw[:, -52:], lp[:, -52:]), corr(lw[:, :-52], lp[:, :-52])
+    # intermittent tampering: two regimes in the last 182 days that the same days a year earlier lack
+    gap_now, sep_now, switches = _regimes(daily[:, -_REGIME_DAYS:], group)
+    gap_before, sep_before, _ = _regimes(daily[:, days - 364 - _REGIME_DAYS : days - 364], group)
     return {
         "drop_yoy_90d": drop_self,
         "drop_vs_peers_90d": drop_peer,
@@ -271,6 +323,10 @@ def _daily_signals(daily: np.ndarray, customers: pd.DataFrame, as_of: pd.Timesta
         "repeat_read_share_90d": _share(same.sum(axis=1).astype(float), np.maximum(n_read - 1, 0).astype(float)),
         "regularity_ratio_90d": _share(cv_recent, cv_year),
         "capacity_use_max_90d": _share(peak, kva * 24.0),
+        "regime_drop_182d": 1.0 - np.exp(-gap_now),
+        "regime_drop_change": np.exp(-gap_before) - np.exp(-gap_now),
+        "regime_separation_change": sep_now - sep_before,
+        "regime_switches_182d": switches,
     }
 
 

@@ -408,6 +408,7 @@ def registry_frame(registry: dict[str, FeatureSpec] | None = None) -> pd.DataFra
 # --- anomaly signals (#16): the per-customer signals of gridcrm.anomaly.anomaly_signals -----------------------------
 _NO_YEAR = "fewer than 455 days of reads before as_of, or no reads in one of the two 90-day windows"
 _NO_SHIFT = "too few weeks of reads for a change point (13 before, 3 after)"
+_NO_REGIME = "fewer than 30 daily reads in the last 182 days, or in the same days a year earlier"
 #: The anomaly signals (theft, meter faults, abnormal consumption), one row per customer at ``as_of``;
 #: computed by :func:`gridcrm.anomaly.anomaly_signals`, not by :func:`build_features`.
 ANOMALY_SIGNALS: dict[str, FeatureSpec] = {s.name: s for s in (
@@ -446,6 +447,19 @@ ANOMALY_SIGNALS: dict[str, FeatureSpec] = {s.name: s for s in (
                 missing=_NO_YEAR),
     FeatureSpec("capacity_use_max_90d", "consumption", "Highest daily kWh of the last 90 days over contracted "
                 "kVA × 24 h (above 1 is inconsistent with the contract)", "ratio", missing=_NO_HISTORY),
+    FeatureSpec("regime_drop_182d", "consumption", "Gap between a low and a high regime of daily kWh relative to "
+                "peers in the last 182 days (1-D two-means split of the 3-day running mean, each regime 15-85 % "
+                "of the days; 0.3 = the low regime reads 30 % less)", "share", missing=_NO_REGIME, min=0.0,
+                max=1.0),
+    FeatureSpec("regime_drop_change", "consumption", "regime_drop_182d minus the same gap in the same 182 days a "
+                "year earlier (positive = on/off regimes that were not there before: intermittent tampering)",
+                "share", missing=_NO_REGIME, min=-1.0, max=1.0),
+    FeatureSpec("regime_separation_change", "consumption", "Separation of the two regimes (gap over the pooled "
+                "within-regime spread) in the last 182 days minus that of the same days a year earlier", "z",
+                missing=_NO_REGIME, min=-_BIG, max=_BIG),
+    FeatureSpec("regime_switches_182d", "consumption", "Changes between the low and the high regime in the last "
+                "182 days, in time order (1 = a single step; 10-40 = regimes of days to weeks; more = noise)",
+                "count", missing=_NO_REGIME),
     FeatureSpec("bill_read_gap_180d", "payment", "Median relative gap between billed kWh and the sum of the daily "
                 "reads of the month, bills issued in the last 180 days", "ratio",
                 missing="no bills, or none in the last 180 days"),

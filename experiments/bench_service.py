@@ -155,6 +155,10 @@ def bench_classify(n: int, n_train: int = 8_000, labelled_share: float = 0.1, se
               f"macro-F1 {f1:.3f} on {len(held):,} held-out style-b texts; "
               f"{old_f1:.3f} on the {len(old_text)} fixed texts of the earlier generator")
     print(classification_report(held["topic"], pred, digits=3))
+    proba = clf.predict_proba(held["text"])
+    top, acc = proba.max(axis=1).mean(), (pred == held["topic"]).mean()
+    print(f"calibration on style b: mean top probability {top:.3f} for an accuracy of {acc:.3f} "
+          f"({'over' if top > acc else 'under'}confident by {abs(top - acc):.3f})")
     # Where it fails: counts only. The held-out texts themselves are never printed, so that nobody
     # tunes the thesaurus or the rules to them (they stand for next year's unseen complaints).
     print("confusion on style b (rows: true topic, columns: predicted):")

@@ -107,3 +107,26 @@ def test_hand_written_complaints_are_classified_after_training_on_the_generator(
     baseline = ComplaintClassifier(random_state=0, rules={"topics": {"billing": ["电费"]}, "thesaurus": None})
     f1_base = topic_macro_f1(baseline.fit(train["text"], train["topic"]).predict(hand["text"]), hand["topic"])
     assert f1 >= 0.85 and f1 > f1_base + 0.05, (f1, f1_base)
+
+
+def test_probabilities_are_the_mean_of_the_svm_and_the_concepts_only_model_and_stay_calibrated():
+    rng = np.random.default_rng(3)
+    data = complaint_texts(rng.choice(np.array(CONTACT_TOPICS, dtype=object), 1200), rng, style="a")
+    train, test = data.iloc[:900], data.iloc[900:]
+    clf = ComplaintClassifier(random_state=0).fit(train["text"], train["topic"])
+    assert clf.calibrated_ and clf.concept_model_ is not None
+    assert clf.n_training_texts_ == 3 * len(train)
+    X = clf.vectorizer_.transform(normalize_text(test["text"].tolist()))
+    n_concepts = len(clf.rules_.thesaurus.groups) + len(clf.rules_.thesaurus.topics)
+    assert clf.concept_model_.n_features_in_ == n_concepts
+    expected = 0.5 * clf.model_.predict_proba(X) + 0.5 * clf.concept_model_.predict_proba(X[:, -n_concepts:])
+    proba = clf.predict_proba(test["text"])
+    np.testing.assert_allclose(proba, expected / expected.sum(axis=1, keepdims=True), rtol=1e-5, atol=1e-6)
+    # calibration: in bins of the top probability, the mean top probability is near the accuracy
+    top, hit = proba.max(axis=1), clf.classes_[proba.argmax(axis=1)] == test["topic"].to_numpy()
+    bins = np.digitize(top, [0.5, 0.7, 0.9])
+    ece = sum(abs(top[bins == b].mean() - hit[bins == b].mean()) * (bins == b).mean() for b in np.unique(bins))
+    assert ece < 0.1, ece
+    none = ComplaintClassifier(random_state=0, rules={"topics": {"billing": ["电费"]}, "thesaurus": None})
+    assert none.fit(train["text"], train["topic"]).concept_model_ is None
+    assert none.n_training_texts_ == len(train)

@@ -7,7 +7,8 @@ utility-service thesaurus they mention (:class:`~gridcrm.service.rules.TopicThes
 group, and per topic the number of its groups). So that wording the training texts never used
 still counts, the model also trains on synonym variants of every training text (thesaurus words
 swapped for others of the same concept group) and leans on the concept features, which name
-the topic whatever the words; a linear SVM learns the topics and
+the topic whatever the words; its probabilities are the mean of a logistic regression on the
+concept features alone and of a linear SVM on all features. The SVM learns the topics and
 its scores become probabilities by calibration (sigmoid, 3-fold) when every topic has enough
 examples (else a multinomial logistic regression gives them; it is ~35× slower to fit).
 Few labels are enough: a text without a topic takes the weak label of the keyword
@@ -123,7 +124,11 @@ class ComplaintClassifier(ValidatedParams, ClassifierMixin, BaseEstimator):
         Texts the model learned from: the labelled ones and their synonym variants.
     calibrated_ : bool
     vectorizer_ : sklearn FeatureUnion
+        TF-IDF of characters and of words, and (with a thesaurus) the concept features last.
     model_ : fitted classifier
+        The calibrated SVM on all features (or the logistic regression when too few to calibrate).
+    concept_model_ : LogisticRegression or None
+        On the concept features alone (None without a thesaurus); half of the probabilities.
 
     Examples
     --------

@@ -167,7 +167,7 @@ def part_hard(args: argparse.Namespace) -> pd.DataFrame:
                      "cov95": m["coverage_95"], "s_per_series": secs / train["unique_id"].nunique()})
         print(pd.DataFrame([rows[-1]]).to_string(index=False, header=len(rows) == 1, float_format="%.3f"), flush=True)
 
-    for engine in ("batched", "exact"):
+    for engine in [e for e in args.engines.split(",") if e]:
         for sel in ("backtest", None):
             t0 = time.perf_counter()
             fc = ConsumptionForecaster(engine=engine, model_selection=sel, n_jobs=args.n_jobs).fit(train)
@@ -205,6 +205,7 @@ def main() -> None:
     p.add_argument("--sf", action="store_true", help="include statsforecast (benchmark-only install)")
     p.add_argument("--sf-series", type=int, default=8, help="interval series given to statsforecast MSTL (slow)")
     p.add_argument("--n-jobs", type=int, default=1)
+    p.add_argument("--engines", default="batched,exact", help="gridcrm engines of --part hard (comma-separated; '' none)")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
     logging.basicConfig(level=logging.WARNING)

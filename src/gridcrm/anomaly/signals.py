@@ -130,6 +130,11 @@ def _harmonic_change_point(r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     a level shift. ``resid`` is ``r`` less the fitted harmonic (NaN where ``r`` is), for the size and
     persistence of the drop. ``week`` is the first week after the change (-1 if none was possible).
     """
+    parts = [_harmonic_chunk(r[a : a + _REGIME_CHUNK]) for a in range(0, max(len(r), 1), _REGIME_CHUNK)]
+    return tuple(np.concatenate([p[i] for p in parts]) for i in range(4))  # type: ignore[return-value]
+
+
+def _harmonic_chunk(r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     n, k = r.shape
     have = ~np.isnan(r)
     cnt = have.sum(axis=1)
@@ -200,6 +205,7 @@ def _share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 _REGIME_DAYS = 182
 _REGIME_SMOOTH = 3
+_REGIME_CHUNK = 8192
 
 
 def _regimes(block: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -211,13 +217,24 @@ def _regimes(block: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarr
     sum for all customers). ``separation`` is the gap in units of the pooled within-regime spread;
     ``switches`` counts the changes of regime in time order. NaN with fewer than 30 days read.
     """
-    n, days = block.shape
-    have_read = (~np.isnan(block)).sum(axis=1)
+    n = block.shape[0]
     med = _nanmedian_rows(block)
-    scaled = block / np.where(med > 0, med, np.nan)[:, None]
-    peer = _group_median(scaled, group)
+    scaled = (block / np.where(med > 0, med, np.nan)[:, None]).astype(np.float32)
+    peer = _group_median(scaled, group).astype(np.float32)
     with np.errstate(invalid="ignore", divide="ignore"):
-        e = np.log(scaled + 0.05) - np.log(peer + 0.05)
+        e = np.log(scaled + np.float32(0.05)) - np.log(peer + np.float32(0.05))
+    del scaled, peer
+    out = np.full((3, n), np.nan)
+    for a in range(0, n, _REGIME_CHUNK):  # chunks keep the temporaries small at 100,000 customers
+        out[:, a : a + _REGIME_CHUNK] = _two_regimes(e[a : a + _REGIME_CHUNK])
+    bad = (~np.isnan(block)).sum(axis=1) < 30
+    out[:, bad] = np.nan
+    return out[0], out[1], out[2]
+
+
+def _two_regimes(e: np.ndarray) -> np.ndarray:
+    """(gap, separation, switches) of the rows of ``e`` (log ratios, NaN skipped); see :func:`_regimes`."""
+    n, days = e.shape
     have = ~np.isnan(e)
     c = np.zeros((n, days + 1))
     np.cumsum(np.where(have, e, 0.0), axis=1, out=c[:, 1:])
@@ -226,6 +243,7 @@ def _regimes(block: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarr
     w = _REGIME_SMOOTH
     cnt = m[:, w:] - m[:, :-w]
     x = np.where(cnt > 0, (c[:, w:] - c[:, :-w]) / np.maximum(cnt, 1), np.nan)
+    del c, m, cnt
     k = x.shape[1]
     fill = np.nan_to_num(_nanmedian_rows(x))
     x = np.where(np.isnan(x), fill[:, None], x)
@@ -243,8 +261,7 @@ def _regimes(block: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarr
     sep = gap / np.maximum(np.sqrt(np.maximum(within, 0.0) / max(k - 2, 1)), 1e-3)
     low = x < ((hi[rows, b] + lo[rows, b]) / 2)[:, None]
     switches = (low[:, 1:] != low[:, :-1]).sum(axis=1).astype(np.float64)
-    bad = have_read < 30
-    return (np.where(bad, np.nan, gap), np.where(bad, np.nan, sep), np.where(bad, np.nan, switches))
+    return np.vstack([gap, sep, switches])
 
 
 def _daily_signals(daily: np.ndarray, customers: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, np.ndarray]:

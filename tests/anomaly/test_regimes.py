@@ -89,6 +89,8 @@ def test_intermittent_tampering_found_by_its_regimes(tampered):
     assert ev[TAMPER] >= ie[TAMPER] and ev[THIEF] > 0.9
     out = AnomalyDetector(random_state=0).fit(tampered, AS_OF).score(tampered, AS_OF)
     assert set(out["score"].nlargest(2).index) == {THIEF, TAMPER}
+    assert out.loc[TAMPER, "kind"] == "theft" and "% less kWh in on/off spells" in out.loc[TAMPER, "reasons"]
+    assert "on/off" not in out.loc[THIEF, "reasons"]
 
 
 def test_missing_regime_columns_give_no_intermittent_evidence():

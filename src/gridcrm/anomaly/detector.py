@@ -421,6 +421,13 @@ def describe(signals: pd.DataFrame, p: np.ndarray, context: pd.DataFrame | None,
         np.char.add(pct(gap), " % gap between billed and read kWh"),
     ]
     masks = [words[0][0]] + words[1:]
+    on_off = intermittent_evidence(signals) >= 0.5
+    if on_off.any():
+        rd = signals["regime_drop_182d"].to_numpy(dtype=np.float64)
+        sw = np.nan_to_num(signals["regime_switches_182d"].to_numpy(dtype=np.float64))
+        masks.append(on_off)
+        texts.append(np.char.add(np.char.add(np.char.add(pct(rd), " % less kWh in on/off spells ("),
+                                             np.char.mod("%.0f", sw)), " changes in 182 days, new against a year earlier)"))
     if context is not None:
         otr = context["on_time_rate_730d"].to_numpy(dtype=np.float64)
         masks.append(~np.isnan(otr) & (otr < 0.6))

@@ -3,12 +3,16 @@
 Two kinds of evidence are combined:
 
 * **Unsupervised, from daily reads alone** — the peer-relative level shift of
-  :func:`~gridcrm.anomaly.anomaly_signals`: its strength (``shift_z``, in units
-  of the customer's own noise), its size (``recent_drop_vs_before``) and how
-  sustained it is. A theft by partial bypass removes a *part* of the load
-  (20–70 %) from one week on and keeps it off; the evidence is high only for a
-  sharp, sustained, partial drop that the customer's peers (same class and
-  region) do not share.
+  :func:`~gridcrm.anomaly.anomaly_signals`, found beside an annual harmonic
+  (the customer's own seasonal pattern): its strength (``shift_z``, in units
+  of the customer's own noise), its size (the smaller of ``shift_drop`` and
+  ``recent_drop_vs_before``) and how sustained it is. A theft by partial bypass
+  removes a *part* of the load (20–60 %) from one week on and keeps it off; the
+  evidence is high only for a sharp, sustained, partial drop that the
+  customer's peers (same class and region) do not share. Intermittent
+  tampering (a bypass switched on and off) gives on/off regimes of days to
+  weeks in the last 182 days that the same days a year earlier lack
+  (:func:`intermittent_evidence`); the evidence is the larger of the two.
 * **Positive–unlabelled learning** from the thefts already recorded in
   ``events`` (and confirmed negatives from ``inspections`` when present): at
   ``fit``, signals are computed ``label_window_days`` before ``as_of``; the
@@ -23,16 +27,25 @@ Two kinds of evidence are combined:
 How legitimate drops are told apart:
 
 * **seasonality, weather, holidays, regional outages** — every signal is
-  relative to the peers' median weekly profile, and year-on-year;
+  relative to the peers' median weekly profile; a customer's own seasonal
+  pattern unlike its peers' (more heating, gas heating, a summer business) is
+  taken up by the harmonic of the change point;
 * **vacancy, closure** — the drop is (nearly) total, or the reads are zero:
-  kind ``vacancy_closure``, and the theft evidence is low outside the 15–85 %
-  band (a bypass that takes everything would be noticed at once);
+  kind ``vacancy_closure``, and the theft evidence is low above an 85 % drop
+  (a bypass that takes everything would be noticed at once);
 * **a business winding down** — a slow slide gives a weak change-point
   statistic for its size and a low persistence score;
-* **efficiency retrofits, rooftop solar, a heat pump replaced** — a step of
-  typically 10–30 %: smaller than most bypasses; what remains is told apart
-  only by the supervised part (payment behaviour, class) — the main source of
-  false positives, stated in the README.
+* **efficiency retrofits, rooftop solar, a heat pump replaced, a smaller
+  household** — a step of typically 10–30 %: the evidence falls off below a
+  drop of about 25 %;
+* **what is not told apart**: a legitimate step down of 25–60 % that stays
+  (a household moving out in part, a business moving a line away) looks like
+  an abrupt bypass in daily reads; on gridcrm's generator both are the same
+  multiplication of every day's load and nothing else in the extract records
+  the move, so these fill about half of the top 1 % — the main source of false
+  positives, stated in the README. Payment behaviour (``use_payments``) does
+  not help there (checked: even the generator's true credit quality as a
+  prior lowers R-precision).
 """
 
 from __future__ import annotations

@@ -18,11 +18,11 @@ from gridcrm.service.hotspots import complaint_hotspots, resolution_times
 from gridcrm.service.lexicon import Lexicon, load_lexicon
 from gridcrm.service.pii import PII_PATTERNS, mask_pii
 from gridcrm.service.plots import plot_hotspots
-from gridcrm.service.rules import URGENCY_LEVELS, TopicRules, load_topic_rules
+from gridcrm.service.rules import URGENCY_LEVELS, TopicRules, TopicThesaurus, load_topic_rules, load_topic_thesaurus
 from gridcrm.service.screen import SensitiveScreen
 from gridcrm.service.text import DOMAIN_WORDS, fold_chars, normalize_text, tokenize
 
-__all__ = ["ComplaintClassifier", "DOMAIN_WORDS", "Lexicon", "PII_PATTERNS", "SensitiveScreen",
+__all__ = ["ComplaintClassifier", "DOMAIN_WORDS", "Lexicon", "PII_PATTERNS", "SensitiveScreen", "TopicThesaurus", "load_topic_thesaurus",
            "ServiceConfig", "TopicRules", "URGENCY_LEVELS", "complaint_hotspots",
            "customer_service_features", "fold_chars", "load_lexicon", "load_service_config",
            "load_topic_rules", "mask_pii", "normalize_text", "plot_hotspots", "resolution_times",

@@ -22,8 +22,8 @@ from gridcrm.service.rules import URGENCY_LEVELS, TopicRules, TopicThesaurus, lo
 from gridcrm.service.screen import SensitiveScreen
 from gridcrm.service.text import DOMAIN_WORDS, fold_chars, normalize_text, tokenize
 
-__all__ = ["ComplaintClassifier", "DOMAIN_WORDS", "Lexicon", "PII_PATTERNS", "SensitiveScreen", "TopicThesaurus", "load_topic_thesaurus",
-           "ServiceConfig", "TopicRules", "URGENCY_LEVELS", "complaint_hotspots",
+__all__ = ["ComplaintClassifier", "DOMAIN_WORDS", "Lexicon", "PII_PATTERNS", "SensitiveScreen",
+           "ServiceConfig", "TopicRules", "TopicThesaurus", "URGENCY_LEVELS", "complaint_hotspots",
            "customer_service_features", "fold_chars", "load_lexicon", "load_service_config",
-           "load_topic_rules", "mask_pii", "normalize_text", "plot_hotspots", "resolution_times",
-           "satisfaction_drivers", "screening_list", "survey_experience", "tokenize"]
+           "load_topic_rules", "load_topic_thesaurus", "mask_pii", "normalize_text", "plot_hotspots",
+           "resolution_times", "satisfaction_drivers", "screening_list", "survey_experience", "tokenize"]

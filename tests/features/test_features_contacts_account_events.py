@@ -64,3 +64,29 @@ def test_event_counts(tiny):
     after = build_features(tiny, "2024-03-01")
     assert after.loc[3, "blacklisted"] and not after.loc[1, "blacklisted"]
     assert after["theft_count"].sum() == 1
+
+
+def test_ticket_features_by_hand_and_nan_without_closing_times():
+    import numpy as np
+    import pandas as pd
+
+    from gridcrm.features.contacts import contact_features
+
+    contacts = pd.DataFrame({
+        "customer_id": [1, 1, 1, 2],
+        "kind": ["complaint", "repair", "call", "complaint"],
+        "at": pd.to_datetime(["2024-01-10 08:00", "2024-01-20 10:00", "2024-01-21 09:00", "2024-01-25 12:00"]),
+        "category": ["billing", "outage", "billing", "billing"],
+        "satisfaction": [np.nan] * 4,
+        # closed after 6 h; closed on 2024-02-03 (after as_of: not yet known); a call is no ticket; never closed
+        "closed_at": pd.to_datetime(["2024-01-10 14:00", "2024-02-03 10:00", "2024-01-21 09:05", None]),
+        "repeat": [False, False, True, False],
+    })
+    customers = pd.DataFrame({"customer_id": [1, 2, 3]})
+    f = contact_features(contacts, customers, pd.Timestamp("2024-02-01"))
+    assert f["tickets_open"].tolist() == [1.0, 1.0, 0.0]
+    assert f["resolution_hours_mean_365d"][0] == 6.0 and np.isnan(f["resolution_hours_mean_365d"][1:]).all()
+    assert f["repeat_contacts_365d"].tolist() == [1.0, 0.0, 0.0]
+    old = contact_features(contacts.drop(columns=["closed_at", "repeat"]), customers, pd.Timestamp("2024-02-01"))
+    assert all(np.isnan(old[name]).all() for name in ("tickets_open", "resolution_hours_mean_365d",
+                                                      "repeat_contacts_365d"))

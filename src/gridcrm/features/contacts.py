@@ -8,7 +8,9 @@ the customer is better than the rare survey scores; billing calls and
 complaints show how the customer reacts to the size of the bills. Calls, complaints
 and repairs about outages or the line (``outage_contacts_365d``) say how much the
 quality of supply bothers the customer; capacity-change applications
-(``capacity_change_applications_365d``) announce a change of load.
+(``capacity_change_applications_365d``) announce a change of load. The service the customer got —
+tickets still open at ``as_of``, hours to close the year's tickets, repeat contacts on one topic —
+is what the service step's satisfaction drivers measure, fed back here to the churn model.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import pandas as pd
 from gridcrm.features._common import DAY_NS, count, group_max, isin, ns, positions, ratio, total, window_mask
 from gridcrm.features.registry import COMPLAINT_CATEGORIES
 
-__all__ = ["contact_features", "contact_feature_names", "CONTACT_WINDOWS"]
+__all__ = ["contact_features", "contact_feature_names", "CONTACT_WINDOWS", "TICKET_FEATURES"]
 
 #: Windows of the call, complaint and repair counts, in days.
 CONTACT_WINDOWS: tuple[int, ...] = (90, 365, 730)
@@ -28,13 +30,19 @@ _KIND_COLUMNS = {"call": "calls", "complaint": "complaints", "repair": "repairs"
 _SUPPLY_CATEGORIES: tuple[str, ...] = ("outage", "line")
 
 
+#: Features of the service a customer got (tickets' closing times and repeats; NaN without those columns).
+TICKET_FEATURES: tuple[str, ...] = ("tickets_open", "resolution_hours_mean_365d", "repeat_contacts_365d")
+#: Contact kinds that are tickets the utility has to close.
+_TICKET_KINDS: tuple[str, ...] = ("complaint", "repair")
+
+
 def contact_feature_names() -> list[str]:
     """Names of the columns :func:`contact_features` returns, in order."""
     names = [f"{col}_{w}d" for w in CONTACT_WINDOWS for col in _KIND_COLUMNS.values()]
     names += [f"complaints_{c}_365d" for c in COMPLAINT_CATEGORIES]
     return names + ["applications_365d", "satisfaction_mean_365d", "days_since_last_complaint", "complaints_3m",
                     "satisfaction_mean_730d", "complaint_share_730d", "billing_contacts_730d", "outage_contacts_365d",
-                    "capacity_change_applications_365d"]
+                    "capacity_change_applications_365d", *TICKET_FEATURES]
 
 
 def contact_features(contacts: pd.DataFrame, customers: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, np.ndarray]:
@@ -99,4 +107,28 @@ def contact_features(contacts: pd.DataFrame, customers: pd.DataFrame, as_of: pd.
     out["outage_contacts_365d"] = count(pos, supply, n)
     out["capacity_change_applications_365d"] = count(pos, year & kinds["application"]
                                                       & isin(category, ("capacity_change",)), n)
+    out.update(_ticket_features(contacts, pos, at, before, year, kinds, as_of, n))
+    return out
+
+
+def _ticket_features(contacts: pd.DataFrame, pos: np.ndarray, at: np.ndarray, before: np.ndarray,
+                     year: np.ndarray, kinds: dict[str, np.ndarray], as_of: pd.Timestamp,
+                     n: int) -> dict[str, np.ndarray]:
+    """Tickets still open at ``as_of`` (a closing on or after it is not yet known), mean hours to close the
+    year's tickets, repeat contacts; NaN for every customer when the extract has no closing times or
+    repeat flags (an older extract), not 0."""
+    nan = np.full(n, np.nan)
+    out = {name: nan.copy() for name in TICKET_FEATURES}
+    ticket = kinds["complaint"] | kinds["repair"]
+    if "closed_at" in contacts.columns and contacts["closed_at"].notna().any():
+        closed = contacts["closed_at"]
+        closed_ns = np.where(closed.isna().to_numpy(), np.iinfo(np.int64).max, ns(closed.fillna(pd.Timestamp(0))))
+        known = closed_ns < as_of.value
+        out["tickets_open"] = count(pos, before & ticket & ~known, n).astype(np.float64)
+        hours = (closed_ns - at) / 3.6e12
+        done = year & ticket & known
+        out["resolution_hours_mean_365d"] = ratio(total(pos, np.where(done, hours, 0.0), done, n), count(pos, done, n))
+    if "repeat" in contacts.columns and contacts["repeat"].notna().any():
+        repeat = contacts["repeat"].fillna(False).to_numpy(dtype=bool)
+        out["repeat_contacts_365d"] = count(pos, year & repeat, n).astype(np.float64)
     return out

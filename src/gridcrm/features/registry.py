@@ -247,8 +247,20 @@ def _contacts(windows: Iterable[int]) -> list[FeatureSpec]:
                     kind="int"),
         FeatureSpec("capacity_change_applications_365d", "contacts",
                     "Applications for a capacity change in the last 365 days", "count", kind="int"),
+        FeatureSpec("tickets_open", "contacts", "Complaints and repair requests not yet closed at as_of", "count",
+                    missing=_NO_TICKETS),
+        FeatureSpec("resolution_hours_mean_365d", "contacts",
+                    "Mean hours to close the complaints and repair requests of the last 365 days", "hours",
+                    missing="no ticket closed in the last 365 days, or " + _NO_TICKETS),
+        FeatureSpec("repeat_contacts_365d", "contacts",
+                    "Contacts on a topic the customer contacted about within the 30 days before, last 365 days",
+                    "count", missing="the extract has no repeat flags"),
     ]
     return out
+
+
+#: Why a ticket feature is NaN: an extract without closing times (contacts.closed_at).
+_NO_TICKETS = "the extract has no closing times of tickets"
 
 
 def _account() -> list[FeatureSpec]:

@@ -424,7 +424,8 @@ def validate_spark(
             counts = ann.agg(F.count(F.lit(1)).alias("n"),
                              F.sum(F.when(F.col(_RULES) == "", 1).otherwise(0)).alias("kept")).collect()[0]
             rules_of = F.split(F.col(_RULES), _JOIN)
-            per_rule = (ann.where(F.col(_RULES) != "")
+            clean = int(counts["kept"] or 0) == int(counts["n"])  # no row set aside: no second job
+            per_rule = [] if clean else (ann.where(F.col(_RULES) != "")
                         .select(F.explode(rules_of).alias("r"), _PID, _POS, _RAW, *schema.column_names)
                         .where(F.col("r") != "")
                         .withColumn("k", F.row_number().over(Window.partitionBy("r").orderBy(_PID, _POS)))

@@ -111,3 +111,20 @@ def test_psi_weights_of_seasonal_difference():
     ar[0, [0, 7]] = [1.0, -1.0]
     psi = psi_weights(ar, np.ones((1, 1)), 15)[:, 0]
     assert psi.tolist() == [1.0] + [0.0] * 6 + [1.0] + [0.0] * 6 + [1.0]
+
+
+def test_exact_with_css_estimation_keeps_the_search_s_estimates():
+    """estimation='css': no likelihood refit; an AR(1) of 0.6 is estimated by CSS within sampling error (#15)."""
+    from gridcrm.forecasting._models import predict_models
+    from gridcrm.forecasting.exact import fit_exact
+    from gridcrm.forecasting.simulate import simulate_arima
+
+    Y = 10 + simulate_arima(ar=[0.6], n=600, n_series=2, seed=4)
+    m = fit_exact(Y, 1, max_d=0, estimation="css")
+    assert m.table["engine"].tolist() == ["exact", "exact"]
+    assert m.table["model"].tolist() == ["ARIMA(1,0,0) c"] * 2
+    assert np.allclose(m.table["sigma2"], 1.0, atol=0.1)  # unit innovations
+    assert np.allclose(-m.ar_full[:, 1], 0.6, atol=0.08)  # phi
+    one_step = predict_models(m, 1)[0][0]
+    # the one-step forecast is c + phi y_T: pulled 40 % of the way back to the mean of 10
+    assert np.allclose(one_step, 10 + 0.6 * (Y[-1] - 10), atol=0.15)

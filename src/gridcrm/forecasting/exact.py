@@ -200,6 +200,31 @@ def _from_ml(res: object, y: np.ndarray, Xlev: np.ndarray, o: Order, n_obs: int)
     )
 
 
+def _from_css(params: np.ndarray, score: float, w: np.ndarray, Xw: np.ndarray, y: np.ndarray, Xlev: np.ndarray,
+              o: Order, n_obs: int) -> FittedModels:
+    """The model of order ``o`` with its conditional-sum-of-squares estimates (``estimation="css"``)."""
+    k = Xlev.shape[1]
+    phi, Phi, theta, Theta, c, beta = _split(params, o, k)
+    ar_full = polymul(expand_ar(phi[None], Phi[None], o.s), diff_poly(o.d, o.D, o.s))
+    ma = expand_ma(theta[None], Theta[None], o.s)
+    resid = _css_resid(params, w, Xw, o, max(o.ar_lags, 1))
+    sigma2 = float(resid @ resid / max(resid.size, 1))
+    u = y - Xlev @ beta if k else y
+    La, Lm = ar_full.shape[1], ma.shape[1]
+    table = _table(1, model=str(o), p=o.p, d=o.d, q=o.q, P=o.P, D=o.D, Q=o.Q, s=o.s, constant=o.constant,
+                   aicc=score, sigma2=sigma2, n_obs=n_obs, engine="exact")
+    return FittedModels(
+        ar_full=ar_full,
+        ma=ma,
+        c=np.array([float(c[0]) if c.size else 0.0]),
+        sigma2=np.array([sigma2]),
+        y_tail=u[len(u) - (La - 1) :, None] if La > 1 else np.zeros((0, 1)),
+        e_tail=resid[len(resid) - (Lm - 1) :, None] if Lm > 1 else np.zeros((0, 1)),
+        beta=beta[None, :],
+        table=table,
+    )
+
+
 def _valid_ml(res: object, o: Order) -> str:
     if not np.all(np.isfinite(res.params)) or not np.isfinite(res.llf):
         return "non-finite likelihood"
@@ -217,6 +242,7 @@ def _valid_ml(res: object, o: Order) -> str:
 def fit_one(
     y: np.ndarray, s: int, Xlev: np.ndarray | None = None, *, n_refit: int = 2, maxiter: int = 100,
     max_models: int = 60, max_d: int = 1, max_D: int = 1, min_length: int | None = None, order: Order | None = None,
+    estimation: str = "ml",
 ) -> FittedModels:
     """Fit the exact engine to one gap-free series ``y`` (no leading NaN); see the module docstring.
 
@@ -242,6 +268,9 @@ def fit_one(
         tried = [t for t in tried if np.isfinite(t[0])]
     else:
         tried = [(0.0, order, _fit_css(w, Xw, order, max(order.ar_lags, 1))[1])]
+    if estimation == "css" and tried:
+        score, o, params = tried[0]
+        return _from_css(params, float(score), w, Xw, y, Xlev, o, n)
     airline = Order(0, d, 1, 0, D, 1 if s > 1 else 0, s, constant=d + D <= 1)
     reasons: list[str] = []
     best: tuple[float, FittedModels] | None = None
@@ -295,6 +324,7 @@ def fit_exact(
     max_d: int = 1,
     max_D: int = 1,
     orders: Sequence[Order | None] | None = None,
+    estimation: str = "ml",
 ) -> FittedModels:
     """Fit the exact engine to every column of ``Y`` (T, N), in parallel over series.
 
@@ -318,6 +348,9 @@ def fit_exact(
     max_d, max_D : int
     orders : sequence of Order or None, optional
         A fixed order per series (no search), e.g. to refit chosen models on a shorter history.
+    estimation : {"ml", "css"}
+        ``ml``: the best candidates refitted by exact maximum likelihood (default); ``css``: the
+        search's best model kept with its conditional-sum-of-squares estimates (no likelihood fit).
 
     Returns
     -------
@@ -337,7 +370,7 @@ def fit_exact(
         first = int(np.argmax(~np.isnan(col))) if (~np.isnan(col)).any() else T
         ys.append(col[first:])
         xs.append(X[first:, j, :] if X is not None and X.shape[2] else None)
-    kw = dict(n_refit=n_refit, maxiter=maxiter, max_models=max_models, max_d=max_d, max_D=max_D)
+    kw = dict(n_refit=n_refit, maxiter=maxiter, max_models=max_models, max_d=max_d, max_D=max_D, estimation=estimation)
     batches = [range(i, min(i + batch_size, N)) for i in range(0, N, batch_size)]
     orders = list(orders) if orders is not None else [None] * N
     jobs = (

@@ -95,3 +95,23 @@ def test_intermittent_tampering_found_by_its_regimes(tampered):
 
 def test_missing_regime_columns_give_no_intermittent_evidence():
     assert intermittent_evidence(pd.DataFrame(index=range(3))).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_a_clean_inspection_after_the_onset_lowers_the_evidence():
+    tables = make_tables()
+    tables["inspections"] = pd.DataFrame({
+        "customer_id": [THIEF, THIEF, 1005, 1006],
+        "date": pd.to_datetime(["2024-03-01", "2024-10-01", "2024-03-01", "2025-01-01"]),
+        "result": ["clean", "clean", "clean", "clean"]})
+    ds = validate_tables(tables, extracted_on="2025-01-02")
+    sig = anomaly_signals(ds, AS_OF)
+    assert sig.loc[THIEF, "days_since_clean_inspection"] == (AS_OF - pd.Timestamp("2024-10-01")).days  # the last
+    assert sig.loc[1005, "days_since_clean_inspection"] == (AS_OF - pd.Timestamp("2024-03-01")).days
+    assert np.isnan(sig.loc[1006, "days_since_clean_inspection"])  # on as_of: not seen yet
+    plain = anomaly_signals(validate_tables(make_tables(), extracted_on="2025-01-01"), AS_OF)
+    assert plain["days_since_clean_inspection"].isna().all()
+    with_visit = theft_evidence(sig.loc[[THIEF]])[0]
+    without = theft_evidence(plain.loc[[THIEF]])[0]
+    assert with_visit == pytest.approx(0.2 * without)  # the crew came after the drop of 2024-07-01
+    before_onset = sig.loc[[THIEF]].assign(days_since_clean_inspection=(AS_OF - pd.Timestamp("2024-03-01")).days)
+    assert theft_evidence(before_onset)[0] == pytest.approx(without)

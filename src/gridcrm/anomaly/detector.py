@@ -33,6 +33,8 @@ How legitimate drops are told apart:
 * **vacancy, closure** — the drop is (nearly) total, or the reads are zero:
   kind ``vacancy_closure``, and the theft evidence is low above an 85 % drop
   (a bypass that takes everything would be noticed at once);
+* **a drop a crew has already seen** — a clean inspection after the estimated
+  onset divides the evidence by 5 (not to 0: a visit can miss a bypass);
 * **a business winding down** — a slow slide gives a weak change-point
   statistic for its size and a low persistence score;
 * **efficiency retrofits, rooftop solar, a heat pump replaced, a smaller
@@ -97,7 +99,9 @@ def theft_evidence(signals: pd.DataFrame) -> np.ndarray:
     ``recent_drop_vs_before`` (the step and the last 8 weeks must both show it) that is 1 for a drop of
     about 30–80 % and falls off outside (``sigmoid((d - 0.25) / 0.04) · sigmoid((0.85 - d) / 0.03)``: a
     total drop is a vacancy or closure; efficiency work, a heat pump or a household change typically
-    take 10–30 %, a bypass 20–60 %) × the persistence of the drop.
+    take 10–30 %, a bypass 20–60 %) × the persistence of the drop; the larger of that and
+    :func:`intermittent_evidence`; × 0.2 when a clean inspection (``days_since_clean_inspection``) came
+    after the estimated onset of the drop.
 
     Examples
     --------
@@ -112,7 +116,19 @@ def theft_evidence(signals: pd.DataFrame) -> np.ndarray:
     persist = np.nan_to_num(signals["shift_persistence"].to_numpy(dtype=np.float64), nan=0.0)
     band = _sigmoid((d - 0.25) / 0.04) * _sigmoid((0.85 - d) / 0.03)
     out = _sigmoid((z - 6.0) / 2.0) * band * persist
-    return np.clip(np.maximum(np.nan_to_num(out, nan=0.0), intermittent_evidence(signals)), 0.0, 1.0)
+    out = np.maximum(np.nan_to_num(out, nan=0.0), intermittent_evidence(signals))
+    return np.clip(out * _inspected_clean_factor(signals), 0.0, 1.0)
+
+
+def _inspected_clean_factor(signals: pd.DataFrame) -> np.ndarray:
+    """0.2 where a clean inspection came after the estimated onset of the drop, else 1: a crew that saw the
+    meter then found nothing. Not 0: a visit can miss a bypass, or tampering can start after it."""
+    if "days_since_clean_inspection" not in signals:
+        return np.ones(len(signals))
+    seen = signals["days_since_clean_inspection"].to_numpy(dtype=np.float64)
+    onset = np.fmax(signals["shift_days_ago"].to_numpy(dtype=np.float64), 0.0)
+    after = ~np.isnan(seen) & (seen < np.nan_to_num(onset, nan=-1.0))
+    return np.where(after, 0.2, 1.0)
 
 
 def intermittent_evidence(signals: pd.DataFrame) -> np.ndarray:

@@ -408,6 +408,22 @@ def _interval_signals(load: pd.DataFrame, ids: np.ndarray, as_of: pd.Timestamp) 
     return {"interval_repeat_share_30d": stuck, "power_factor_change_7d": pf_change}
 
 
+def _clean_inspection(inspections: pd.DataFrame | None, ids: np.ndarray, as_of: pd.Timestamp) -> np.ndarray:
+    """Days between the last inspection before ``as_of`` that found nothing (result ``clean``) and ``as_of``."""
+    out = np.full(len(ids), np.nan)
+    if inspections is None or len(inspections) == 0:
+        return out
+    t = ns(inspections["date"])
+    keep = (t < as_of.value) & (inspections["result"].astype(str).to_numpy() == "clean")
+    pos = positions(ids, inspections["customer_id"].to_numpy(dtype=np.int64)[keep])
+    ok = pos >= 0
+    last = np.full(len(ids), np.iinfo(np.int64).min)
+    np.maximum.at(last, pos[ok], t[keep][ok])
+    seen = last > np.iinfo(np.int64).min
+    out[seen] = (as_of.value - last[seen]) // DAY_NS
+    return out
+
+
 def anomaly_signals(dataset: Dataset, as_of: pd.Timestamp | str | None = None) -> pd.DataFrame:
     """The anomaly signals of every customer active at ``as_of``, one row per customer.
 
@@ -460,6 +476,8 @@ def anomaly_signals(dataset: Dataset, as_of: pd.Timestamp | str | None = None) -
     columns["bill_read_gap_180d"] = _bill_signal(bills, daily, ids, cut)
     load = dataset.load_interval if "load_interval" in dataset.table_names else None
     columns.update(_interval_signals(load, ids, cut))
+    inspections = dataset["inspections"] if "inspections" in dataset.table_names else None
+    columns["days_since_clean_inspection"] = _clean_inspection(inspections, ids, cut)
     frame = pd.DataFrame({name: np.asarray(columns[name], dtype=np.float64) for name in SIGNAL_NAMES},
                          index=pd.Index(ids, name="customer_id"))
     frame["customer_class"] = customers["customer_class"].astype(str).to_numpy()

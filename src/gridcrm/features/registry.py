@@ -472,6 +472,10 @@ ANOMALY_SIGNALS: dict[str, FeatureSpec] = {s.name: s for s in (
     FeatureSpec("regime_switches_182d", "consumption", "Changes between the low and the high regime in the last "
                 "182 days, in time order (1 = a single step; 10-40 = regimes of days to weeks; more = noise)",
                 "count", missing=_NO_REGIME),
+    FeatureSpec("days_since_clean_inspection", "consumption", "Days between the last site inspection before "
+                "as_of that found nothing (inspections.result = clean) and as_of (a crew saw the meter after a "
+                "drop that began earlier: evidence against theft)", "days",
+                missing="no clean inspection before as_of, or no inspections table"),
     FeatureSpec("bill_read_gap_180d", "payment", "Median relative gap between billed kWh and the sum of the daily "
                 "reads of the month, bills issued in the last 180 days", "ratio",
                 missing="no bills, or none in the last 180 days"),

@@ -11,9 +11,9 @@
 from __future__ import annotations
 
 from gridcrm.anomaly.config import AnomalyConfig, AnomalyConfigError, load_anomaly_config
-from gridcrm.anomaly.detector import KINDS, AnomalyDetector, theft_evidence
+from gridcrm.anomaly.detector import KINDS, AnomalyDetector, intermittent_evidence, theft_evidence
 from gridcrm.anomaly.inspection import inspection_list
 from gridcrm.anomaly.signals import SIGNAL_NAMES, anomaly_signals
 
 __all__ = ["KINDS", "SIGNAL_NAMES", "AnomalyConfig", "AnomalyConfigError", "AnomalyDetector", "load_anomaly_config",
-           "anomaly_signals", "inspection_list", "theft_evidence"]
+           "anomaly_signals", "inspection_list", "intermittent_evidence", "theft_evidence"]

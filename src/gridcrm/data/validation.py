@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -343,6 +343,26 @@ def _date_formats(date_format: str | Mapping[str, str] | None) -> dict[str, str]
     return out
 
 
+def _start(tables: Mapping[str, Any], extracted_on: pd.Timestamp | str | None, on_error: OnError,
+           date_format: Any) -> tuple[Any, pd.Timestamp, ValidationReport]:
+    """What every validation (pandas or Spark) checks before reading a row: the mode, the table names,
+    the required tables, each table's columns; → the date layouts, the extraction day, an empty report."""
+    if on_error not in ("raise", "quarantine"):
+        raise ValueError(f"on_error must be 'raise' or 'quarantine', got {on_error!r}")
+    unknown = sorted(set(tables) - set(TABLES))
+    if unknown:
+        raise SchemaError(f"unknown table(s) {unknown}; the data model has {list(TABLES)}")
+    missing = [t for t in REQUIRED_TABLES if t not in tables]
+    if missing:
+        raise SchemaError(f"required table(s) {missing} missing; got {sorted(tables)}")
+    date_formats = _date_formats(date_format)
+    cut = pd.Timestamp(extracted_on if extracted_on is not None else pd.Timestamp.now()).normalize()
+    for name in TABLES:
+        if name in tables:
+            _check_columns(TABLES[name], tables[name])
+    return date_formats, cut, ValidationReport(on_error=on_error, extracted_on=cut)
+
+
 def validate_tables(
     tables: Mapping[str, pd.DataFrame],
     extracted_on: pd.Timestamp | str | None = None,
@@ -404,22 +424,7 @@ def validate_tables(
     meter_daily.customer_id: customer_id not in customers (unknown or set aside) — 1 row(s), e.g. row=3, customer_id=3
     set aside: meter_daily=2
     """
-    if on_error not in ("raise", "quarantine"):
-        raise ValueError(f"on_error must be 'raise' or 'quarantine', got {on_error!r}")
-    unknown = sorted(set(tables) - set(TABLES))
-    if unknown:
-        raise SchemaError(f"unknown table(s) {unknown}; the data model has {list(TABLES)}")
-    missing = [t for t in REQUIRED_TABLES if t not in tables]
-    if missing:
-        raise SchemaError(f"required table(s) {missing} missing; got {sorted(tables)}")
-    date_formats = _date_formats(date_format)
-    cut = pd.Timestamp(extracted_on if extracted_on is not None else pd.Timestamp.now()).normalize()
-    report = ValidationReport(on_error=on_error, extracted_on=cut)
-
-    for name in TABLES:
-        if name in tables:
-            _check_columns(TABLES[name], tables[name])
-
+    date_formats, cut, report = _start(tables, extracted_on, on_error, date_format)
     kept: dict[str, pd.DataFrame] = {}
     for name, schema in TABLES.items():
         if name not in tables:

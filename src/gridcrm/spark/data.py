@@ -37,14 +37,13 @@ from gridcrm.data.validation import (
     OnError,
     Rejection,
     ValidationReport,
-    _check_columns,
     _Collector,
     _convert_table,
     _cross_column_rules,
-    _date_formats,
     _final_dtype,
     _future_rules,
     _row_rules,
+    _start,
 )
 from gridcrm.errors import InputError
 
@@ -386,20 +385,7 @@ def validate_spark(
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    if on_error not in ("raise", "quarantine"):
-        raise ValueError(f"on_error must be 'raise' or 'quarantine', got {on_error!r}")
-    unknown = sorted(set(tables) - set(TABLES))
-    if unknown:
-        raise SchemaError(f"unknown table(s) {unknown}; the data model has {list(TABLES)}")
-    missing = [t for t in REQUIRED_TABLES if t not in tables]
-    if missing:
-        raise SchemaError(f"required table(s) {missing} missing; got {sorted(tables)}")
-    date_formats = _date_formats(date_format)
-    cut = pd.Timestamp(extracted_on if extracted_on is not None else pd.Timestamp.now()).normalize()
-    report = ValidationReport(on_error=on_error, extracted_on=cut)
-    for name in TABLES:
-        if name in tables:
-            _check_columns(TABLES[name], tables[name])
+    date_formats, cut, report = _start(tables, extracted_on, on_error, date_format)
 
     kept: dict[str, DataFrame] = {}
     cached: list[DataFrame] = []

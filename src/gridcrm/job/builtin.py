@@ -280,7 +280,7 @@ def _track_forecasting(kind: str, ctx: StepContext, res: ForecastResult) -> Trac
     from gridcrm.forecasting import daily_frame
     from gridcrm.forecasting.judge import mase_after_as_of
 
-    if kind == "group_forecaster":
+    if kind == "group-forecaster":
         return _track_group_forecaster(ctx, res)
     forecaster = res.forecaster
     horizon = int(res.forecasts.groupby("unique_id").size().max())
@@ -316,7 +316,7 @@ def _track_group_forecaster(ctx: StepContext, res: ForecastResult) -> TrackedMod
         fc = served.predict(request, params={"horizon": horizon})
         return group_mase_after_as_of(fc, actual, as_of, season_length=model.season_length, horizon=horizon)
 
-    return TrackedModel("group_forecaster", model, request.head(5), group_mase_after_as_of.__name__, evaluate,
+    return TrackedModel("group-forecaster", model, request.head(5), group_mase_after_as_of.__name__, evaluate,
                         {**_config_param(ctx), "horizon": horizon, "reconciliation": model.method},
                         [], {"forecast_accuracy_by_level.csv": res.group_accuracy.reset_index()},
                         higher_is_better=False, request_params={"horizon": horizon})
@@ -395,7 +395,7 @@ def _interval_forecasts(ctx: StepContext, cfg: Any) -> tuple[pd.DataFrame, pd.Da
     return out.merge(fc.models_[["selected"]], left_on="unique_id", right_index=True), summary, ax.figure
 
 
-@step("forecasting", result=ForecastResult, models=("forecaster", "group_forecaster"), track=_track_forecasting,
+@step("forecasting", result=ForecastResult, models=("forecaster", "group-forecaster"), track=_track_forecasting,
       check=_check_forecasting,
       writes=("forecasts.parquet", "forecast_models.csv", "forecast_backtest.csv", "forecast_fan_chart.png",
               "group_forecasts.parquet", "forecast_accuracy_by_level.csv", "interval_forecasts.parquet",

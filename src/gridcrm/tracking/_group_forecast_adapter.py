@@ -14,7 +14,7 @@ from gridcrm.tracking._builtin_adapters import MAX_HORIZON, register_adapter
 __all__: list[str] = []
 
 
-@register_adapter("group_forecaster")
+@register_adapter("group-forecaster")
 def _group_forecaster(model: Any, frame: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
     """Group ids (``unique_id``: ``"region=3"``, ``"customer_class=residential"``, ``"total"``...) + request
     parameter ``horizon`` (days) → reconciled daily forecasts with their ranges and ``level``.

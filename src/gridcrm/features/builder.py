@@ -158,7 +158,9 @@ def build_features(
     dtypes = feature_dtypes(registry)
     index = pd.Index(customers["customer_id"].to_numpy(dtype=np.int64), name="customer_id")
     data = {name: _as_dtype(columns[name], dtypes[name]) for name in registry}
-    frame = pd.DataFrame(data, index=index, copy=False)
+    # one block per dtype (copy=True consolidates): a frame of one block per column (over 100 features)
+    # makes every later insert — reset_index() in a notebook, a served request — warn that it is fragmented
+    frame = pd.DataFrame(data, index=index, copy=True)
     frame.attrs["as_of"] = cut.isoformat()  # a string: attrs travel into Parquet metadata as JSON
     return frame
 

@@ -60,8 +60,11 @@ def to_request(frame: pd.DataFrame) -> pd.DataFrame:
         raise TypeError(f"a request must be a pandas DataFrame, got {type(frame).__name__}")
     cats = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
     out = frame.astype({c: object for c in cats}) if cats else frame
-    named = [n for n in frame.index.names if n is not None]
-    return out.reset_index() if named else out.reset_index(drop=True)
+    out = out.reset_index(drop=True)
+    if not any(n is not None for n in frame.index.names):
+        return out
+    # the index as leading columns in one concat: reset_index() inserts, which warns on a wide frame of many blocks
+    return pd.concat([frame.index.to_frame(index=False), out], axis=1)
 
 
 def pip_requirements() -> list[str]:

@@ -103,7 +103,7 @@ def test_main_job_registers_every_model_once_and_scores_from_the_registry(tmp_pa
     decisions, held_back = first.tracking["decisions"], first.tracking["held_back"]
     registered = set(decisions) | set(held_back)
     assert registered == {"gridcrm-segmenter", "gridcrm-credit", "gridcrm-value", "gridcrm-forecaster",
-                          "gridcrm-arrears", "gridcrm-churn"}
+                          "gridcrm-group-forecaster", "gridcrm-arrears", "gridcrm-churn"}
     for kind in ("arrears", "churn"):  # a risk model trained on too few events is registered but never champion
         events, minimum = first.results["risk"].events[kind]
         assert (f"gridcrm-{kind}" in held_back) == (events < minimum), (kind, events, minimum)

@@ -129,3 +129,20 @@ def test_daily_choice_puts_seasonal_naive_in_models_and_conformal_widens():
     assert fc.interval_scale_[95] == pytest.approx(float(np.median(m["interval_scale_95"])))
     plain = ConsumptionForecaster(model_selection=None).fit(df)
     assert "selected" not in plain.models_.columns
+
+
+def test_model_choice_in_passes_of_few_series_gives_the_same_choice_and_forecasts(synthetic_year, monkeypatch):
+    # the backtest runs CHUNK_SERIES series at a time to bound its memory; every score is per series
+    import gridcrm.forecasting.select as select
+    from gridcrm.forecasting import daily_frame
+
+    df = daily_frame(synthetic_year.dataset.truncate("2024-10-01"))
+    df = df[df["unique_id"].isin(df["unique_id"].unique()[:40])]
+    whole = ConsumptionForecaster(interval_method="conformal").fit(df)
+    monkeypatch.setattr(select, "CHUNK_SERIES", 7)  # 6 passes, the last one of 5 series
+    parts = ConsumptionForecaster(interval_method="conformal").fit(df)
+    assert parts.models_["selected"].tolist() == whole.models_["selected"].tolist()
+    assert set(whole.models_["selected"]) == {"ARIMA", "SeasonalNaive[7]"}  # both candidates chosen somewhere
+    a, b = whole.predict(14), parts.predict(14)
+    np.testing.assert_allclose(b[["forecast", "lo_95", "hi_95"]].to_numpy(), a[["forecast", "lo_95", "hi_95"]].to_numpy(),
+                               rtol=1e-9)

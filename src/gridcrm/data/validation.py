@@ -343,18 +343,23 @@ def _date_formats(date_format: str | Mapping[str, str] | None) -> dict[str, str]
     return out
 
 
-def _start(tables: Mapping[str, Any], extracted_on: pd.Timestamp | str | None, on_error: OnError,
-           date_format: Any) -> tuple[Any, pd.Timestamp, ValidationReport]:
-    """What every validation (pandas or Spark) checks before reading a row: the mode, the table names,
-    the required tables, each table's columns; → the date layouts, the extraction day, an empty report."""
-    if on_error not in ("raise", "quarantine"):
-        raise ValueError(f"on_error must be 'raise' or 'quarantine', got {on_error!r}")
+def _check_table_names(tables: Mapping[str, Any]) -> None:
+    """Every table is one of the data model's and the required ones are there (:class:`SchemaError`)."""
     unknown = sorted(set(tables) - set(TABLES))
     if unknown:
         raise SchemaError(f"unknown table(s) {unknown}; the data model has {list(TABLES)}")
     missing = [t for t in REQUIRED_TABLES if t not in tables]
     if missing:
         raise SchemaError(f"required table(s) {missing} missing; got {sorted(tables)}")
+
+
+def _start(tables: Mapping[str, Any], extracted_on: pd.Timestamp | str | None, on_error: OnError,
+           date_format: Any) -> tuple[Any, pd.Timestamp, ValidationReport]:
+    """What every validation (pandas or Spark) checks before reading a row: the mode, the table names,
+    the required tables, each table's columns; → the date layouts, the extraction day, an empty report."""
+    if on_error not in ("raise", "quarantine"):
+        raise ValueError(f"on_error must be 'raise' or 'quarantine', got {on_error!r}")
+    _check_table_names(tables)
     date_formats = _date_formats(date_format)
     cut = pd.Timestamp(extracted_on if extracted_on is not None else pd.Timestamp.now()).normalize()
     for name in TABLES:

@@ -37,6 +37,7 @@ from gridcrm.data.validation import (
     OnError,
     Rejection,
     ValidationReport,
+    _check_table_names,
     _Collector,
     _convert_table,
     _cross_column_rules,
@@ -254,12 +255,7 @@ class SparkDataset:
         Like :class:`~gridcrm.data.Dataset`'s constructor: nothing is checked but the table names;
         ``report`` is None.
         """
-        unknown = sorted(set(tables) - set(TABLES))
-        if unknown:
-            raise SchemaError(f"unknown table(s) {unknown}; the data model has {list(TABLES)}")
-        missing = [t for t in REQUIRED_TABLES if t not in tables]
-        if missing:
-            raise SchemaError(f"required table(s) {missing} missing; got {sorted(tables)}")
+        _check_table_names(tables)
         kept = {n: df.select(*[c for c in TABLES[n].column_names if c in df.columns]) for n, df in tables.items()}
         return cls(kept, pd.Timestamp(extracted_on).normalize(), None)  # type: ignore[arg-type]
 

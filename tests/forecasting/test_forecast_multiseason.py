@@ -146,3 +146,8 @@ def test_model_choice_in_passes_of_few_series_gives_the_same_choice_and_forecast
     a, b = whole.predict(14), parts.predict(14)
     np.testing.assert_allclose(b[["forecast", "lo_95", "hi_95"]].to_numpy(), a[["forecast", "lo_95", "hi_95"]].to_numpy(),
                                rtol=1e-9)
+
+
+def test_backtest_refuses_a_pass_of_no_series():
+    with pytest.raises(ValueError, match="chunk must be a positive whole number of series, got 0"):
+        backtest_scores(np.ones((30, 3)), [], season_length=7, horizon=7, windows=1, chunk=0)

@@ -117,6 +117,8 @@ def backtest_scores(
     """
     N = Y.shape[1]
     chunk = CHUNK_SERIES if chunk is None else chunk
+    if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
+        raise ValueError(f"backtest_scores: chunk must be a positive whole number of series, got {chunk!r}")
     if N <= chunk:
         return _backtest_scores(Y, candidates, season_length=season_length, horizon=horizon, windows=windows, X=X)
     parts = []

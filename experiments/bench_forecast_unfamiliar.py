@@ -41,6 +41,7 @@ from real_load import taylor_frame  # noqa: E402
 
 from gridcrm.forecasting import ConsumptionForecaster, backtest  # noqa: E402
 from gridcrm.forecasting.metrics import series_metrics, summarize_metrics, training_scales  # noqa: E402
+from gridcrm.forecasting.multiseason import CalendarProfileForecaster  # noqa: E402
 
 WHEELS = Path(__file__).resolve().parents[1] / "data" / "bench" / "wheels"
 
@@ -110,7 +111,9 @@ def part_interval(args: argparse.Namespace) -> pd.DataFrame:
     sets = [("profiles-15min", interval_load(args.n_interval, weeks=args.windows + 8, seed=args.seed)
              .drop(columns="kind"), 672, "15min")]
     wheel = sorted(glob.glob(str(WHEELS / "pmdarima-*.whl")))
-    if wheel:
+    if args.no_taylor:
+        pass
+    elif wheel:
         sets.append(("taylor-30min (real)", taylor_frame(wheel[-1]), 336, "30min"))
     else:
         print(f"no pmdarima wheel in {WHEELS}: the real half-hourly series is skipped")
@@ -127,8 +130,20 @@ def part_interval(args: argparse.Namespace) -> pd.DataFrame:
             ("gridcrm default + conformal", ConsumptionForecaster(season_length=s, freq=freq, max_history=hist,
                                                                   interval_method="conformal")),
         ]
+        if data.startswith("profiles"):  # Chinese holidays: the calendar-aware profiles (not for England's Taylor)
+            for hp in args.holiday_profile.split(","):
+                methods += [
+                    (f"gridcrm + calendar profiles ({hp})", CalendarProfileForecaster(
+                        forecaster=ConsumptionForecaster(season_length=s, freq=freq, max_history=hist),
+                        holiday_profile=hp)),
+                    (f"gridcrm + calendar profiles ({hp}) + conformal", CalendarProfileForecaster(
+                        forecaster=ConsumptionForecaster(season_length=s, freq=freq, max_history=hist,
+                                                         interval_method="conformal"), holiday_profile=hp)),
+                ]
         if args.sf:
             methods.append(("statsforecast MSTL+AutoARIMA", SFMSTL(season_length=s, freq=freq)))
+        if args.only:
+            methods = [methods[0], *[m for m in methods[1:] if args.only in m[0]]]
         base = None
         for name, est in methods:
             sub = df
@@ -145,7 +160,7 @@ def part_interval(args: argparse.Namespace) -> pd.DataFrame:
             else:
                 row = _row(name, data, res, base)
             row["windows"] = windows
-            if name.startswith("gridcrm default ("):
+            if name.startswith(("gridcrm default (", "gridcrm + calendar profiles")):
                 chosen = pd.concat(res.models)["selected"].value_counts(normalize=True).round(2).to_dict()
                 row["chosen"] = str(chosen)
             rows.append(row)
@@ -207,6 +222,11 @@ def main() -> None:
     p.add_argument("--n-jobs", type=int, default=1)
     p.add_argument("--engines", default="batched,exact", help="gridcrm engines of --part hard (comma-separated; '' none)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--only", default="", help="interval part: besides the weekly naive, only the methods whose name "
+                                               "contains this text")
+    p.add_argument("--holiday-profile", default="sunday,own", help="interval part: CalendarProfileForecaster's "
+                                                                 "holiday_profile values to run (comma-separated)")
+    p.add_argument("--no-taylor", action="store_true", help="interval part: skip the real Taylor series")
     args = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
     print("command:", " ".join(["python", *sys.argv]))

@@ -19,7 +19,7 @@ from gridcrm.forecasting.frame import DS, ID, Y
 from gridcrm.forecasting.metrics import series_metrics, training_scales
 from gridcrm.forecasting.reconcile import Hierarchy, aggregate, reconcile
 
-__all__ = ["GroupForecaster", "fit_group_forecaster", "accuracy_by_level"]
+__all__ = ["GroupForecaster", "fit_group_forecaster", "accuracy_by_level", "region_weights"]
 
 
 @dataclass
@@ -60,7 +60,7 @@ class GroupForecaster:
         cust = self.customers.predict(h)
         both = pd.concat([cust.assign(**{ID: cust[ID].astype(str)}), grp.assign(**{ID: grp[ID].astype(str)})],
                          ignore_index=True)
-        dates = pd.date_range(end=both[DS].max(), periods=h, freq=self.groups.freq_)
+        dates = pd.date_range(end=both[DS].max(), periods=h, freq=self.groups.freq_)  # also a RegressorForecaster's
         ids = np.r_[self.hierarchy.bottom_ids.astype(str), self.hierarchy.group_ids.astype(str)]
         grid = pd.MultiIndex.from_arrays([np.repeat(ids, h), np.tile(dates, len(ids))], names=[ID, DS])
         values = [c for c in grp.columns if c not in (ID, DS)]
@@ -86,8 +86,21 @@ def fit_group_forecaster(
     forecaster: object,
     *,
     method: str = "mint_shrink",
+    regions: pd.Series | None = None,
+    weather: pd.DataFrame | None = None,
+    as_of: pd.Timestamp | str | None = None,
+    future_temperature: str = "normal",
 ) -> GroupForecaster:
     """Fit the group series of ``history`` and keep ``customers_model`` (already fitted on its customers).
+
+    When ``history`` has degree-day columns (``heating``, ``cooling``) or calendar columns
+    (:data:`~gridcrm.forecasting.regressors.CALENDAR_COLUMNS`), the group series get them too:
+    the calendar as it is, and the degree-days of a group as the mean of its regions'
+    (from ``weather``), weighted by the regions' shares of the group's consumption — so a
+    class or the total responds to the weather where its load is. The group model is then a
+    :class:`~gridcrm.forecasting.regressors.RegressorForecaster` that builds them for any
+    horizon (future temperatures as ``future_temperature`` says: the seasonal normal of the
+    years before ``as_of``, or the weather table's days after it).
 
     Parameters
     ----------
@@ -103,6 +116,14 @@ def fit_group_forecaster(
         Unfitted; cloned and fitted to the group series.
     method : str
         Reconciliation method; ``mint_shrink`` falls back to ``wls_var`` when an error is missing.
+    regions : Series, optional
+        Region of each customer (index ``unique_id``); needed with degree-day columns.
+    weather : DataFrame, optional
+        ``region, date, temp_c``; needed with degree-day columns.
+    as_of : date-like, optional
+        The forecast origin (seasonal normals from the days before it); default the day after the history.
+    future_temperature : {"normal", "weather"}
+        As in :func:`~gridcrm.forecasting.regressors.with_regressors`.
 
     Examples
     --------
@@ -122,7 +143,13 @@ def fit_group_forecaster(
     from sklearn.base import clone
 
     agg, hierarchy = aggregate(history[[ID, DS, Y]], groups, levels=list(levels), total=True, include_bottom=False)
-    group_model = clone(forecaster).fit(agg)
+    exog = [c for c in history.columns if c not in (ID, DS, Y)]
+    if exog:
+        agg, weights = _group_regressors(agg, history, hierarchy, exog, regions, weather)
+        group_model = clone(forecaster).fit(agg)
+        group_model = _wrap_regressors(group_model, weights, weather, history, as_of, future_temperature)
+    else:
+        group_model = clone(forecaster).fit(agg)
     errors = None
     if method == "mint_shrink":
         inner = getattr(customers_model, "forecaster", customers_model)
@@ -133,6 +160,83 @@ def fit_group_forecaster(
             errors = pd.concat([ce.reset_index(drop=True), ge.reset_index(drop=True)], axis=1)
             errors.columns = errors.columns.astype(str)
     return GroupForecaster(customers_model, group_model, hierarchy, method, errors)
+
+
+def region_weights(history: pd.DataFrame, hierarchy: Hierarchy, regions: pd.Series) -> pd.DataFrame:
+    """Each group's shares of consumption by region (rows sum to 1), from the customers' mean ``y``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"unique_id": [1, 2, 3], "ds": pd.Timestamp("2024-01-01"), "y": [1.0, 3.0, 4.0]})
+    >>> _, h = aggregate(df, pd.DataFrame({"c": ["x", "x", "y"]}, index=[1, 2, 3]), ["c"])
+    >>> region_weights(df, h, pd.Series(["A", "B", "B"], index=[1, 2, 3])).round(2).to_dict("index")
+    {'c=x': {'A': 0.25, 'B': 0.75}, 'c=y': {'A': 0.0, 'B': 1.0}, 'total': {'A': 0.12, 'B': 0.88}}
+    """
+    from scipy import sparse
+
+    ids = pd.Index(hierarchy.bottom_ids).astype(str)  # customer ids compared as text, as in group ids
+    reg = pd.Series(regions.to_numpy(), index=regions.index.astype(str)).reindex(ids)
+    if reg.isna().any():
+        raise ValueError(f"regions has no region for some customers. Affected series: {ids[reg.isna()][:10].tolist()}")
+    size = history.groupby(history[ID].astype(str))[Y].mean().reindex(ids).fillna(0.0).clip(lower=0.0).to_numpy()
+    names, inv = np.unique(reg.astype(str).to_numpy(), return_inverse=True)
+    onehot = sparse.csr_matrix((size, (np.arange(len(ids)), inv)), shape=(len(ids), len(names)))
+    share = np.asarray((hierarchy.A @ onehot).todense())
+    total = share.sum(axis=1, keepdims=True)
+    share = np.where(total > 0, share / np.where(total > 0, total, 1.0), 1.0 / len(names))
+    return pd.DataFrame(share, index=pd.Index(hierarchy.group_ids.astype(str), name=ID), columns=names)
+
+
+def _group_regressors(agg: pd.DataFrame, history: pd.DataFrame, hierarchy: Hierarchy, exog: list[str],
+                      regions: pd.Series | None, weather: pd.DataFrame | None
+                      ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The group frame with the customers' exogenous columns made for groups, and the groups' region weights."""
+    from gridcrm.forecasting.regressors import CALENDAR_COLUMNS, add_calendar, weighted_degree_days
+
+    unknown = [c for c in exog if c not in ("heating", "cooling", *CALENDAR_COLUMNS)]
+    if unknown:
+        raise ValueError(f"history has exogenous column(s) {unknown} that group series cannot be given; group "
+                         f"forecasts know heating, cooling and {list(CALENDAR_COLUMNS)}")
+    weights = None
+    if {"heating", "cooling"} & set(exog):
+        if regions is None or weather is None:
+            raise ValueError("history has degree-day columns: pass regions (customer -> region) and weather "
+                             "(region, date, temp_c) so that the groups get their regions' degree-days")
+        weights = region_weights(history, hierarchy, regions)
+        w = weather.assign(temp_c=weather.groupby("region")["temp_c"].transform(
+            lambda s: s.interpolate(limit_direction="both")))
+        temps = w.set_index([w["region"].astype(str), "date"])["temp_c"]
+        temps = temps[~temps.index.duplicated()]
+
+        def temp_of(r: np.ndarray, d: np.ndarray) -> np.ndarray:
+            return temps.reindex(pd.MultiIndex.from_arrays([r, d])).to_numpy()
+
+        dd = weighted_degree_days(agg, weights, temp_of)
+        agg = agg.assign(**{k: v for k, v in dd.items() if k in exog})
+    cal = [c for c in exog if c in CALENDAR_COLUMNS]
+    if cal:
+        agg = add_calendar(agg).drop(columns=[c for c in CALENDAR_COLUMNS if c not in cal])
+    return agg[[ID, DS, Y, *exog]], weights
+
+
+def _wrap_regressors(model: object, weights: pd.DataFrame | None, weather: pd.DataFrame | None,
+                     history: pd.DataFrame, as_of: pd.Timestamp | str | None, future_temperature: str) -> object:
+    """The fitted group model wrapped so that ``predict(h)`` builds its degree-days and calendar."""
+    from gridcrm.forecasting.regressors import RegressorForecaster, temperature_normals
+
+    as_of = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp(history[DS].max()) + pd.Timedelta(days=1)
+    empty = pd.Series(dtype=float)
+    if weights is None:
+        return RegressorForecaster(model, pd.Series(dtype=object), empty, empty, "none (calendar only)")
+    w = weather.assign(region=weather["region"].astype(str))
+    normals = temperature_normals(w, as_of)
+    future, source = empty, "seasonal normal of the years before as_of"
+    if future_temperature == "weather":
+        later = w.loc[w["date"] >= as_of].dropna(subset=["temp_c"])
+        future = later.set_index(["region", "date"])["temp_c"]
+        future = future[~future.index.duplicated()]
+        source = "the weather table after as_of (scenario), seasonal normal elsewhere"
+    return RegressorForecaster(model, pd.Series(dtype=object), future, normals, source, region_weights=weights)
 
 
 def accuracy_by_level(

@@ -22,16 +22,24 @@ smoothers here are medians and moving averages.
 
 from __future__ import annotations
 
+import logging
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
+from gridcrm._params import Check, Options, ValidatedParams
 from gridcrm.forecasting._models import FittedModels, predict_models
 
-__all__ = ["MultiSeasonFit", "fit_multi_season", "decompose", "MULTI_SEASON_WEEKS"]
+__all__ = ["MultiSeasonFit", "fit_multi_season", "decompose", "MULTI_SEASON_WEEKS", "CalendarProfileForecaster",
+           "day_types"]
+
+logger = logging.getLogger(__name__)
 
 #: Weeks of history the decomposition uses (at most).
 MULTI_SEASON_WEEKS = 6
@@ -168,3 +176,229 @@ def fit_multi_season(
     rest = fit_rest(Z, 1)
     future = np.arange(s)  # step j + 1 after the end sits at week position (k s + j) % s = j
     return MultiSeasonFit(s=s, p=p, seasonal=D[future % p] + W[future], rest=rest)
+
+
+# --- the Chinese calendar in interval forecasts ------------------------------------------------------------------------
+#: Day types of :func:`day_types`.
+ORDINARY, HOLIDAY, WORKDAY_ADJUSTED = 0, 1, 2
+#: Bounds of a customer's holiday ratio (its holidays' mean load over its nearby Sundays').
+HOLIDAY_RATIO_BOUNDS = (0.05, 3.0)
+#: Days either side of a holiday whose ordinary Sundays make the ratio's reference.
+HOLIDAY_REFERENCE_DAYS = 14
+
+
+def day_types(days: pd.DatetimeIndex | pd.Series) -> pd.Series:
+    """Type of each day from the Chinese calendar: ``ORDINARY`` (0), ``HOLIDAY`` (1) or ``WORKDAY_ADJUSTED`` (2).
+
+    A holiday is a statutory day off (the weekend days inside a holiday included); an adjusted
+    working day a Saturday or Sunday worked to bridge one (:func:`~gridcrm.forecasting.regressors.china_calendar`).
+
+    Examples
+    --------
+    >>> day_types(pd.date_range("2024-09-28", "2024-10-02")).tolist()
+    [0, 2, 0, 1, 1]
+    """
+    from gridcrm.forecasting.regressors import china_calendar
+
+    cal = china_calendar(pd.DatetimeIndex(days))
+    kind = np.where(cal["holiday"] > 0, HOLIDAY, np.where(cal["workday_adjusted"] > 0, WORKDAY_ADJUSTED, ORDINARY))
+    return pd.Series(kind.astype(int), index=cal.index, name="day_type")
+
+
+def _nearest_donor(days: pd.DatetimeIndex, kind: pd.Series, wanted: Callable[[pd.Timestamp, pd.Timestamp], bool],
+                   candidates: Iterable[pd.Timestamp]) -> dict[pd.Timestamp, pd.Timestamp]:
+    """For each special day of ``days``, the nearest of ``candidates`` (sorted by distance) ``wanted`` accepts."""
+    out: dict[pd.Timestamp, pd.Timestamp] = {}
+    pool = list(candidates)
+    for d in days[kind.reindex(days).to_numpy() != ORDINARY]:  # a loop over the few special days, not over customers
+        for c in sorted(pool, key=lambda c: (abs((c - d).days), c > d)):
+            if wanted(d, c):
+                out[d] = c
+                break
+    return out
+
+
+class CalendarProfileForecaster(ValidatedParams, BaseEstimator):
+    """Interval (or daily) forecasts that know the Chinese calendar: holidays from the customer's holiday/Sunday profile.
+
+    A forecaster of ordinary weeks (the two-season model, blocks, seasonal naive... whatever the
+    wrapped :class:`~gridcrm.forecasting.ConsumptionForecaster` chooses by backtest) forecasts a
+    holiday like the weekday it falls on, and a weekly naive repeats last week's holiday next week.
+    This wrapper, in :meth:`fit`:
+
+    1. measures each customer's **holiday ratio**: its mean load on the holidays of the history
+       over its mean load on the ordinary Sundays within ``HOLIDAY_REFERENCE_DAYS`` days of them
+       (1 when the history has no holiday: a holiday is then forecast as a Sunday);
+    2. replaces every holiday and adjusted working day of the history by the nearest ordinary day
+       of the same weekday (one to three weeks away), so the wrapped forecaster learns ordinary weeks;
+
+    and in :meth:`predict`, on the forecaster's forecast of at least a week, replaces
+
+    * each **holiday** by the forecast of the nearest forecast Sunday times the holiday ratio
+      (forecast and range bounds alike),
+    * each **adjusted working day** (a Saturday or Sunday worked) by the nearest forecast Monday–Friday.
+
+    Parameters
+    ----------
+    forecaster : ConsumptionForecaster, optional
+        Unfitted forecaster of the ordinary weeks (cloned); default
+        ``ConsumptionForecaster(season_length=672, freq="15min", interval_method="conformal")``.
+        Its ``season_length`` must be a week of whole days.
+    calendar : {"cn"}
+        The holiday calendar: ``cn``, China's (``chinesecalendar``).
+    holiday_profile : {"own", "sunday"}
+        ``own``: a holiday is the nearest forecast Sunday times the customer's holiday ratio;
+        ``sunday``: the nearest forecast Sunday as it is (ratio 1).
+
+    Attributes
+    ----------
+    forecaster_ : ConsumptionForecaster
+        Fitted on the history with its holidays and adjusted working days replaced.
+    models_ : DataFrame
+        The forecaster's ``models_`` plus ``holiday_ratio`` and ``holiday_days`` (holidays in the history).
+    days_replaced_ : int
+        Days of the history replaced (holidays and adjusted working days with an ordinary donor).
+
+    Examples
+    --------
+    >>> from gridcrm.forecasting import ConsumptionForecaster
+    >>> days = pd.date_range("2024-08-05", "2024-09-29")
+    >>> base = np.where(days.day_of_week == 6, 40.0, 100.0)
+    >>> base[days.isin(pd.to_datetime(["2024-09-15", "2024-09-16", "2024-09-17"]))] = 20.0  # half a Sunday
+    >>> base[days == pd.Timestamp("2024-09-14")] = 100.0  # the Saturday worked
+    >>> df = pd.DataFrame({"unique_id": 1, "ds": days, "y": base})
+    >>> m = CalendarProfileForecaster(forecaster=ConsumptionForecaster(season_length=7, freq="D")).fit(df)
+    >>> round(float(m.models_.loc[1, "holiday_ratio"]), 2)
+    0.5
+    >>> m.predict(7)["forecast"].round(1).tolist()  # 30 Sep a Monday, 1-6 Oct National Day, 6 Oct a Sunday
+    [100.0, 20.0, 20.0, 20.0, 20.0, 20.0, 20.0]
+    """
+
+    _parameter_rules: ClassVar[dict[str, list[Any]]] = {
+        "forecaster": [Check(lambda v: hasattr(v, "fit") and hasattr(v, "predict"), "an unfitted forecaster"), None],
+        "calendar": [Options({"cn"})],
+        "holiday_profile": [Options({"own", "sunday"})],
+    }
+
+    def __init__(self, *, forecaster: object | None = None, calendar: str = "cn", holiday_profile: str = "own") -> None:
+        self.forecaster = forecaster
+        self.calendar = calendar
+        self.holiday_profile = holiday_profile
+
+    def _inner(self) -> object:
+        if self.forecaster is not None:
+            return self.forecaster
+        from gridcrm.forecasting.forecaster import ConsumptionForecaster
+
+        return ConsumptionForecaster(season_length=672, freq="15min", interval_method="conformal")
+
+    @property
+    def season_length(self) -> int:
+        """The wrapped forecaster's season (what :func:`~gridcrm.forecasting.backtest` scales MASE by)."""
+        return int(self._inner().season_length)
+
+    @property
+    def freq(self) -> str | None:
+        return getattr(self._inner(), "freq", None)
+
+    def fit(self, df: pd.DataFrame, y: None = None) -> CalendarProfileForecaster:
+        """Fit on ``df`` (``unique_id, ds, y``), its holidays and adjusted working days replaced.
+
+        Returns
+        -------
+        self
+        """
+        from sklearn.base import clone
+
+        from gridcrm.forecasting.frame import validate_frame
+
+        self._validate_params()
+        validate_frame(df, name="df")
+        s = self.season_length
+        if s % 7:
+            raise ValueError(f"CalendarProfileForecaster: the forecaster's season_length {s} is not a week of whole "
+                             "days (a multiple of 7: 7 daily, 168 hourly, 336 half-hourly, 672 for 15 minutes)")
+        day = pd.DatetimeIndex(df["ds"]).normalize()
+        days = pd.DatetimeIndex(day.unique()).sort_values()
+        kind = day_types(days)
+        ordinary = set(days[kind.to_numpy() == ORDINARY])
+
+        def same_weekday(d: pd.Timestamp, c: pd.Timestamp) -> bool:
+            return c in ordinary and (c - d).days % 7 == 0 and 0 < abs((c - d).days) <= 21
+
+        donors = _nearest_donor(days, kind, same_weekday, days)
+        shift = pd.Series({d: c - d for d, c in donors.items()}, dtype="timedelta64[ns]")
+        offset = shift.reindex(day).fillna(pd.Timedelta(0)).to_numpy()
+        y_of = df.set_index(["unique_id", "ds"])["y"]
+        moved = offset != np.timedelta64(0, "ns")
+        donor_y = y_of.reindex(pd.MultiIndex.from_arrays([df["unique_id"].to_numpy(), df["ds"].to_numpy() + offset]))
+        donor_y = donor_y.to_numpy()
+        new_y = np.where(moved & ~np.isnan(donor_y), donor_y, df["y"].to_numpy(float))
+        cleaned = df.assign(y=new_y)
+        # holiday ratio: the holidays' mean load over that of the ordinary Sundays within HOLIDAY_REFERENCE_DAYS
+        is_hol = kind.reindex(day).to_numpy() == HOLIDAY
+        hol_days = days[kind.to_numpy() == HOLIDAY]
+        near = np.zeros(len(day), dtype=bool)
+        if len(hol_days):
+            sundays = days[(days.day_of_week == 6) & (kind.to_numpy() == ORDINARY)]
+            gap = np.abs((sundays.to_numpy()[:, None] - hol_days.to_numpy()[None, :]) / np.timedelta64(1, "D"))
+            ref = sundays[(gap <= HOLIDAY_REFERENCE_DAYS).any(axis=1)]
+            near = day.isin(ref)
+        ids = df["unique_id"].to_numpy()
+        yv = df["y"].to_numpy(float)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            hol_mean = pd.Series(np.where(is_hol, yv, np.nan)).groupby(ids).mean()
+            ref_mean = pd.Series(np.where(near, yv, np.nan)).groupby(ids).mean()
+            ratio = (hol_mean / ref_mean).where(ref_mean > 0)
+        ratio = ratio.clip(*HOLIDAY_RATIO_BOUNDS).fillna(1.0)
+        if self.holiday_profile == "sunday":
+            ratio = ratio * 0 + 1.0
+        n_hol = pd.Series(is_hol & ~np.isnan(yv)).groupby(ids).sum() // max(1, self.season_length // 7)
+        self.forecaster_ = clone(self._inner()).fit(cleaned)
+        models = self.forecaster_.models_
+        self.holiday_ratio_ = ratio.reindex(models.index).fillna(1.0)
+        self.models_ = models.assign(holiday_ratio=self.holiday_ratio_.to_numpy(),
+                                     holiday_days=n_hol.reindex(models.index).fillna(0).astype(int).to_numpy())
+        self.days_replaced_ = int(len(donors))
+        logger.info("calendar: %d special day(s) of the history replaced by an ordinary day", self.days_replaced_)
+        return self
+
+    def predict(self, h: int, X_future: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Forecast ``h`` steps: the wrapped forecaster's, holidays and adjusted working days replaced.
+
+        Returns
+        -------
+        DataFrame
+            As the wrapped forecaster's (``unique_id, ds, forecast, lo_*, hi_*``) plus ``day_type``.
+        """
+        check_is_fitted(self, "forecaster_")
+        s = self.season_length
+        full = self.forecaster_.predict(max(int(h), s), X_future=X_future) if X_future is not None else \
+            self.forecaster_.predict(max(int(h), s))
+        full = full.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
+        day = pd.DatetimeIndex(full["ds"]).normalize()
+        days = pd.DatetimeIndex(day.unique()).sort_values()
+        kind = day_types(days)
+        weekday = days.day_of_week
+        sundays = set(days[weekday == 6])
+        workdays = set(days[weekday < 5])
+        kinds = kind.to_numpy()
+        hol = days[kinds == HOLIDAY]
+        adj = days[kinds == WORKDAY_ADJUSTED]
+        src = {**_nearest_donor(hol, kind, lambda d, c: c in sundays, days),
+               **_nearest_donor(adj, kind, lambda d, c: c in workdays, days)}
+        values = [c for c in full.columns if c not in ("unique_id", "ds")]
+        shift = pd.Series({d: c - d for d, c in src.items()}, dtype="timedelta64[ns]")
+        offset = shift.reindex(day).fillna(pd.Timedelta(0)).to_numpy()
+        moved = day.isin(shift.index)  # a holiday Sunday is its own donor (offset 0), times the ratio
+        table = full.set_index(["unique_id", "ds"])[values]
+        donor = table.reindex(pd.MultiIndex.from_arrays([full["unique_id"].to_numpy(), full["ds"].to_numpy() + offset]))
+        factor = np.where(kind.reindex(day).to_numpy() == HOLIDAY,
+                          self.holiday_ratio_.reindex(full["unique_id"]).fillna(1.0).to_numpy(), 1.0)
+        ok = moved & donor[values[0]].notna().to_numpy()
+        for c in values:
+            full[c] = np.where(ok, donor[c].to_numpy() * factor, full[c].to_numpy())
+        full["day_type"] = kind.reindex(day).to_numpy()
+        keep = full.groupby("unique_id", sort=False).cumcount() < int(h)
+        return full.loc[keep].reset_index(drop=True)

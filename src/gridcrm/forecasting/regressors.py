@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +27,7 @@ from gridcrm.forecasting.frame import DS, ID, FrameError, future_dates
 from gridcrm.forecasting.sources import temperature_features
 
 __all__ = ["china_calendar", "temperature_normals", "add_calendar", "with_regressors", "RegressorForecaster",
-           "CALENDAR_COLUMNS", "SPRING_WINDOW"]
+           "CALENDAR_COLUMNS", "SPRING_WINDOW", "weighted_degree_days"]
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +134,10 @@ class RegressorForecaster:
         Seasonal normal temperature indexed by ``(region, day of year)`` (:func:`temperature_normals`).
     temperature_source : str
         What the future temperatures are ("seasonal normal", "scenario", ...), said in outputs.
+    region_weights : DataFrame or None
+        For series that span regions (group sums): index ``unique_id``, one column per region,
+        rows summing to 1; their degree-days are the weighted means of the regions' (``region``
+        is then unused).
     """
 
     forecaster: object
@@ -141,10 +145,19 @@ class RegressorForecaster:
     future_temp: pd.Series
     normals: pd.Series
     temperature_source: str = "seasonal normal"
+    region_weights: pd.DataFrame | None = None
 
     @property
     def season_length(self) -> int:
         return int(self.forecaster.season_length)
+
+    @property
+    def freq_(self) -> str:
+        return self.forecaster.freq_
+
+    @property
+    def backtest_errors_(self) -> pd.DataFrame | None:
+        return self.forecaster.backtest_errors_
 
     @property
     def models_(self) -> pd.DataFrame:
@@ -155,7 +168,15 @@ class RegressorForecaster:
         f = self.forecaster
         out = future_dates(f._ids, f._last_ds, h, f._offset)
         names = list(f.exog_names_)
-        if {"heating", "cooling"} & set(names):
+        if {"heating", "cooling"} & set(names) and self.region_weights is not None:
+            def temp_of(regions: np.ndarray, days: np.ndarray) -> np.ndarray:
+                key = pd.MultiIndex.from_arrays([regions, days])
+                got = self.future_temp.reindex(key).to_numpy() if len(self.future_temp) else np.full(len(key), np.nan)
+                normal = self.normals.reindex(pd.MultiIndex.from_arrays([regions, pd.DatetimeIndex(days).day_of_year]))
+                return np.where(np.isnan(got), normal.to_numpy(), got)
+
+            out = out.assign(**weighted_degree_days(out, self.region_weights, temp_of))
+        elif {"heating", "cooling"} & set(names):
             reg = self.region.reindex(out[ID]).to_numpy()
             key = pd.MultiIndex.from_arrays([reg, out[DS].to_numpy()])
             temp = self.future_temp.reindex(key).to_numpy() if len(self.future_temp) else np.full(len(out), np.nan)
@@ -174,6 +195,50 @@ class RegressorForecaster:
     def predict(self, h: int, X_future: pd.DataFrame | None = None) -> pd.DataFrame:
         """Forecast ``h`` days; the exogenous columns are built unless ``X_future`` is given."""
         return self.forecaster.predict(h, X_future=self.future_exog(h) if X_future is None else X_future)
+
+
+def weighted_degree_days(
+    keys: pd.DataFrame, weights: pd.DataFrame, temp_of: Callable[[np.ndarray, np.ndarray], np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Heating and cooling degree-days of series spanning regions: the weighted mean of their regions' degree-days.
+
+    Parameters
+    ----------
+    keys : DataFrame
+        ``unique_id, ds`` rows.
+    weights : DataFrame
+        Index ``unique_id``, one column per region, each row summing to 1.
+    temp_of : callable
+        ``temp_of(regions, days)`` → the temperature of each (region, day) pair (NaN: unknown).
+
+    Examples
+    --------
+    >>> keys = pd.DataFrame({"unique_id": ["g", "g"], "ds": pd.to_datetime(["2024-01-01", "2024-07-01"])})
+    >>> w = pd.DataFrame({"A": [0.75], "B": [0.25]}, index=["g"])
+    >>> temps = {("A", 1): 5.0, ("B", 1): 15.0, ("A", 183): 30.0, ("B", 183): 20.0}
+    >>> def temp_of(r, d):
+    ...     return np.array([temps[(a, b)] for a, b in zip(r, pd.DatetimeIndex(d).day_of_year)])
+    >>> dd = weighted_degree_days(keys, w, temp_of)
+    >>> dd["heating"].tolist(), dd["cooling"].tolist()  # heating below 15 °C, cooling above 22 °C
+    ([7.5, 0.0], [0.0, 6.0])
+    """
+    days = pd.DatetimeIndex(pd.unique(keys[DS]))
+    regions = np.asarray(weights.columns)
+    temp = temp_of(np.repeat(regions, len(days)), np.tile(days.to_numpy(), len(regions)))
+    temp = np.asarray(temp, dtype=float).reshape(len(regions), len(days)).T  # (days, regions)
+    w = weights.reindex(keys[ID]).to_numpy(float)
+    if np.isnan(w).any():
+        bad = pd.unique(keys.loc[np.isnan(w).any(axis=1), ID])[:10]
+        raise FrameError(f"region_weights has no row for some series. Affected series: {list(bad)}")
+    used = w > 0
+    if np.isnan(temp).any():
+        missing = np.isnan(temp)[days.get_indexer(keys[DS])] & used
+        if missing.any():
+            bad = pd.unique(keys.loc[missing.any(axis=1), ID])[:10]
+            raise FrameError(f"no temperature for some days of the regions of some series. Affected series: {list(bad)}")
+    pos = days.get_indexer(keys[DS])
+    feats = temperature_features(np.nan_to_num(temp))
+    return {k: (w * v[pos]).sum(axis=1) for k, v in feats.items()}
 
 
 def add_calendar(df: pd.DataFrame) -> pd.DataFrame:

@@ -324,15 +324,20 @@ def _track_group_forecaster(ctx: StepContext, res: ForecastResult) -> TrackedMod
 
 def _group_forecasts(ctx: StepContext, cfg: Any, history: pd.DataFrame, customers_model: Any
                      ) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
-    """Group forecasts reconciled with the customers', and their accuracy per level after ``as_of``."""
+    """Group forecasts reconciled with the customers', and their accuracy per level after ``as_of``.
+
+    The groups get the customers' regressors (degree-days weighted by their regions' shares, the calendar).
+    """
     from gridcrm.forecasting import daily_frame
     from gridcrm.forecasting.groups import accuracy_by_level, fit_group_forecaster
 
     ids = history["unique_id"].unique()
     members = ctx.dataset.customers.set_index("customer_id").reindex(ids)[list(cfg.groups)]
     members.index.name = "unique_id"
+    regions = ctx.dataset.customers.set_index("customer_id")["region"]  # degree-days of groups: their regions'
     model = fit_group_forecaster(customers_model, history, members, cfg.groups, cfg.forecaster(),
-                                 method=cfg.reconciliation)
+                                 method=cfg.reconciliation, regions=regions, weather=ctx.dataset.weather,
+                                 as_of=ctx.as_of, future_temperature=cfg.future_temperature)
     reconciled = model.predict(cfg.h)
     base = model.base(cfg.h)
     later = daily_frame(ctx.dataset, customers=ids, fill=False)
@@ -355,7 +360,9 @@ _WEEK_15MIN, _INTERVAL_WEEKS, _INTERVAL_MIN_WEEKS = 672, 8, 4
 def _interval_forecasts(ctx: StepContext, cfg: Any) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
     """A week ahead of the 15-minute load of the interval customers with 4 weeks of it before ``as_of``.
 
-    Two seasons (day and week), model choice by backtest and conformal ranges; the accuracy over
+    Two seasons (day and week), model choice by backtest and conformal ranges; with ``calendar``
+    on, holidays and adjusted working days from the customer's own profiles
+    (:class:`~gridcrm.forecasting.multiseason.CalendarProfileForecaster`); the accuracy over
     the week after ``as_of`` (MASE with m = one week, 95 % coverage) where the data has it.
     """
     import matplotlib
@@ -379,7 +386,12 @@ def _interval_forecasts(ctx: StepContext, cfg: Any) -> tuple[pd.DataFrame, pd.Da
         return empty, pd.DataFrame(), fig
     fc = ConsumptionForecaster(season_length=_WEEK_15MIN, freq="15min", level=tuple(cfg.level),
                                max_history=_INTERVAL_WEEKS * _WEEK_15MIN, interval_method="conformal",
-                               random_state=cfg.random_state).fit(load)
+                               random_state=cfg.random_state)
+    if cfg.calendar:  # holidays from the customer's holiday/Sunday profile, adjusted working days as weekdays
+        from gridcrm.forecasting.multiseason import CalendarProfileForecaster
+
+        fc = CalendarProfileForecaster(forecaster=fc, calendar=cfg.calendar)
+    fc = fc.fit(load)
     out = fc.predict(_WEEK_15MIN)
     later = interval_frame(ctx.dataset, customers=load["unique_id"].unique(), freq="15min", fill=False)
     later = later[(later["ds"] >= ctx.as_of) & (later["ds"] < ctx.as_of + pd.Timedelta(days=7))]

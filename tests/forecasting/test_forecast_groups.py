@@ -104,3 +104,48 @@ def test_a_customer_whose_history_ends_early_counts_as_zero_and_keeps_groups_fin
     assert (base.loc[base["unique_id"] == "2", "forecast"] == 0).all()
     out = gf.predict(5)
     assert np.isfinite(out[["forecast", "lo_95", "hi_95"]].to_numpy()).all()
+
+
+def test_groups_get_their_regions_degree_days_and_the_calendar():
+    from gridcrm.forecasting.groups import region_weights
+    from gridcrm.forecasting.regressors import RegressorForecaster, add_calendar, temperature_normals, with_regressors
+    from gridcrm.forecasting.sources import temperature_features
+
+    rng = np.random.default_rng(3)
+    days = pd.date_range("2023-01-01", "2024-09-30")
+    temp = {"A": 16 + 14 * np.cos(2 * np.pi * (days.day_of_year - 200) / 365), "B": np.full(len(days), 18.0)}
+    weather = pd.concat([pd.DataFrame({"region": r, "date": days, "temp_c": t}) for r, t in temp.items()])
+    customers = pd.DataFrame({"customer_id": [1, 2, 3], "region": ["A", "A", "B"]})
+    frames = []
+    for cid, reg, size in ((1, "A", 30.0), (2, "A", 10.0), (3, "B", 40.0)):
+        dd = temperature_features(temp[reg])
+        frames.append(pd.DataFrame({"unique_id": cid, "ds": days, "y": size + 3 * dd["cooling"] + 2 * dd["heating"]
+                                    + rng.normal(0, 0.5, len(days)), **dd}))
+    df = add_calendar(pd.concat(frames, ignore_index=True))
+    cust = with_regressors(ConsumptionForecaster().fit(df), customers, weather, "2024-10-01")
+    members = pd.DataFrame({"cls": ["x", "x", "y"]}, index=pd.Index([1, 2, 3], name="unique_id"))
+    gf = fit_group_forecaster(cust, df, members, ["cls"], ConsumptionForecaster(), method="wls_var",
+                              regions=customers.set_index("customer_id")["region"], weather=weather,
+                              as_of="2024-10-01")
+    assert isinstance(gf.groups, RegressorForecaster)
+    assert set(gf.groups.forecaster.exog_names_) == {"heating", "cooling", "holiday", "workday_adjusted",
+                                                      "spring_festival"}
+    w = region_weights(df, gf.hierarchy, customers.set_index("customer_id")["region"])
+    assert w.loc["cls=x"].tolist() == [1.0, 0.0]  # both members in region A
+    mean = df.groupby("unique_id")["y"].mean()
+    assert w.loc["total", "A"] == pytest.approx((mean[1] + mean[2]) / mean.sum())  # shares of the mean load
+    # the future degree-days of the total: its regions' seasonal normals, weighted by their shares of its load
+    X = gf.groups.future_exog(3)
+    normals = temperature_normals(weather, "2024-10-01")
+    doy = pd.Timestamp("2024-10-02").day_of_year
+    want = sum(w.loc["total", r] * temperature_features(np.array([normals.loc[(r, doy)]]))["heating"][0] for r in "AB")
+    got = X.loc[(X["unique_id"] == "total") & (X["ds"] == "2024-10-02"), "heating"].iloc[0]
+    assert got == pytest.approx(want)
+    assert X.loc[X["ds"] == "2024-10-02", "holiday"].eq(1).all()
+    out = gf.predict(7)
+    day = out[out["ds"] == out["ds"].min()].set_index("unique_id")["forecast"]
+    assert day["total"] == pytest.approx(day[["1", "2", "3"]].sum())
+    with pytest.raises(ValueError, match="pass regions"):
+        fit_group_forecaster(cust, df, members, ["cls"], ConsumptionForecaster(), method="wls_var")
+    with pytest.raises(ValueError, match="cannot be given"):
+        fit_group_forecaster(cust, df.assign(price=1.0), members, ["cls"], ConsumptionForecaster(), method="wls_var")

@@ -36,7 +36,7 @@ def _model(freq: str = "h", **kw) -> CalendarProfileForecaster:
 @pytest.fixture(scope="module")
 def fitted():
     """Holidays at half the Sunday level (Mid-autumn, 15-17 Sep, in the history)."""
-    return _model().fit(_hourly(weekday=100.0, sunday=40.0, holiday=20.0))
+    return _model(holiday_profile="own").fit(_hourly(weekday=100.0, sunday=40.0, holiday=20.0))
 
 
 def test_day_types_follow_the_state_council_calendar():
@@ -68,8 +68,8 @@ def test_national_day_is_forecast_from_the_holiday_profile_and_the_weekday_is_ke
     assert len(out) == 2 * (168 + 24) and out.groupby("unique_id").size().tolist() == [192, 192]
 
 
-def test_sunday_profile_ignores_the_ratio_and_short_horizons_still_see_a_sunday():
-    m = _model("D", holiday_profile="sunday").fit(_hourly(weekday=100.0, sunday=40.0, holiday=20.0, freq="D"))
+def test_the_default_sunday_profile_ignores_the_ratio_and_short_horizons_still_see_a_sunday():
+    m = _model("D").fit(_hourly(weekday=100.0, sunday=40.0, holiday=20.0, freq="D"))
     out = m.predict(1)  # only 1 Oct asked: the week is forecast inside, cut to one step
     assert len(out) == 2 and out["forecast"].to_numpy() == pytest.approx([12.0, 24.0], rel=0.05)  # 40 x 0.3
 
@@ -80,7 +80,8 @@ def test_an_adjusted_working_day_is_forecast_as_a_weekday():
     ds = pd.date_range("2024-10-01", "2024-10-07", freq="D", inclusive="left")
     extra = pd.concat([pd.DataFrame({"unique_id": i, "ds": ds, "y": 20.0 * k * np.where(
         (ds.hour >= 8) & (ds.hour < 18), 1.0, 0.3)}) for i, k in ((0, 1.0), (1, 2.0))])
-    out = _model("D").fit(pd.concat([df, extra], ignore_index=True).sort_values(["unique_id", "ds"])).predict(7)
+    both = pd.concat([df, extra], ignore_index=True).sort_values(["unique_id", "ds"])
+    out = _model("D", holiday_profile="own").fit(both).predict(7)
     day = out[out["unique_id"] == 0].set_index("ds")["forecast"] / 0.3  # daily rows are at midnight: shape 0.3
     assert day.loc["2024-10-12"] == pytest.approx(100.0, rel=0.05)
     assert day.loc["2024-10-13"] == pytest.approx(40.0, rel=0.05)
@@ -101,5 +102,5 @@ def test_backtest_clones_it_and_it_beats_the_plain_forecaster_over_a_holiday_wee
     df = _hourly(weekday=100.0, sunday=40.0, holiday=20.0, freq="D")
     df = df[df["ds"] < "2024-09-23"]  # last window: 16-22 Sep with Mid-autumn; 5 Aug-15 Sep to learn from
     plain = backtest(ConsumptionForecaster(season_length=7, freq="D"), df, h=7, n_windows=1)
-    cal = backtest(_model("D", holiday_profile="sunday"), df, h=7, n_windows=1)
+    cal = backtest(_model("D"), df, h=7, n_windows=1)  # the default: holidays as Sundays
     assert cal.summary().loc["all", "mase"] < 0.5 * plain.summary().loc["all", "mase"]

@@ -228,14 +228,14 @@ class CalendarProfileForecaster(ValidatedParams, BaseEstimator):
 
     1. measures each customer's **holiday ratio**: its mean load on the holidays of the history
        over its mean load on the ordinary Sundays within ``HOLIDAY_REFERENCE_DAYS`` days of them
-       (1 when the history has no holiday: a holiday is then forecast as a Sunday);
+       (1 when the history has no holiday), used with ``holiday_profile="own"``;
     2. replaces every holiday and adjusted working day of the history by the nearest ordinary day
        of the same weekday (one to three weeks away), so the wrapped forecaster learns ordinary weeks;
 
     and in :meth:`predict`, on the forecaster's forecast of at least a week, replaces
 
-    * each **holiday** by the forecast of the nearest forecast Sunday times the holiday ratio
-      (forecast and range bounds alike),
+    * each **holiday** by the forecast of the nearest forecast Sunday (times the holiday ratio
+      with ``holiday_profile="own"``; forecast and range bounds alike),
     * each **adjusted working day** (a Saturday or Sunday worked) by the nearest forecast Monday–Friday.
 
     Parameters
@@ -246,16 +246,20 @@ class CalendarProfileForecaster(ValidatedParams, BaseEstimator):
         Its ``season_length`` must be a week of whole days.
     calendar : {"cn"}
         The holiday calendar: ``cn``, China's (``chinesecalendar``).
-    holiday_profile : {"own", "sunday"}
-        ``own``: a holiday is the nearest forecast Sunday times the customer's holiday ratio;
-        ``sunday``: the nearest forecast Sunday as it is (ratio 1).
+    holiday_profile : {"sunday", "own"}
+        ``sunday``: a holiday is the nearest forecast Sunday as it is; ``own``: times the
+        customer's holiday ratio. ``sunday`` is the default: a ratio learned from the one or two
+        short holidays a few weeks of interval history hold does not carry to the next one
+        (on the demo sample, where customers ran as usual over Mid-autumn, ``own`` forecast
+        National Day at up to 1.5 × their Sundays: MASE 1.95 against 0.87).
 
     Attributes
     ----------
     forecaster_ : ConsumptionForecaster
         Fitted on the history with its holidays and adjusted working days replaced.
     models_ : DataFrame
-        The forecaster's ``models_`` plus ``holiday_ratio`` and ``holiday_days`` (holidays in the history).
+        The forecaster's ``models_`` plus ``holiday_ratio`` (measured, whether used or not) and
+        ``holiday_days`` (holidays in the history).
     days_replaced_ : int
         Days of the history replaced (holidays and adjusted working days with an ordinary donor).
 
@@ -267,7 +271,8 @@ class CalendarProfileForecaster(ValidatedParams, BaseEstimator):
     >>> base[days.isin(pd.to_datetime(["2024-09-15", "2024-09-16", "2024-09-17"]))] = 20.0  # half a Sunday
     >>> base[days == pd.Timestamp("2024-09-14")] = 100.0  # the Saturday worked
     >>> df = pd.DataFrame({"unique_id": 1, "ds": days, "y": base})
-    >>> m = CalendarProfileForecaster(forecaster=ConsumptionForecaster(season_length=7, freq="D")).fit(df)
+    >>> m = CalendarProfileForecaster(forecaster=ConsumptionForecaster(season_length=7, freq="D"),
+    ...                               holiday_profile="own").fit(df)
     >>> round(float(m.models_.loc[1, "holiday_ratio"]), 2)
     0.5
     >>> m.predict(7)["forecast"].round(1).tolist()  # 30 Sep a Monday, 1-6 Oct National Day, 6 Oct a Sunday
@@ -277,10 +282,11 @@ class CalendarProfileForecaster(ValidatedParams, BaseEstimator):
     _parameter_rules: ClassVar[dict[str, list[Any]]] = {
         "forecaster": [Check(lambda v: hasattr(v, "fit") and hasattr(v, "predict"), "an unfitted forecaster"), None],
         "calendar": [Options({"cn"})],
-        "holiday_profile": [Options({"own", "sunday"})],
+        "holiday_profile": [Options({"sunday", "own"})],
     }
 
-    def __init__(self, *, forecaster: object | None = None, calendar: str = "cn", holiday_profile: str = "own") -> None:
+    def __init__(self, *, forecaster: object | None = None, calendar: str = "cn", holiday_profile: str = "sunday"
+                 ) -> None:
         self.forecaster = forecaster
         self.calendar = calendar
         self.holiday_profile = holiday_profile
@@ -352,8 +358,6 @@ class CalendarProfileForecaster(ValidatedParams, BaseEstimator):
             ref_mean = pd.Series(np.where(near, yv, np.nan)).groupby(ids).mean()
             ratio = (hol_mean / ref_mean).where(ref_mean > 0)
         ratio = ratio.clip(*HOLIDAY_RATIO_BOUNDS).fillna(1.0)
-        if self.holiday_profile == "sunday":
-            ratio = ratio * 0 + 1.0
         n_hol = pd.Series(is_hol & ~np.isnan(yv)).groupby(ids).sum() // max(1, self.season_length // 7)
         self.forecaster_ = clone(self._inner()).fit(cleaned)
         models = self.forecaster_.models_
@@ -394,8 +398,8 @@ class CalendarProfileForecaster(ValidatedParams, BaseEstimator):
         moved = day.isin(shift.index)  # a holiday Sunday is its own donor (offset 0), times the ratio
         table = full.set_index(["unique_id", "ds"])[values]
         donor = table.reindex(pd.MultiIndex.from_arrays([full["unique_id"].to_numpy(), full["ds"].to_numpy() + offset]))
-        factor = np.where(kind.reindex(day).to_numpy() == HOLIDAY,
-                          self.holiday_ratio_.reindex(full["unique_id"]).fillna(1.0).to_numpy(), 1.0)
+        ratio = self.holiday_ratio_.reindex(full["unique_id"]).fillna(1.0).to_numpy()
+        factor = np.where((kind.reindex(day).to_numpy() == HOLIDAY) & (self.holiday_profile == "own"), ratio, 1.0)
         ok = moved & donor[values[0]].notna().to_numpy()
         for c in values:
             full[c] = np.where(ok, donor[c].to_numpy() * factor, full[c].to_numpy())

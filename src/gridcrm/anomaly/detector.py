@@ -70,7 +70,8 @@ from gridcrm.data.dataset import Dataset
 from gridcrm.features._common import active_customers, parse_as_of
 from gridcrm.features.payment import payment_features
 
-__all__ = ["AnomalyDetector", "KINDS", "theft_evidence", "intermittent_evidence", "model_inputs", "CONTEXT_FEATURES"]
+__all__ = ["AnomalyDetector", "KINDS", "theft_evidence", "intermittent_evidence", "step_pattern_factor",
+           "application_factor", "model_inputs", "CONTEXT_FEATURES"]
 
 logger = logging.getLogger(__name__)
 
@@ -95,13 +96,15 @@ def theft_evidence(signals: pd.DataFrame) -> np.ndarray:
     """Unsupervised theft evidence in [0, 1] from the level-shift signals (daily reads alone).
 
     ``sigmoid((-shift_z - 6) / 2)`` (a clear drop for the customer's own noise, beside its own seasonal
-    pattern) × a band weight on the drop ``d`` = the smaller of ``shift_drop`` and
-    ``recent_drop_vs_before`` (the step and the last 8 weeks must both show it) that is 1 for a drop of
+    pattern) × a band weight on the drop ``d`` = the smallest of ``shift_drop``, ``recent_drop_vs_before``
+    and ``recent_drop_median`` (the step and the last 8 weeks, with and without the seasonal harmonic, must
+    all show it: an old vacancy the harmonic bends to fit does not) that is 1 for a drop of
     about 30–80 % and falls off outside (``sigmoid((d - 0.25) / 0.04) · sigmoid((0.85 - d) / 0.03)``: a
     total drop is a vacancy or closure; efficiency work, a heat pump or a household change typically
-    take 10–30 %, a bypass 20–60 %) × the persistence of the drop; the larger of that and
-    :func:`intermittent_evidence`; × 0.2 when a clean inspection (``days_since_clean_inspection``) came
-    after the estimated onset of the drop.
+    take 10–30 %, a bypass 20–60 %) × the persistence of the drop × :func:`step_pattern_factor` (what
+    else changed at the step); the larger of that and :func:`intermittent_evidence`; × 0.2 when a clean
+    inspection (``days_since_clean_inspection``) came after the estimated onset of the drop; ×
+    :func:`application_factor` (an application announced the change).
 
     Examples
     --------
@@ -111,13 +114,59 @@ def theft_evidence(signals: pd.DataFrame) -> np.ndarray:
     [0.997, 0.013, 0.076, 0.023]
     """
     z = -signals["shift_z"].to_numpy(dtype=np.float64)
-    d = np.fmin(signals["shift_drop"].to_numpy(dtype=np.float64),
-                signals["recent_drop_vs_before"].to_numpy(dtype=np.float64))
+    d = np.fmin(np.fmin(signals["shift_drop"].to_numpy(dtype=np.float64),
+                        signals["recent_drop_vs_before"].to_numpy(dtype=np.float64)),
+                _column(signals, "recent_drop_median"))
     persist = np.nan_to_num(signals["shift_persistence"].to_numpy(dtype=np.float64), nan=0.0)
     band = _sigmoid((d - 0.25) / 0.04) * _sigmoid((0.85 - d) / 0.03)
-    out = _sigmoid((z - 6.0) / 2.0) * band * persist
+    out = _sigmoid((z - 6.0) / 2.0) * band * persist * step_pattern_factor(signals)
     out = np.maximum(np.nan_to_num(out, nan=0.0), intermittent_evidence(signals))
-    return np.clip(out * _inspected_clean_factor(signals), 0.0, 1.0)
+    return np.clip(out * _inspected_clean_factor(signals) * application_factor(signals), 0.0, 1.0)
+
+
+def _column(signals: pd.DataFrame, name: str) -> np.ndarray:
+    if name not in signals:
+        return np.full(len(signals), np.nan)
+    return signals[name].to_numpy(dtype=np.float64)
+
+
+def step_pattern_factor(signals: pd.DataFrame) -> np.ndarray:
+    """Weight in (0, 1] of a level shift by what else changed at it: 1 when only the level did.
+
+    A bypass of a share of the load (or a slow meter) scales every day alike, so the weekend/weekday
+    contrast and the seasonal response stay; a new household lives differently and a business that
+    cuts a line or a shift cuts its working days. ``sigmoid((2.5 - |weekly_pattern_change_z|) / 0.5)``
+    (0.98 at |z| = 0.5, 0.5 at 2.5, 0.12 at 3.5) × ``sigmoid((3.5 - season_slope_change_z) / 0.7)`` (a
+    *steeper* seasonal response after a drop is a new household, not a theft; a flatter one — a heat pump,
+    insulation, or a bypassed heating circuit — is left alone: it says nothing either way). 1 where the
+    signals are missing (no change point, too few days).
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"weekly_pattern_change_z": [0.3, -4.0, 0.3, np.nan],
+    ...                   "season_slope_change_z": [0.0, 0.0, 6.0, np.nan]})
+    >>> step_pattern_factor(s).round(3).tolist()
+    [0.981, 0.047, 0.027, 1.0]
+    """
+    wz = np.abs(_column(signals, "weekly_pattern_change_z"))
+    sz = _column(signals, "season_slope_change_z")
+    weekly = np.where(np.isnan(wz), 1.0, _sigmoid((2.5 - wz) / 0.5))
+    season = np.where(np.isnan(sz), 1.0, _sigmoid((3.5 - sz) / 0.7))
+    return weekly * season
+
+
+def application_factor(signals: pd.DataFrame) -> np.ndarray:
+    """0.3 where an application for a change of account holder, of capacity or a closure came within 60 days
+    of the estimated onset of the drop (``application_days_from_shift``), else 1: a legitimate change is often
+    announced; not 0, since a thief may also have applied for something.
+
+    Examples
+    --------
+    >>> application_factor(pd.DataFrame({"application_days_from_shift": [10.0, 200.0, np.nan]})).tolist()
+    [0.3, 1.0, 1.0]
+    """
+    days = _column(signals, "application_days_from_shift")
+    return np.where(~np.isnan(days) & (days <= 60), 0.3, 1.0)
 
 
 def _inspected_clean_factor(signals: pd.DataFrame) -> np.ndarray:
@@ -140,7 +189,9 @@ def intermittent_evidence(signals: pd.DataFrame) -> np.ndarray:
     so did the separation of the regimes (``regime_separation_change`` above about 0.3: a customer who
     always alternates — weekends, a second home — is not new at it), and 8-38 changes of regime in the
     182 days (``regime_switches_182d``: fewer is one step, which :func:`theft_evidence` judges; more is
-    day-to-day noise). 0 where the signals are missing.
+    day-to-day noise), and the recent weeks read less than before the change point
+    (``sigmoid((recent_drop_median - 0.05) / 0.04)``; 1 where it is missing: a household that grew has
+    two regimes too, the higher one new). 0 where the signals are missing.
 
     Examples
     --------
@@ -155,6 +206,8 @@ def intermittent_evidence(signals: pd.DataFrame) -> np.ndarray:
     sep, switches = get("regime_separation_change"), get("regime_switches_182d")
     out = (_sigmoid((drop - 0.22) / 0.03) * _sigmoid((0.57 - drop) / 0.03) * _sigmoid((change - 0.09) / 0.025)
            * _sigmoid((sep - 0.3) / 0.1) * _sigmoid((38.0 - switches) / 3.0) * _sigmoid((switches - 8.0) / 2.0))
+    recent = get("recent_drop_median")  # tampering takes energy away: the recent weeks must read less
+    out = out * np.where(np.isnan(recent), 1.0, _sigmoid((recent - 0.05) / 0.04))
     return np.clip(np.nan_to_num(out, nan=0.0), 0.0, 1.0)
 
 
@@ -461,6 +514,15 @@ def describe(signals: pd.DataFrame, p: np.ndarray, context: pd.DataFrame | None,
         masks.append(on_off)
         texts.append(np.char.add(np.char.add(np.char.add(pct(rd), " % less kWh in on/off spells ("),
                                              np.char.mod("%.0f", sw)), " changes in 182 days, new against a year earlier)"))
+    wz = _column(signals, "weekly_pattern_change_z")
+    masks.append(~np.isnan(wz) & (np.abs(np.nan_to_num(wz)) >= 2.5))
+    texts.append(np.char.add(np.char.add("weekend/weekday pattern changed at the drop (z = ",
+                                         np.char.mod("%.1f", np.nan_to_num(wz))),
+                             "): a new household or working days cut, against theft"))
+    app = _column(signals, "application_days_from_shift")
+    masks.append(~np.isnan(app) & (np.nan_to_num(app, nan=1e9) <= 60))
+    texts.append(np.char.add(np.char.add("an application (change of holder, capacity or closure) ",
+                                         np.char.mod("%.0f", np.nan_to_num(app))), " days from the drop, against theft"))
     if context is not None:
         otr = context["on_time_rate_730d"].to_numpy(dtype=np.float64)
         masks.append(~np.isnan(otr) & (otr < 0.6))

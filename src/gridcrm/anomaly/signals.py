@@ -264,6 +264,129 @@ def _two_regimes(e: np.ndarray) -> np.ndarray:
     return np.vstack([gap, sep, switches])
 
 
+_MIN_CELL_DAYS = 8
+_MIN_SLOPE_WEEKS = 8
+
+
+_PEER_SAMPLE = 2000
+_PATTERN_EPS = 0.005  # small: a proportional drop must leave the log contrast of weekends and weekdays as it was
+
+
+def _group_day_median(daily: np.ndarray, scale: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column-wise median of ``daily / scale`` over each group's rows (NaN skipped; the first
+    :data:`_PEER_SAMPLE` rows of a larger group), shape (n_groups, days), and each row's group."""
+    codes, uniques = pd.factorize(group)
+    out = np.full((len(uniques), daily.shape[1]), np.nan, dtype=np.float32)
+    for g in range(len(uniques)):
+        rows = np.flatnonzero(codes == g)[:_PEER_SAMPLE]
+        block = daily[rows] / scale[rows, None]
+        some = ~np.all(np.isnan(block), axis=0)
+        if some.any():
+            out[g, some] = np.nanmedian(block[:, some], axis=0)
+    return out, codes
+
+
+def _weekly_pattern_change(daily: np.ndarray, level: np.ndarray, group: np.ndarray, onset_week: np.ndarray,
+                           as_of: pd.Timestamp) -> np.ndarray:
+    """t-value of the change, at ``onset_week``, of the weekend/weekday contrast of log daily kWh relative to peers.
+
+    ``e`` = log(kWh / own level + 0.005) - log(peers' median of that + 0.005) per day (``level``: the
+    median weekly kWh/day); the contrast is the mean of ``e`` on Saturdays and Sundays minus on the other
+    days; the statistic is (contrast from week ``onset_week`` on - before) / its standard error (pooled
+    within-cell variance of ``e``). NaN without a change point or with fewer than 8 days in one of the four
+    cells. ``daily`` has whole weeks ending on the day before ``as_of``.
+    """
+    n, days = daily.shape
+    k = days // 7
+    daily = daily[:, days - 7 * k :]
+    dow = ((as_of - pd.Timedelta(days=7 * k)).day_of_week + np.arange(7 * k)) % 7
+    weekend = (dow >= 5).reshape(k, 7)
+    scale = np.where(level > 0, level, np.nan).astype(np.float32)
+    peer, codes = _group_day_median(daily, scale, group)
+    lpeer = np.log(peer + np.float32(_PATTERN_EPS))
+    out = np.full(n, np.nan)
+    after = np.arange(k)[None, :] >= onset_week[:, None]
+    for a in range(0, n, _REGIME_CHUNK):
+        sl = slice(a, min(a + _REGIME_CHUNK, n))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            e = (np.log(daily[sl] / scale[sl, None] + np.float32(_PATTERN_EPS)) - lpeer[codes[sl]]).reshape(-1, k, 7)
+        have = ~np.isnan(e)
+        e = np.where(have, e, np.float32(0.0))
+        per_week = []
+        for day_mask in (weekend, ~weekend):
+            m = have & day_mask[None]
+            per_week.append((m.sum(axis=2, dtype=np.float64), np.where(m, e, 0).sum(axis=2, dtype=np.float64),
+                             np.where(m, e * e, 0).sum(axis=2, dtype=np.float64)))
+        aft = after[sl]
+        cnt, mean, ss = [], [], []
+        for part in (~aft, aft):
+            for c, s1, s2 in per_week:
+                cc = np.where(part, c, 0).sum(axis=1)
+                t1, t2 = np.where(part, s1, 0).sum(axis=1), np.where(part, s2, 0).sum(axis=1)
+                mu = _share(t1, cc)
+                cnt.append(cc)
+                mean.append(mu)
+                ss.append(np.maximum(t2 - cc * np.nan_to_num(mu) ** 2, 0.0))
+        cnt_a, mean_a = np.stack(cnt), np.stack(mean)
+        var = _share(sum(ss), cnt_a.sum(axis=0) - 4)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            se = np.sqrt(var * (1.0 / cnt_a).sum(axis=0))
+            z = ((mean_a[2] - mean_a[3]) - (mean_a[0] - mean_a[1])) / np.maximum(se, 1e-6)
+        ok = (cnt_a >= _MIN_CELL_DAYS).all(axis=0) & (onset_week[sl] >= 0)
+        out[sl] = np.where(ok, z, np.nan)
+    return out
+
+
+def _season_slope_change(lw: np.ndarray, lp: np.ndarray, week: np.ndarray) -> np.ndarray:
+    """t-value of the change at ``week`` of the slope of the customer's weekly log kWh on its peers' (NaN: too few)."""
+    n, k = lw.shape
+    ok_all = ~np.isnan(lw) & ~np.isnan(lp)
+    after = np.arange(k)[None, :] >= week[:, None]
+    parts = []
+    for part in (~after, after):
+        ok = ok_all & part
+        cnt = ok.sum(axis=1).astype(np.float64)
+        x0, y0 = np.where(ok, lp, 0.0), np.where(ok, lw, 0.0)
+        mx, my = _share(x0.sum(axis=1), cnt), _share(y0.sum(axis=1), cnt)
+        dx = np.where(ok, lp - np.nan_to_num(mx)[:, None], 0.0)
+        dy = np.where(ok, lw - np.nan_to_num(my)[:, None], 0.0)
+        sxx, sxy = (dx * dx).sum(axis=1), (dx * dy).sum(axis=1)
+        slope = _share(sxy, sxx)
+        rss = np.maximum((dy * dy).sum(axis=1) - np.nan_to_num(slope) * sxy, 0.0)
+        var = _share(rss, cnt - 2) / np.where(sxx > 1e-9, sxx, np.nan)
+        parts.append((cnt, slope, var))
+    (c0, b0, v0), (c1, b1, v1) = parts
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (b1 - b0) / np.sqrt(np.maximum(v0 + v1, 1e-12))
+    good = (c0 >= _MIN_SLOPE_WEEKS) & (c1 >= _MIN_SLOPE_WEEKS) & (week >= 0)
+    return np.where(good, z, np.nan)
+
+
+def _application_days(contacts: pd.DataFrame | None, ids: np.ndarray, onset_days_ago: np.ndarray,
+                      as_of: pd.Timestamp) -> np.ndarray:
+    """Days between the estimated onset and the nearest application of :data:`_SHIFT_APPLICATIONS` before as_of."""
+    out = np.full(len(ids), np.nan)
+    if contacts is None or len(contacts) == 0 or "category" not in contacts.columns:
+        return out
+    t = ns(contacts["at"])
+    keep = ((t < as_of.value) & (contacts["kind"].astype(str).to_numpy() == "application")
+            & contacts["category"].astype(str).isin(_SHIFT_APPLICATIONS).to_numpy())
+    pos = positions(ids, contacts["customer_id"].to_numpy(dtype=np.int64)[keep])
+    ok = pos >= 0
+    pos, t = pos[ok], t[keep][ok]
+    onset = as_of.value - np.nan_to_num(onset_days_ago[pos], nan=-1e9).astype(np.int64) * DAY_NS
+    gap = np.abs(t - onset) / DAY_NS
+    has = ~np.isnan(onset_days_ago[pos])
+    nearest = np.full(len(ids), np.inf)
+    np.minimum.at(nearest, pos[has], gap[has])
+    out[np.isfinite(nearest)] = np.floor(nearest[np.isfinite(nearest)])
+    return out
+
+
+#: Applications that announce a legitimate level shift (``contacts.category`` of kind ``application``).
+_SHIFT_APPLICATIONS = ("name_transfer", "capacity_change", "account_closure")
+
+
 def _daily_signals(daily: np.ndarray, customers: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, np.ndarray]:
     n, days = daily.shape
     recent = daily[:, -_RECENT:]
@@ -292,6 +415,7 @@ def _daily_signals(daily: np.ndarray, customers: pd.DataFrame, as_of: pd.Timesta
     eps = 0.02
     with np.errstate(invalid="ignore", divide="ignore"):
         r = np.log(scaled + eps) - np.log(peer + eps)
+    r_raw = r
     z, week, shift, r = _harmonic_change_point(r)
     k = r.shape[1]
     onset_days = np.where(week >= 0, (k - week) * 7, np.nan)
@@ -310,6 +434,13 @@ def _daily_signals(daily: np.ndarray, customers: pd.DataFrame, as_of: pd.Timesta
     some = ~np.all(np.isnan(last8), axis=1)
     recent_rel[some] = np.nanmean(last8[some], axis=1) - bm[some]
 
+    # the same without the harmonic, with medians: an old vacancy or a spell the harmonic bent to fit leaves
+    # the recent weeks at the level before it
+    cols = np.arange(k)[None, :]
+    raw_rel = (_nanmedian_rows(np.where(cols >= np.maximum(week, k - 8)[:, None], r_raw, np.nan))
+               - _nanmedian_rows(np.where(cols < week[:, None], r_raw, np.nan)))
+    raw_rel = np.where(week >= 0, raw_rel, np.nan)
+
     def corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         ok = ~np.isnan(a) & ~np.isnan(b)
         cnt = ok.sum(axis=1)
@@ -326,6 +457,9 @@ def _daily_signals(daily: np.ndarray, customers: pd.DataFrame, as_of: pd.Timesta
     # intermittent tampering: two regimes in the last 182 days that the same days a year earlier lack
     gap_now, sep_now, switches = _regimes(daily[:, -_REGIME_DAYS:], group)
     gap_before, sep_before, _ = _regimes(daily[:, days - 364 - _REGIME_DAYS : days - 364], group)
+    # what changed at the step besides the level: the weekly pattern and the seasonal response
+    weekly_z = _weekly_pattern_change(daily, level, group, week, as_of)
+    season_z = _season_slope_change(lw, lp, week)
     return {
         "drop_yoy_90d": drop_self,
         "drop_vs_peers_90d": drop_peer,
@@ -334,6 +468,7 @@ def _daily_signals(daily: np.ndarray, customers: pd.DataFrame, as_of: pd.Timesta
         "shift_days_ago": onset_days,
         "shift_persistence": persist,
         "recent_drop_vs_before": np.where(np.isnan(recent_rel), np.nan, 1.0 - np.exp(recent_rel)),
+        "recent_drop_median": np.where(np.isnan(raw_rel), np.nan, 1.0 - np.exp(raw_rel)),
         "peer_corr_change": corr_last - corr_prev,
         "zero_share_90d": _share(zero.sum(axis=1).astype(float), n_read.astype(float)),
         "zero_run_max_90d": np.where(n_read > 0, _longest_run(zero), np.nan),
@@ -344,6 +479,8 @@ def _daily_signals(daily: np.ndarray, customers: pd.DataFrame, as_of: pd.Timesta
         "regime_drop_change": np.exp(-gap_before) - np.exp(-gap_now),
         "regime_separation_change": sep_now - sep_before,
         "regime_switches_182d": switches,
+        "weekly_pattern_change_z": weekly_z,
+        "season_slope_change_z": season_z,
     }
 
 
@@ -476,6 +613,8 @@ def anomaly_signals(dataset: Dataset, as_of: pd.Timestamp | str | None = None) -
     columns["bill_read_gap_180d"] = _bill_signal(bills, daily, ids, cut)
     load = dataset.load_interval if "load_interval" in dataset.table_names else None
     columns.update(_interval_signals(load, ids, cut))
+    contacts = dataset.contacts if "contacts" in dataset.table_names else None
+    columns["application_days_from_shift"] = _application_days(contacts, ids, columns["shift_days_ago"], cut)
     inspections = dataset["inspections"] if "inspections" in dataset.table_names else None
     columns["days_since_clean_inspection"] = _clean_inspection(inspections, ids, cut)
     frame = pd.DataFrame({name: np.asarray(columns[name], dtype=np.float64) for name in SIGNAL_NAMES},

@@ -443,6 +443,10 @@ ANOMALY_SIGNALS: dict[str, FeatureSpec] = {s.name: s for s in (
                 missing=_NO_SHIFT),
     FeatureSpec("recent_drop_vs_before", "consumption", "Drop of the last 8 weeks against the level before the "
                 "shift, relative to peers", "share", missing=_NO_SHIFT, min=-_BIG, max=1.0),
+    FeatureSpec("recent_drop_median", "consumption", "Drop of the median weekly kWh relative to peers over the "
+                "last 8 weeks after the change point against the median of the weeks before it, without the "
+                "seasonal harmonic (an old vacancy or closure spell that the harmonic bends to fit leaves the recent "
+                "weeks at the level before it: no lasting drop)", "share", missing=_NO_SHIFT, min=-_BIG, max=1.0),
     FeatureSpec("peer_corr_change", "consumption", "Change of the correlation of weekly kWh with the peers' "
                 "seasonal profile, last 52 weeks minus the 52 before (negative = decoupled from the season and "
                 "weather the peers follow)", "ratio", missing="fewer than 20 weeks of reads in either year",
@@ -472,6 +476,21 @@ ANOMALY_SIGNALS: dict[str, FeatureSpec] = {s.name: s for s in (
     FeatureSpec("regime_switches_182d", "consumption", "Changes between the low and the high regime in the last "
                 "182 days, in time order (1 = a single step; 10-40 = regimes of days to weeks; more = noise)",
                 "count", missing=_NO_REGIME),
+    FeatureSpec("weekly_pattern_change_z", "consumption", "Change at the level shift of the customer's weekend/"
+                "weekday contrast (mean log of daily kWh relative to peers on Saturdays and Sundays minus on other "
+                "days, after the change point minus before), over its standard error: a new household or a "
+                "business cutting its working days changes the weekly pattern, a bypass of a share of the load "
+                "does not", "z", missing="no change point, or fewer than 8 days in a part", min=-_BIG, max=_BIG),
+    FeatureSpec("season_slope_change_z", "consumption", "Change at the level shift of the slope of the "
+                "customer's weekly log kWh on its peers' (the seasonal and temperature response), after the change "
+                "point minus before, over its standard error: a new household heats and cools differently, a heat "
+                "pump or insulation (or a bypassed heating circuit) flattens it, a bypass of a share of the load "
+                "keeps it", "z", missing="no change point, or fewer than 8 weeks after it", min=-_BIG, max=_BIG),
+    FeatureSpec("application_days_from_shift", "contacts", "Days between the estimated onset of the level shift "
+                "and the nearest application before as_of for a change of account holder, of contracted capacity "
+                "or a closure (contacts.kind = application, category name_transfer, capacity_change or "
+                "account_closure): a legitimate change is often announced", "days",
+                missing="no change point, no such application before as_of, or no contacts table", min=0.0),
     FeatureSpec("days_since_clean_inspection", "consumption", "Days between the last site inspection before "
                 "as_of that found nothing (inspections.result = clean) and as_of (a crew saw the meter after a "
                 "drop that began earlier: evidence against theft)", "days",

@@ -20,11 +20,37 @@ exactly as they are. On top of them, drawn from the ``anomaly`` stream only:
   ``retrofit`` (2 % of all but large industry: efficiency work or a heat pump
   replaced cuts 10–30 % of the load from one day on).
 
+Realism of both sides (#16, drawn from the ``realism`` stream, appended last, so every
+other stream gives the numbers it gave; :func:`draw_realism`):
+
+* a **legitimate level shift leaves the traces it leaves in the world**
+  (:func:`reshape_shifts`): in a home, a step is a change of household (someone
+  moves out or in, a new tenant) and the new household lives differently — its
+  weekend/weekday ratio changes (a factor ``exp(N(0, 0.2))`` on weekends and
+  holidays) and its heating and cooling response is its own (the heat and cool
+  sensitivities times ``exp(N(0, 0.4))``); 40 % of them change the account holder
+  (a ``name_transfer`` application, :func:`~gridcrm.data.synth.contacts.shift_applications`).
+  A business that grows or shrinks does it on its working days (a line, a
+  shift, a floor); its rest days (holidays and the segment's quiet weekdays)
+  change by only 10–50 % of the step, and half of the downsizings apply first to
+  reduce their contracted capacity.
+* **retrofits**: in half of the retrofits of temperature-sensitive customers (the
+  heating or cooling part is on average at least 10 % of the load) the work is a
+  heat pump or insulation, which cuts 40–80 % of the temperature-driven part of
+  each day (truth ``retrofit_kind`` ``heating``), not a share of everything;
+* **thefts**: half of the abrupt and gradual bypasses take one circuit instead of
+  a share of everything (truth ``theft_circuit``): a business with quiet days
+  bypasses a machine of its working hours (the share is stolen on working days,
+  a fifth of it on rest days), a temperature-sensitive customer the heating or
+  air-conditioning circuit (the stolen share follows the temperature-driven
+  part of the day, its mean over the window is ``theft_share``). Slow meters
+  stay proportional: that is what they do.
+
 The ground truth says which is which (``theft_kind``, ``theft_share``,
-``fault_kind``, ``fault_from``, ``fault_to``, ``confounder``,
-``confounder_from``); thefts keep ``truth.theft_from`` / ``theft_found_on``.
-Reads are changed in place in the meter store and the monthly totals (bills)
-follow; nothing else is drawn again.
+``theft_circuit``, ``fault_kind``, ``fault_from``, ``fault_to``, ``confounder``,
+``confounder_from``, ``retrofit_kind``); thefts keep ``truth.theft_from`` /
+``theft_found_on``. Reads are changed in place in the meter store and the
+monthly totals (bills) follow; nothing else is drawn again.
 """
 
 from __future__ import annotations
@@ -35,11 +61,13 @@ import numpy as np
 import pandas as pd
 
 from gridcrm.data.synth.calendar import DAY_NS, Calendar
-from gridcrm.data.synth.consumption import MeterStore, ranges
+from gridcrm.data.synth.consumption import CAP_FACTOR, MeterStore, ranges
 from gridcrm.data.synth.customers import BIG, COM, NEVER, RES, Population
+from gridcrm.data.synth.segments import segment_array
+from gridcrm.data.synth.weather import Climate
 
-__all__ = ["Anomalies", "inject_anomalies", "anomaly_truth", "THEFT_KINDS", "FAULT_KINDS", "CONFOUNDERS",
-           "DEFAULT_THEFT_RATE"]
+__all__ = ["Anomalies", "Realism", "inject_anomalies", "anomaly_truth", "draw_realism", "reshape_shifts",
+           "THEFT_KINDS", "FAULT_KINDS", "CONFOUNDERS", "THEFT_CIRCUITS", "RETROFIT_KINDS", "DEFAULT_THEFT_RATE"]
 
 #: Theft rate of the generator by default (share of customers with a theft in the window).
 DEFAULT_THEFT_RATE = 0.01
@@ -47,6 +75,14 @@ DEFAULT_THEFT_RATE = 0.01
 THEFT_KINDS: tuple[str, ...] = ("bypass", "abrupt", "gradual", "intermittent")
 FAULT_KINDS: tuple[str, ...] = ("stuck", "slow")
 CONFOUNDERS: tuple[str, ...] = ("solar", "retrofit")
+#: The circuit a theft takes instead of a share of everything (``truth.theft_circuit``; NaN: a share of all).
+THEFT_CIRCUITS: tuple[str, ...] = ("working_hours", "heating_cooling")
+#: What a retrofit cuts (``truth.retrofit_kind``): a share of everything, or of the temperature-driven part.
+RETROFIT_KINDS: tuple[str, ...] = ("efficiency", "heating")
+_CIRCUIT_SHARE = 0.5
+_HEATING_RETROFIT_SHARE = 0.5
+_TEMPERATURE_SENSITIVE = 0.10  # mean temperature-driven share of the load above which heating work is possible
+_REST_THEFT = 0.2  # share of a working-hours bypass left on rest days
 _FAULT_RATE = 0.003
 _SOLAR_RATE = 0.015
 _RETROFIT_RATE = 0.02
@@ -68,6 +104,99 @@ class Anomalies:
     confounder: np.ndarray
     confounder_from: np.ndarray
     confounder_size: np.ndarray
+    theft_circuit: np.ndarray | None = None
+    retrofit_kind: np.ndarray | None = None
+    mean_temperature_share: np.ndarray | None = None
+
+
+@dataclass
+class Realism:
+    """Per-customer draws of the ``realism`` stream (see the module docstring), all of length ``n``."""
+
+    heat_mult: np.ndarray
+    cool_mult: np.ndarray
+    weekend_tilt: np.ndarray
+    rest_share: np.ndarray
+    circuit_u: np.ndarray
+    retrofit_u: np.ndarray
+    retrofit_cut: np.ndarray
+
+
+def draw_realism(n: int, rng: np.random.Generator) -> Realism:
+    """Draw the realism traits of ``n`` customers (a fixed number of draws: nothing depends on other arguments).
+
+    Examples
+    --------
+    >>> r = draw_realism(3, np.random.default_rng(0))
+    >>> r.rest_share.shape, bool(((r.rest_share >= 0.1) & (r.rest_share <= 0.5)).all())
+    ((3,), True)
+    """
+    return Realism(heat_mult=np.exp(rng.normal(0.0, 0.4, n)), cool_mult=np.exp(rng.normal(0.0, 0.4, n)),
+                   weekend_tilt=np.exp(rng.normal(0.0, 0.2, n)), rest_share=rng.uniform(0.1, 0.5, n),
+                   circuit_u=rng.random(n), retrofit_u=rng.random(n), retrofit_cut=rng.uniform(0.4, 0.8, n))
+
+
+def _weather_term(pop: Population, climate: Climate, cust: np.ndarray, day: np.ndarray,
+                  heat_mult: np.ndarray | float = 1.0, cool_mult: np.ndarray | float = 1.0) -> np.ndarray:
+    """``1 + heat × HDD + cool × CDD`` of each (customer, day) pair, as in the base consumption."""
+    reg = pop.region[cust]
+    return 1.0 + pop.heat[cust] * heat_mult * climate.hdd[reg, day] + pop.cool[cust] * cool_mult * climate.cdd[reg, day]
+
+
+def _mean_temperature_share(pop: Population, climate: Climate, who: np.ndarray, n_days: int) -> np.ndarray:
+    """Mean over the window's days of the temperature-driven share ``(w - 1) / w`` of the load of ``who``."""
+    reg = pop.region[who]
+    w = (1.0 + pop.heat[who, None] * climate.hdd[reg, :n_days] + pop.cool[who, None] * climate.cdd[reg, :n_days])
+    return ((w - 1.0) / w).mean(axis=1) if len(who) else np.zeros(0)
+
+
+def _rest_day(pop: Population, cal: Calendar, cust: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Holidays and the weekdays on which the customer's segment uses less than 85 % of its busiest day."""
+    weekly = segment_array("weekly")
+    seg = pop.seg[cust]
+    return cal.holiday[day] | (weekly[seg, cal.dow[day]] < 0.85 * weekly.max(axis=1)[seg])
+
+
+def _customer_rows(store: MeterStore, cal: Calendar, who: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    first = store.first_row[who]
+    rows, owner = ranges(first, first + store.counts[who])
+    return rows, who[owner], (store.date[rows] - cal.start_ns) // DAY_NS
+
+
+def _write(store: MeterStore, cal: Calendar, rows: np.ndarray, cust: np.ndarray, day: np.ndarray,
+           old: np.ndarray, new: np.ndarray) -> None:
+    """Write the new reads and move the monthly totals (bills) by the change."""
+    store.kwh[rows] = new
+    month = np.searchsorted(cal.month_hi, day, side="right")
+    delta = np.nan_to_num(new) - np.nan_to_num(old)
+    np.add.at(store.month_kwh, (cust, month), delta)
+    np.maximum(store.month_kwh, 0.0, out=store.month_kwh)
+
+
+def reshape_shifts(pop: Population, cal: Calendar, climate: Climate, store: MeterStore, realism: Realism) -> None:
+    """Give every level shift the pattern of what it is in the world (in place; see the module docstring).
+
+    A home's step is a new household: from ``shift_day`` its weekend/holiday reads change by
+    ``weekend_tilt`` (normalised so the week's mean keeps the step) and its weather term is that of new
+    heat and cool sensitivities. A business's step is on its working days: on its rest days the step is
+    ``1 + (factor - 1) × rest_share``. Reads stay within the contracted capacity and the register's 0.01 kWh.
+    """
+    touched = np.flatnonzero((pop.shift_day < cal.n_days) & (store.counts > 0))
+    if len(touched) == 0:
+        return
+    rows, cust, day = _customer_rows(store, cal, touched)
+    after = day >= pop.shift_day[cust]
+    rows, cust, day = rows[after], cust[after], day[after]
+    old = store.kwh[rows].copy()
+    f = pop.shift_factor[cust]
+    tilt = realism.weekend_tilt[cust]
+    weekend = (cal.dow[day] >= 5) | cal.holiday[day]
+    home = (_weather_term(pop, climate, cust, day, realism.heat_mult[cust], realism.cool_mult[cust])
+            / _weather_term(pop, climate, cust, day) * np.where(weekend, tilt, 1.0) / ((5.0 + 2.0 * tilt) / 7.0))
+    business = np.where(_rest_day(pop, cal, cust, day), (1.0 + (f - 1.0) * realism.rest_share[cust]) / f, 1.0)
+    g = np.where(pop.cls[cust] == RES, home, business)
+    new = np.minimum(np.round(old * g, 2), pop.kva[cust] * CAP_FACTOR)
+    _write(store, cal, rows, cust, day, old, new)
 
 
 def _draw(pop: Population, cal: Calendar, closed: np.ndarray, rng: np.random.Generator,
@@ -113,21 +242,49 @@ def _draw(pop: Population, cal: Calendar, closed: np.ndarray, rng: np.random.Gen
                      confounder=conf, confounder_from=conf_from, confounder_size=size)
 
 
+def _circuits(pop: Population, cal: Calendar, climate: Climate, an: Anomalies, realism: Realism) -> None:
+    """Which thefts take one circuit and which retrofits cut the temperature-driven part (sets ``an``'s codes)."""
+    n = len(pop)
+    weekly = segment_array("weekly")
+    quiet_days = (weekly < 0.85 * weekly.max(axis=1)[:, None]).any(axis=1)[pop.seg]
+    circuit = np.zeros(n, dtype=np.int64)
+    retrofit = np.where(an.confounder == 2, 1, 0)
+    steady = np.isin(an.theft_kind, (2, 3)) & (realism.circuit_u < _CIRCUIT_SHARE)
+    circuit[steady & (pop.cls != RES) & quiet_days] = 1
+    rest = np.flatnonzero(steady & (circuit == 0))
+    heated = np.flatnonzero(an.confounder == 2)
+    share = _mean_temperature_share(pop, climate, np.concatenate([rest, heated]), cal.n_days)
+    circuit[rest[share[: len(rest)] >= 1.5 * _TEMPERATURE_SENSITIVE]] = 2
+    heat_work = heated[(share[len(rest):] >= _TEMPERATURE_SENSITIVE)
+                       & (realism.retrofit_u[heated] < _HEATING_RETROFIT_SHARE)]
+    retrofit[heat_work] = 2
+    an.theft_circuit, an.retrofit_kind = circuit, retrofit
+    an.mean_temperature_share = np.zeros(n)
+    an.mean_temperature_share[np.concatenate([rest, heated])] = share
+
+
 def inject_anomalies(pop: Population, cal: Calendar, store: MeterStore, closed: np.ndarray,
-                     rng: np.random.Generator, theft_rate: float = DEFAULT_THEFT_RATE) -> Anomalies:
+                     rng: np.random.Generator, theft_rate: float = DEFAULT_THEFT_RATE, *,
+                     climate: Climate | None = None, realism: Realism | None = None) -> Anomalies:
     """Draw the extra thefts, faults and confounders and apply them to the reads of ``store`` (in place).
 
     ``pop.theft_from``/``theft_to``/``theft_detected`` gain the new thefts (so ``events`` records the
-    found ones). Monthly totals change by the change of the reads.
+    found ones). Monthly totals change by the change of the reads. With ``climate`` and ``realism``
+    (:func:`draw_realism`), half of the steady thefts take one circuit and half of the retrofits of
+    temperature-sensitive customers cut the temperature-driven part (module docstring); without them
+    every theft and retrofit takes a share of everything.
     """
     an = _draw(pop, cal, closed, rng, theft_rate)
+    n = len(pop)
+    if climate is not None and realism is not None:
+        _circuits(pop, cal, climate, an, realism)
+    else:
+        an.theft_circuit = np.zeros(n, dtype=np.int64)
+        an.retrofit_kind = np.where(an.confounder == 2, 1, 0)
     touched = np.flatnonzero((an.theft_kind >= 2) | (an.fault_kind > 0) | (an.confounder > 0))
     if len(touched) == 0:
         return an
-    first = store.first_row[touched]
-    rows, owner = ranges(first, first + store.counts[touched])
-    cust = touched[owner]
-    day = (store.date[rows] - cal.start_ns) // DAY_NS
+    rows, cust, day = _customer_rows(store, cal, touched)
     old = store.kwh[rows].copy()
     new = old.copy()
 
@@ -137,7 +294,17 @@ def inject_anomalies(pop: Population, cal: Calendar, store: MeterStore, closed: 
     since = day - np.where(active, t0, 0)
     ramp = np.where(k == 3, np.clip(since / an.ramp_days[cust], 0.0, 1.0), 1.0)
     on = np.where(k == 4, (since % an.period[cust]) < an.on_share[cust] * an.period[cust], True)
-    new = np.where(active, new * (1.0 - an.theft_share[cust] * ramp * on), new)
+    stolen = an.theft_share[cust] * ramp * on
+    circuit = an.theft_circuit[cust]
+    if (circuit > 0).any():
+        assert climate is not None  # circuits are only drawn with a climate
+        rest_day = _rest_day(pop, cal, cust, day)
+        temp_part = 1.0 - 1.0 / _weather_term(pop, climate, cust, np.clip(day, 0, cal.n_sim - 1))
+        assert an.mean_temperature_share is not None
+        mean_part = np.maximum(an.mean_temperature_share[cust], 1e-6)
+        stolen = np.where(circuit == 1, np.where(rest_day, _REST_THEFT * stolen, stolen), stolen)
+        stolen = np.where(circuit == 2, np.minimum(stolen * temp_part / mean_part, 0.9), stolen)
+    new = np.where(active, new * (1.0 - stolen), new)
 
     fk = an.fault_kind[cust]
     in_fault = (fk > 0) & (day >= an.fault_from[cust]) & (day < an.fault_to[cust])
@@ -153,14 +320,14 @@ def inject_anomalies(pop: Population, cal: Calendar, store: MeterStore, closed: 
     cloud = rng.uniform(0.3, 1.0, len(rows))
     solar = an.confounder_size[cust] * pop.base[cust] * (0.75 + 0.25 * np.cos(2 * np.pi * (doy - 172) / 365.25))
     new = np.where(after & (c == 1), np.maximum(new - solar * cloud, 0.0), new)
-    new = np.where(after & (c == 2), new * (1.0 - an.confounder_size[cust]), new)
+    cut = an.confounder_size[cust]
+    if (an.retrofit_kind[cust] == 2).any():
+        assert climate is not None and realism is not None
+        temp_part = 1.0 - 1.0 / _weather_term(pop, climate, cust, np.clip(day, 0, cal.n_sim - 1))
+        cut = np.where(an.retrofit_kind[cust] == 2, realism.retrofit_cut[cust] * temp_part, cut)
+    new = np.where(after & (c == 2), new * (1.0 - cut), new)
     new = np.round(new, 2)
-    store.kwh[rows] = new
-
-    month = np.searchsorted(cal.month_hi, day, side="right")
-    delta = np.nan_to_num(new) - np.nan_to_num(old)
-    np.add.at(store.month_kwh, (cust, month), delta)
-    np.maximum(store.month_kwh, 0.0, out=store.month_kwh)
+    _write(store, cal, rows, cust, day, old, new)
     return an
 
 
@@ -180,4 +347,12 @@ def anomaly_truth(an: Anomalies, cal: Calendar) -> pd.DataFrame:
         "fault_to": dates(an.fault_to),
         "confounder": pd.Categorical.from_codes(an.confounder - 1, categories=list(CONFOUNDERS)),
         "confounder_from": dates(an.confounder_from),
+        "theft_circuit": pd.Categorical.from_codes(_codes(an.theft_circuit, an.theft_kind) - 1,
+                                                   categories=list(THEFT_CIRCUITS)),
+        "retrofit_kind": pd.Categorical.from_codes(_codes(an.retrofit_kind, an.confounder) - 1,
+                                                   categories=list(RETROFIT_KINDS)),
     })
+
+
+def _codes(codes: np.ndarray | None, like: np.ndarray) -> np.ndarray:
+    return np.zeros(len(like), dtype=np.int64) if codes is None else np.asarray(codes, dtype=np.int64)

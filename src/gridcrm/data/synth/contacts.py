@@ -11,7 +11,11 @@ Applications also mark new connections, capacity increases (before a level
 shift up) and account closures. A large customer negotiating with a competing
 retailer (before it switches) calls about tariffs and bills and complains
 about tariffs more often; a business in financial distress calls about
-payments and applies to reduce its capacity. Contacts happen mostly in office hours.
+payments and applies to reduce its capacity. A legitimate level shift often comes with
+an application (:func:`shift_applications`, #16): 40 % of the household changes behind a home's
+step change the account holder (``name_transfer``) within 30 days of it, and half of the
+businesses that downsize apply to reduce their contracted capacity 10–40 days before.
+Contacts happen mostly in office hours.
 Every contact but a survey has a topic (``contacts.topic``, from its cause), a channel, a repeat flag (same topic within 30 days)
 and a closing time: lognormal hours around a median per topic, slower in some regions, left
 empty while the ticket is still open at the extraction date. Complaints carry a text in Chinese or
@@ -30,7 +34,8 @@ from gridcrm.data.synth.customers import NEVER, Population
 from gridcrm.data.synth.frames import build_frame
 from gridcrm.data.synth.texts import complaint_texts
 
-__all__ = ["CATEGORIES", "month_contacts", "lifecycle_contacts", "contacts_frame", "CONTACT_ID_BASE"]
+__all__ = ["CATEGORIES", "month_contacts", "lifecycle_contacts", "contacts_frame", "shift_applications",
+           "CONTACT_ID_BASE"]
 
 #: Contact ids are ``CONTACT_ID_BASE + 0 .. n - 1`` in order of time.
 CONTACT_ID_BASE = 700_000_000
@@ -77,6 +82,9 @@ _CLOSE_HOURS = np.array([30.0, 5.0, 60.0, 70.0, 50.0, 90.0, 200.0, 12.0])
 _CLOSE_SPREAD = 0.8
 _CHANNEL_SHARE = {"phone": 0.6, "app": 0.15, "wechat": 0.1, "counter": 0.15}
 _REPEAT_DAYS = 30
+# Applications that come with a legitimate level shift (#16): a new account holder for a home's new
+# household, a capacity reduction before a business downsizes.
+_TRANSFER_SHARE, _REDUCTION_SHARE = 0.4, 0.5
 # Kinds of contact whose text the extract keeps (calls and applications are classified by the agent).
 _TEXT_KINDS = (COMPLAINT,)
 
@@ -312,3 +320,82 @@ def _tickets(c: dict[str, np.ndarray], kind: np.ndarray, category: np.ndarray, a
     repeat = np.zeros(n, dtype=bool)
     repeat[order[1:]] = same & recent & has[order[1:]] & has[order[:-1]]
     return topic, channel, text, closed_at, repeat
+
+
+def _repeat_flags(customer: np.ndarray, at: np.ndarray, category: pd.Series, topic: pd.Series) -> np.ndarray:
+    """The repeat flags of :func:`_tickets` (a survey's category counts for the order, as there)."""
+    has = topic.notna().to_numpy()
+    lookup = {name: CONTACT_TOPICS.index(TOPIC_OF[name]) for name in CATEGORIES}
+    code = category.astype(str).map(lookup).to_numpy(dtype=np.int64)
+    order = np.lexsort((at, code, customer))
+    same = (customer[order][1:] == customer[order][:-1]) & (code[order][1:] == code[order][:-1])
+    recent = np.diff(at[order]) <= _REPEAT_DAYS * DAY_NS
+    repeat = np.zeros(len(customer), dtype=bool)
+    repeat[order[1:]] = same & recent & has[order[1:]] & has[order[:-1]]
+    return repeat
+
+
+def shift_applications(contacts: pd.DataFrame, pop: Population, cal: Calendar, closed: np.ndarray,
+                       rng: np.random.Generator) -> pd.DataFrame:
+    """The ``contacts`` table with the applications that come with legitimate level shifts (#16).
+
+    A home's step is a change of household: with probability 0.4 the account holder changes too (a
+    ``name_transfer`` application within 30 days of the step). A business that downsizes (a step below
+    0.95) applies with probability 0.5 to reduce its contracted capacity (``capacity_change``) 10–40 days
+    before. The new rows (their channel and closing time drawn from ``rng``, nothing else drawn again) are
+    merged in time order; contact ids are renumbered in time order and the repeat flags recomputed.
+
+    Parameters
+    ----------
+    contacts : DataFrame
+        The table of :func:`contacts_frame`.
+    pop : Population
+    cal : Calendar
+    closed : ndarray of int
+        ``closed_on`` day offset per customer (``NEVER`` while open).
+    rng : numpy.random.Generator
+        Its own stream: the other contacts do not depend on it.
+    """
+    n = len(pop)
+    u, lag, lead = rng.random(n), rng.integers(-30, 31, n), rng.integers(10, 41, n)
+    shifted = pop.shift_day < NEVER
+    transfer = shifted & (pop.cls == 0) & (u < _TRANSFER_SHARE)
+    reduce = shifted & (pop.cls > 0) & (pop.shift_factor < 0.95) & (u < _REDUCTION_SHARE)
+    who = np.flatnonzero(transfer | reduce)
+    day = np.where(transfer[who], pop.shift_day[who] + lag[who], pop.shift_day[who] - lead[who])
+    keep = (day >= np.maximum(pop.conn[who], 0)) & (day < cal.n_days) & (day <= closed[who])
+    who, day = who[keep], day[keep]
+    m = len(who)
+    category = np.where(transfer[who], _C["name_transfer"], _C["capacity_change"])
+    hours = rng.choice(24, m, p=_OFFICE_HOURS / _OFFICE_HOURS.sum())
+    at = cal.start_ns + day * DAY_NS + (hours * 3600 + rng.integers(0, 3600, m)) * 10**9
+    names = list(_CHANNEL_SHARE)
+    channel = np.array(names, dtype=object)[rng.choice(len(names), m, p=np.array(list(_CHANNEL_SHARE.values())))]
+    topic_code = np.array([CONTACT_TOPICS.index(TOPIC_OF[name]) for name in CATEGORIES])[category]
+    close = at + (_CLOSE_HOURS[topic_code] * np.exp(rng.normal(0.0, _CLOSE_SPREAD, m)) * 3600e9).astype(np.int64)
+    extracted_ns = cal.start_ns + cal.n_days * DAY_NS
+    new = build_frame(
+        CONTACTS,
+        {
+            "contact_id": np.zeros(m, dtype=np.int64),
+            "customer_id": pop.ids[who],
+            "at": at.view("datetime64[ns]"),
+            "kind": np.full(m, APPLICATION),
+            "category": np.array(CATEGORIES, dtype=object)[category],
+            "text": np.full(m, None, dtype=object),
+            "satisfaction": np.full(m, np.nan),
+            "topic": np.array(CONTACT_TOPICS, dtype=object)[topic_code],
+            "channel": channel,
+            "closed_at": np.where(close < extracted_ns, close, np.iinfo(np.int64).min).view("datetime64[ns]"),
+            "repeat": np.zeros(m, dtype=bool),
+        },
+    )
+    out = pd.concat([contacts, new], ignore_index=True)
+    at_all = out["at"].to_numpy().view("int64")
+    cid = out["customer_id"].to_numpy(dtype=np.int64)
+    out = out.iloc[np.lexsort((cid, at_all))].reset_index(drop=True)
+    out["contact_id"] = CONTACT_ID_BASE + np.arange(len(out), dtype=np.int64)
+    repeat = _repeat_flags(out["customer_id"].to_numpy(dtype=np.int64), out["at"].to_numpy().view("int64"),
+                           out["category"], out["topic"])
+    out["repeat"] = pd.array(repeat, dtype=contacts["repeat"].dtype)
+    return out

@@ -13,12 +13,18 @@ import pandas as pd
 from gridcrm.data.dataset import Dataset
 from gridcrm.data.dates import as_date
 from gridcrm.data.schemas import CUSTOMER_CLASSES
-from gridcrm.data.synth.anomaly import DEFAULT_THEFT_RATE, anomaly_truth, inject_anomalies
+from gridcrm.data.synth.anomaly import (
+    DEFAULT_THEFT_RATE,
+    anomaly_truth,
+    draw_realism,
+    inject_anomalies,
+    reshape_shifts,
+)
 from gridcrm.data.synth.billing import bills_frame, make_bills
 from gridcrm.data.synth.calendar import Calendar, make_calendar
 from gridcrm.data.synth.churn import CHURN_CAUSES, Service, simulate_service, switch_eligible
 from gridcrm.data.synth.consumption import close_accounts, meter_frame, simulate_meter
-from gridcrm.data.synth.contacts import contacts_frame, lifecycle_contacts
+from gridcrm.data.synth.contacts import contacts_frame, lifecycle_contacts, shift_applications
 from gridcrm.data.synth.customers import NEVER, Population, customers_frame, draw_population
 from gridcrm.data.synth.events import events_frame
 from gridcrm.data.synth.interval import interval_customers, interval_frame
@@ -36,7 +42,7 @@ logger = logging.getLogger(__name__)
 _FIRST_YEAR, _LAST_YEAR = 1970, 2200  # dates the calendar (datetime64[ns]) holds with room for a simulation
 _MAX_DAYS = 366 * 30  # a longer window than 30 years is a mistake, not a dataset
 _STREAMS = ("weather", "customers", "meter", "service", "contacts", "payments", "events", "interval", "texts",
-            "offers", "anomaly", "inspections")
+            "offers", "anomaly", "inspections", "realism")
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,7 @@ class SyntheticData:
         than 15 days late or never; NaN without one), plus ``interval`` and ``power_factor``
         of the interval customers, and the anomalies of :mod:`gridcrm.data.synth.anomaly`
         (``theft_kind``, ``theft_share``, ``fault_kind``, ``fault_from``, ``fault_to``, ``confounder``,
-        ``confounder_from``). ``truth.attrs["retail_market_opens"]`` is the opening date.
+        ``confounder_from``, ``theft_circuit``, ``retrofit_kind``). ``truth.attrs["retail_market_opens"]`` is the opening date.
     bill_truth : DataFrame
         Indexed by ``bill_id``: ``p_arrears``, the true probability that the
         bill is paid more than 15 days after ``due_on`` or never.
@@ -277,7 +283,11 @@ def generate_dataset(
     service = simulate_service(pop, cal, climate, make_bills(pop, cal, store.month_kwh, store.month_reads),
                                streams["service"], market_opens=int((opens - first_day).days))
     close_accounts(store, service.closed, cal)
-    anomalies = inject_anomalies(pop, cal, store, service.closed, streams["anomaly"], theft_rate)
+    realism_rng, applications_rng = streams["realism"].spawn(2)  # #16: level shifts, circuits, applications
+    realism = draw_realism(n, realism_rng)
+    reshape_shifts(pop, cal, climate, store, realism)
+    anomalies = inject_anomalies(pop, cal, store, service.closed, streams["anomaly"], theft_rate,
+                                 climate=climate, realism=realism)
     pop.theft_detected = pop.theft_detected & (pop.theft_to <= service.closed)  # no inspection after a closure
     bills = make_bills(pop, cal, store.month_kwh, store.month_reads)
     pay = simulate_payments(pop, cal, bills, streams["payments"])
@@ -302,6 +312,7 @@ def generate_dataset(
     }
     world = offer_world(pop, tables["contacts"], streams["offers"])  # #18: offers of service products
     tables["offers"] = offers_frame(simulate_offers(pop, cal, world, service.closed, streams["offers"]), pop, cal)
+    tables["contacts"] = shift_applications(tables["contacts"], pop, cal, service.closed, applications_rng)
     truth = _truth(pop, cal, service, pay, bills.first_after(cal.n_days), interval_who, power_factor, opens)
     truth = pd.concat([truth, anomaly_truth(anomalies, cal).set_axis(truth.index)], axis=1).__finalize__(truth)
     tables["inspections"] = inspections_frame(tables["customers"], truth, first_day, last_day, streams["inspections"])

@@ -112,3 +112,24 @@ def test_every_column_the_shipped_rules_read_is_a_feature_a_shipped_tag_or_a_mod
     assert not unknown, f"rules read columns nothing produces: {sorted(unknown)}"
     demand = {c for c in load_product_catalogue().columns() if c.startswith(("need_", "demand_"))}
     assert len(demand) >= 20  # the demand tags of the six themes drive the priors
+
+
+def test_at_least_rules_decide_eligibility_with_percentiles_frozen_and_absent_columns_unknown():
+    raw = {"classes": {"q": "Quality"}, "products": [
+        {"id": "care", "class": "q", "value": 10, "cost": 1, "prior": 0.1,
+         "eligible": {"at_least": 2, "of": ["demand_power_quality", "demand_cash_flow", "complaints_365d >= p50"]}},
+        {"id": "care_graded", "class": "q", "value": 10, "cost": 1, "prior": 0.1,
+         "eligible": {"at_least": 1, "of": [{"column": "credit_grade", "op": "in", "value": ["A"]},
+                                                 "demand_cash_flow"]}}]}
+    cat = load_product_catalogue(raw)
+    f = pd.DataFrame({"demand_power_quality": [True, True, False, False],
+                      "demand_cash_flow": [True, False, False, True],
+                      "complaints_365d": [0, 5, 9, 1]})
+    # p50 of complaints over f is 3.0: rows 1 and 2 meet it; row 0: two demand tags; row 3: one of three
+    assert cat.eligibility(f)["care"].tolist() == [True, True, False, False]
+    frozen = cat.frozen(f)
+    assert "complaints_365d >= 3.0" in str(frozen["care"].eligible)
+    assert frozen.eligibility(f.iloc[[2]])["care"].tolist() == [False]  # one customer alone: same threshold
+    # credit_grade absent: that part is unknown, the other part still counts
+    assert cat.eligibility(f)["care_graded"].tolist() == [True, False, False, True]
+    assert cat.columns() >= {"demand_power_quality", "demand_cash_flow", "complaints_365d", "credit_grade"}

@@ -21,7 +21,7 @@ from gridcrm._yaml import read_config
 from gridcrm.errors import ConfigError
 from gridcrm.features.registry import FEATURES
 from gridcrm.tags._evaluate import Evaluator
-from gridcrm.tags.rules import AllOf, AnyOf, Compare, Not, Parser, Percentile, Quantile, TagRef, walk
+from gridcrm.tags.rules import AllOf, AnyOf, AtLeast, Compare, Not, Parser, Percentile, Quantile, TagRef, walk
 from gridcrm.tags.rules import Rule as RuleTree
 
 __all__ = ["CatalogueError", "Product", "ProductCatalogue", "RecommenderSettings", "Signal", "load_product_catalogue"]
@@ -200,6 +200,8 @@ def _freeze(tree: RuleTree, frame: pd.DataFrame) -> RuleTree:
         return Not(_freeze(tree.part, frame))
     if isinstance(tree, (AllOf, AnyOf)):
         return type(tree)(tuple(_freeze(p, frame) for p in tree.parts))
+    if isinstance(tree, AtLeast):
+        return AtLeast(tree.k, tuple(_freeze(p, frame) for p in tree.parts))
     return tree
 
 
@@ -226,6 +228,8 @@ def _as_columns(tree: RuleTree) -> RuleTree:
         return Not(_as_columns(tree.part))
     if isinstance(tree, (AllOf, AnyOf)):
         return type(tree)(tuple(_as_columns(p) for p in tree.parts))
+    if isinstance(tree, AtLeast):
+        return AtLeast(tree.k, tuple(_as_columns(p) for p in tree.parts))
     return tree
 
 
@@ -244,6 +248,8 @@ def _unknown_absent(tree: RuleTree, absent: set[str]) -> RuleTree:
         return Not(_unknown_absent(tree.part, absent))
     if isinstance(tree, (AllOf, AnyOf)):
         return type(tree)(tuple(_unknown_absent(p, absent) for p in tree.parts))
+    if isinstance(tree, AtLeast):
+        return AtLeast(tree.k, tuple(_unknown_absent(p, absent) for p in tree.parts))
     return tree
 
 

@@ -32,3 +32,49 @@ def extract(tmp_path_factory) -> tuple[Path, pd.Timestamp]:
     folder = tmp_path_factory.mktemp("extract")
     ds.save(folder)
     return folder, ds.extracted_on
+
+
+@pytest.fixture(scope="session")
+def champions(tmp_path_factory, _mlflow_template_db):
+    """Every per-customer champion registered ONCE by one main-job run into a tracking store of its own.
+
+    600 synthetic customers (thefts at 3 %), as_of 2024-10-01: segmentation, credit, value, risk (arrears and
+    churn; 2 tuning trials), anomaly, tags and recommend, tracking on. Churn, on too few events to become
+    champion here, gets the alias ``tested`` on its registered version (the same model). Yields the store's
+    URI, the feature table and the anomaly signals the job scored.
+    """
+    import shutil
+
+    from gridcrm.config import load_config
+    from gridcrm.data.synth import generate_dataset
+    from gridcrm.job import run
+
+    root = Path(__file__).resolve().parents[2]
+    tmp = tmp_path_factory.mktemp("champions")
+    extract = generate_dataset(600, "2023-01-01", "2024-12-31", seed=4, theft_rate=0.03).dataset.save(tmp / "extract")
+    risk = (root / "configs" / "risk.yaml").read_text().replace("n_trials: 30", "n_trials: 2")
+    (tmp / "risk.yaml").write_text(risk)
+    out = tmp / "out"
+    out.mkdir()
+    shutil.copyfile(_mlflow_template_db, out / "mlruns.db")  # migrated already (fast)
+    configs = {"credit": root / "configs/credit_ahp.yaml", "value": root / "configs/value_ahp.yaml",
+               "tags": root / "configs/tags.yaml", "segmentation": root / "configs/segmentation.yaml",
+               "risk": tmp / "risk.yaml", "recommend": root / "configs/products.yaml",
+               "anomaly": root / "configs/anomaly.yaml"}
+    cfg = tmp / "run.yaml"
+    cfg.write_text(f"name: t\nas_of: 2024-10-01\ndata:\n  path: {extract}\noutput:\n  dir: {out}\n"
+                   + "".join(f"{k}:\n  config: {v}\n" for k, v in configs.items())
+                   + "tracking:\n  enabled: true\n  experiment: spark-champions\n")
+    with pytest.MonkeyPatch.context() as mp:
+        uri = f"sqlite:///{out / 'mlruns.db'}"
+        mp.setenv("MLFLOW_TRACKING_URI", uri)
+        mp.chdir(tmp)
+        result = run(load_config(cfg))
+        from mlflow import MlflowClient
+
+        client = MlflowClient(uri)
+        churn = client.search_model_versions("name = 'gridcrm-churn'")
+        if churn and "champion" not in client.get_registered_model("gridcrm-churn").aliases:
+            client.set_registered_model_alias("gridcrm-churn", "tested", max(int(v.version) for v in churn))
+        yield {"uri": uri, "features": result.results["features"].features,
+               "signals": result.results["anomaly"].signals, "decisions": result.tracking["decisions"]}

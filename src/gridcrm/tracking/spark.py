@@ -5,6 +5,14 @@ shipped once to every executor, and each executor loads it once and scores Arrow
 of rows — the standard way to batch-score registered models at scale. The answer columns
 and their Spark types are those the model gives for the first rows (``customer_id`` echoed
 as in serving), so a Spark answer row equals the served (and ``load_model(...).predict``) one.
+
+Every gridcrm model answers a row from that row alone (credit, value, segmenter, arrears,
+churn, anomaly), except the kinds of :data:`POOLED_KINDS`: the recommender allocates
+capacity-limited products across all the customers of one request and its tags' percentile
+rules rank a customer within the request, so scoring it batch by batch would change the
+answer. Those are scored in one global pass: the frame goes to one partition, whose rows
+are concatenated and answered by one ``predict`` call on one executor (memory: the whole
+request on that executor, never on the driver).
 """
 
 from __future__ import annotations
@@ -21,11 +29,19 @@ from gridcrm.tracking.registry import load_model, to_request
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
-__all__ = ["spark_score"]
+__all__ = ["POOLED_KINDS", "spark_score"]
 
 logger = logging.getLogger(__name__)
 
 _SPARK_OF_KIND = {"i": "bigint", "u": "bigint", "f": "double", "b": "boolean"}
+
+#: Model kinds whose answer for a row depends on the other rows of the request, and why: scored in one pass.
+POOLED_KINDS: dict[str, str] = {
+    "recommender": "capacity-limited products are allocated across every customer of a request, and the tags' "
+                   "percentile rules rank a customer within it",
+}
+#: Models loaded by this Python worker, by local path (a reused worker loads each model once).
+_LOADED: dict[str, object] = {}
 
 
 def spark_score(
@@ -59,6 +75,7 @@ def spark_score(
     -------
     Spark DataFrame
         ``frame``'s columns and the model's answer columns (``customer_id`` not repeated).
+        Rows of a model of :data:`POOLED_KINDS` come back in one partition.
 
     Raises
     ------
@@ -79,12 +96,62 @@ def spark_score(
     answer = model.predict(head)
     fields = [(str(c), _SPARK_OF_KIND.get(getattr(answer[c].dtype, "kind", "O"), "string")) for c in answer.columns]
     result_type = ", ".join(f"`{c}` {t}" for c, t in fields)
+    kind = str((getattr(model.pyfunc, "model_config", None) or {}).get("kind", ""))
+    kept = [(c, t) for c, t in fields if c not in frame.columns or prefix]
+    logger.info("scoring with %s (%s) on Spark: answer columns %s", model.model_uri, kind or "kind unknown",
+                [c for c, _ in fields])
+    if kind in POOLED_KINDS:
+        return _score_in_one_pass(frame, model.model_uri, columns, kept, prefix)
     udf = mlflow.pyfunc.spark_udf(frame.sparkSession, model.model_uri, result_type=result_type, env_manager="local")
     scored = frame.withColumn("_gridcrm_answer", udf(F.struct(*[F.col(c) for c in columns])))
-    answers = [F.col(f"_gridcrm_answer.`{c}`").alias(f"{prefix}{c}") for c, _ in fields
-               if c not in frame.columns or prefix]
-    logger.info("scoring with %s on Spark: answer columns %s", model.model_uri, [c for c, _ in fields])
+    answers = [F.col(f"_gridcrm_answer.`{c}`").alias(f"{prefix}{c}") for c, _ in kept]
     return scored.select(*frame.columns, *answers)
+
+
+def _score_in_one_pass(frame: DataFrame, model_uri: str, columns: list[str],
+                       kept: list[tuple[str, str]], prefix: str) -> DataFrame:
+    """``frame`` scored by one ``predict`` call over all its rows, on one executor (see :data:`POOLED_KINDS`)."""
+    import tempfile
+    from pathlib import Path
+
+    import mlflow
+
+    spark = frame.sparkSession
+    temp = spark.conf.get("spark.gridcrm.tempdir", None)  # gridcrm.spark.spark_session's folder, removed at stop
+    local = mlflow.artifacts.download_artifacts(artifact_uri=model_uri,
+                                                dst_path=tempfile.mkdtemp(prefix="gridcrm-model-", dir=temp))
+    spark.sparkContext.addFile(local, recursive=True)  # shipped once to every executor
+    shipped = Path(local).name
+    names = list(frame.columns)
+    answer_names = [c for c, _ in kept]
+    schema = ", ".join([*(f"`{f.name}` {f.dataType.simpleString()}" for f in frame.schema.fields),
+                        *(f"`{prefix}{c}` {t}" for c, t in kept)])
+
+    def run(batches):  # type: ignore[no-untyped-def]
+        frames = [b for b in batches if len(b)]
+        if not frames:
+            return
+        rows = pd.concat(frames, ignore_index=True)
+        answer = _worker_model(shipped, model_uri).predict(rows[columns])
+        out = rows[names].copy()
+        for c in answer_names:
+            out[f"{prefix}{c}"] = answer[c].to_numpy()
+        yield out
+
+    return frame.repartition(1).mapInPandas(run, schema)
+
+
+def _worker_model(shipped: str, model_uri: str):  # type: ignore[no-untyped-def]
+    """The registered model shipped with ``SparkContext.addFile``, loaded once per Python worker."""
+    import mlflow
+    from pyspark import SparkFiles
+
+    from gridcrm.tracking.registry import RegisteredModel
+
+    path = SparkFiles.get(shipped)
+    if path not in _LOADED:
+        _LOADED[path] = RegisteredModel(mlflow.pyfunc.load_model(path), model_uri)
+    return _LOADED[path]
 
 
 def request_frame(frame: pd.DataFrame) -> pd.DataFrame:

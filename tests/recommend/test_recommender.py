@@ -173,3 +173,47 @@ def test_linear_models_learn_and_fill_missing_values_from_the_fit(propensity):
     one = X.iloc[[0]].assign(tenure_years=np.nan)
     many = pd.concat([one, X.iloc[1:50]])
     pd.testing.assert_frame_equal(rec.predict_propensity(one), rec.predict_propensity(many).iloc[[0]])
+
+
+def _spread_world(n: int = 1500, d: int = 40, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Tastes spread thinly over many columns: the columns are noisy mixtures of three hidden factors (as
+    customer features are correlated); product a is liked by customers high on the first factor, product b
+    by those low on it (each column alone says little)."""
+    rng = np.random.default_rng(seed)
+    factors = rng.standard_normal((n, 3))
+    Z = factors @ rng.standard_normal((3, d)) + rng.standard_normal((n, d))
+    X = pd.DataFrame(Z, columns=[f"c{i}" for i in range(d)], index=pd.Index(np.arange(n), name="customer_id"))
+    taste = factors[:, 0]
+    truth = pd.DataFrame({"a": 1 / (1 + np.exp(-(-1.5 + 1.5 * taste))), "b": 1 / (1 + np.exp(-(-1.5 - 1.5 * taste)))},
+                         index=X.index)
+    who = rng.integers(0, n, 4000)
+    product = rng.choice(["a", "b"], 4000)
+    p = truth.to_numpy()[who, (product == "b").astype(int)]
+    offers = pd.DataFrame({"customer_id": who, "product": product, "accepted": rng.random(4000) < p})
+    return X, offers, truth
+
+
+SPREAD = {"classes": {"q": "Q"}, "recommender": {"k": 1, "min_offers": 50, "min_accepted": 5},
+          "products": [{"id": "a", "class": "q", "value": 10, "cost": 1, "prior": 0.2},
+                       {"id": "b", "class": "q", "value": 10, "cost": 1, "prior": 0.2}]}
+
+
+@pytest.mark.parametrize("propensity", ["hierarchical", "ensemble"])
+def test_hierarchical_learns_opposite_tastes_spread_over_many_columns(propensity):
+    X, offers, truth = _spread_world()
+    rec = ProductRecommender(catalogue=SPREAD, propensity=propensity, n_components=10, n_estimators=60).fit(X, offers)
+    p = rec.predict_propensity(X)
+    assert rec.learned_products_ == ["a", "b"]
+    for product in ("a", "b"):  # each product's own direction, learned from the shared components
+        assert np.corrcoef(p[product], truth[product])[0, 1] > 0.8
+    # the better product per customer is found for most customers (chance: one half)
+    assert ((p["a"] > p["b"]) == (truth["a"] > truth["b"])).mean() > 0.85
+    # one customer alone is scored as in the batch (standardisation and components fixed at fit)
+    pd.testing.assert_frame_equal(rec.predict_propensity(X.iloc[[7]]), p.iloc[[7]])
+
+
+def test_hierarchical_needs_numeric_columns_and_names_them():
+    X = pd.DataFrame({"kind": ["x", "y"] * 60}, index=pd.Index(np.arange(120), name="customer_id"))
+    offers = pd.DataFrame({"customer_id": np.arange(120), "product": "a", "accepted": np.arange(120) % 3 == 0})
+    with pytest.raises(InputError, match="no numeric or bool customer column"):
+        ProductRecommender(catalogue=SPREAD, propensity="hierarchical").fit(X, offers)

@@ -5,10 +5,15 @@ For each customer and product of the catalogue:
 * **eligibility** — the product's rule (tag rule language) over the customer's features, tags,
   credit grade, segment, ...;
 * **propensity** — the probability that the customer accepts the product within ``horizon_days``
-  of an offer: learned from the offer history by one pooled model over (customer features,
-  product, rule-based prior) when the product has at least ``min_offers`` offers and
-  ``min_accepted`` acceptances in the training window, else the rule-based prior of the
-  catalogue (cold start: ``prior × lifts of the signals that hold``);
+  of an offer: learned from the offer history when the product has at least ``min_offers``
+  offers and ``min_accepted`` acceptances in the training window, else the rule-based prior of
+  the catalogue (cold start: ``prior × lifts of the signals that hold``). Learned by one pooled
+  gradient-boosted model over (customer features, product, rule-based prior), or
+  (``propensity="hierarchical"``) by one logistic regression over the principal components of
+  every numeric customer column, with a main effect shared by all products and each product's
+  own deviation from it, penalised (shrunk toward the shared model): tastes spread thinly over
+  many columns, which trees split one at a time, are learned from a few hundred offers per
+  product;
 * **expected value** — ``propensity × value − cost``.
 
 A bundle is the ``k`` eligible products of highest expected value (above
@@ -95,14 +100,20 @@ class ProductRecommender(ValidatedParams, BaseEstimator):
     ----------
     catalogue : ProductCatalogue, path, mapping or None
         The product catalogue (:func:`~gridcrm.recommend.load_product_catalogue`); None: the shipped one.
-    propensity : {"lightgbm", "logistic", "per_product", "rules"}
-        How propensities are learned from the offers: one pooled gradient-boosted model, one
-        pooled logistic regression (products as indicators), one shrunk logistic regression per
-        product, or not at all (the catalogue's rule-based priors only).
+    propensity : {"lightgbm", "hierarchical", "ensemble", "logistic", "per_product", "rules"}
+        How propensities are learned from the offers: one pooled gradient-boosted model; one
+        logistic regression over the principal components of the customer columns with a shared
+        effect and each product's penalised deviation from it (customer × product interactions
+        shrunk toward the pooled model); the mean log-odds of those two; one pooled logistic regression (products as indicators,
+        no interactions); one shrunk logistic regression per product; or not at all (the
+        catalogue's rule-based priors only).
     k : int or None
         Products per customer; None: the catalogue's ``recommender.k``.
     n_estimators, learning_rate, num_leaves, min_child_samples : int, float, int, int
         Of the LightGBM model.
+    n_components : int
+        Principal components of the customer columns the hierarchical model reads (at most the
+        number of numeric columns).
     random_state : int or None
         Seed of the model (default 0: reproducible); None: not seeded.
     n_jobs : int or None
@@ -157,12 +168,13 @@ class ProductRecommender(ValidatedParams, BaseEstimator):
 
     _parameter_rules: ClassVar[dict[str, list[Any]]] = {
         "catalogue": [ProductCatalogue, str, Path, Mapping, None],
-        "propensity": [Options({"lightgbm", "logistic", "per_product", "rules"})],
+        "propensity": [Options({"lightgbm", "hierarchical", "ensemble", "logistic", "per_product", "rules"})],
         "k": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "n_estimators": [Interval(numbers.Integral, 1, None, closed="left")],
         "learning_rate": [Interval(numbers.Real, 0, 1, closed="right")],
         "num_leaves": [Interval(numbers.Integral, 2, None, closed="left")],
         "min_child_samples": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
         "random_state": RANDOM_STATE,
         "n_jobs": N_JOBS,
     }
@@ -170,7 +182,7 @@ class ProductRecommender(ValidatedParams, BaseEstimator):
     def __init__(self, *, catalogue: ProductCatalogue | str | Path | Mapping[str, Any] | None = None,
                  propensity: str = "lightgbm", k: int | None = None, n_estimators: int = 200,
                  learning_rate: float = 0.05, num_leaves: int = 15, min_child_samples: int = 20,
-                 random_state: int | None = 0, n_jobs: int | None = None) -> None:
+                 n_components: int = 30, random_state: int | None = 0, n_jobs: int | None = None) -> None:
         self.catalogue = catalogue
         self.propensity = propensity
         self.k = k
@@ -178,6 +190,7 @@ class ProductRecommender(ValidatedParams, BaseEstimator):
         self.learning_rate = learning_rate
         self.num_leaves = num_leaves
         self.min_child_samples = min_child_samples
+        self.n_components = n_components
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -238,6 +251,17 @@ class ProductRecommender(ValidatedParams, BaseEstimator):
         pidx = pd.Index(cat.ids).get_indexer(rows["product"])
         pos = X.index.get_indexer(rows["customer_id"])
         self._fill = None
+        if self.propensity in ("hierarchical", "ensemble"):
+            from sklearn.linear_model import LogisticRegression
+
+            self._fit_components(X)
+            # inputs are unit-variance components; C and the scales of _hierarchical set the shrinkage
+            hier = LogisticRegression(C=_HIER_C, max_iter=3000).fit(
+                self._hierarchical(self._components(X.iloc[pos]), pidx), y)
+            if self.propensity == "hierarchical":
+                self.model_ = hier
+                return self
+            self._hier = hier
         design = self._design(X.iloc[pos], pidx, prior.to_numpy()[pos, pidx])
         if self.propensity == "per_product":
             self.model_ = {}
@@ -266,6 +290,48 @@ class ProductRecommender(ValidatedParams, BaseEstimator):
                               num_leaves=self.num_leaves, min_child_samples=self.min_child_samples,
                               subsample=0.8, subsample_freq=1, colsample_bytree=0.8,
                               random_state=self.random_state, n_jobs=effective_n_jobs(self.n_jobs), verbose=-1)
+
+    def _fit_components(self, X: pd.DataFrame) -> None:
+        """Standardise the numeric customer columns (signed log, then z-score over the customers of ``X``)
+        and fit their principal components (scaled to unit variance)."""
+        from sklearn.decomposition import PCA
+
+        self._numeric = [c for c in self.feature_names_ if c not in self._categories]
+        raw = _signed_log(X, self._numeric)
+        self._centre = np.nanmean(raw, axis=0)
+        sd = np.nanstd(raw, axis=0)
+        self._scale = np.where(sd > 0, sd, 1.0)
+        if not self._numeric:
+            raise InputError("ProductRecommender(propensity='hierarchical'): X has no numeric or bool customer column "
+                             f"to learn tastes from; columns are {list(X.columns)[:20]}")
+        z = self._standard(X)
+        n_comp = int(max(1, min(self.n_components, z.shape[1], len(z) - 1)))
+        self._pca = PCA(n_components=n_comp, random_state=self.random_state, svd_solver="randomized").fit(z)
+        sdc = self._pca.transform(z).std(axis=0)
+        self._comp_scale = np.where(sdc > 0, sdc, 1.0)
+
+    def _standard(self, X: pd.DataFrame) -> np.ndarray:
+        z = (_signed_log(X, self._numeric) - self._centre) / self._scale
+        return np.clip(np.nan_to_num(z, nan=0.0), -5.0, 5.0)  # missing: the fit's mean
+
+    def _components(self, X: pd.DataFrame) -> np.ndarray:
+        return self._pca.transform(self._standard(X)) / self._comp_scale
+
+    def _hierarchical(self, comps: np.ndarray, product: np.ndarray) -> Any:
+        """Design of the hierarchical model: shared components, product indicators, product × components.
+
+        The interactions are scaled down (``_HIER_INTERACTION``), so the penalty pulls each product's
+        own coefficients harder toward zero, i.e. toward the shared effect, than the shared ones."""
+        from scipy import sparse
+
+        n, d = comps.shape
+        m = len(self.catalogue_.products)
+        rows = np.arange(n)
+        onehot = sparse.csr_matrix((np.full(n, _HIER_INTERCEPT), (rows, product)), shape=(n, m))
+        cols = product[:, None] * d + np.arange(d)[None, :]  # each row's block: its product's components
+        inter = sparse.csr_matrix(((_HIER_INTERACTION * comps).ravel(), (np.repeat(rows, d), cols.ravel())),
+                                  shape=(n, m * d))
+        return sparse.hstack([sparse.csr_matrix(comps), onehot, inter], format="csr")
 
     def _design(self, rows: pd.DataFrame, product: np.ndarray, prior: np.ndarray) -> pd.DataFrame:
         """Model input: the customer's columns, the product (one-hot for the logistic model, none per product)
@@ -316,11 +382,19 @@ class ProductRecommender(ValidatedParams, BaseEstimator):
         out = prior.copy()
         ids = cat.ids
         p_prior = prior.to_numpy()
+        comps = self._components(X) if self.propensity in ("hierarchical", "ensemble") else None
         for product in self.learned_products_:  # one batch per product, vectorised over customers
             j = ids.index(product)
+            if self.propensity == "hierarchical":
+                out[product] = self.model_.predict_proba(self._hierarchical(comps, np.full(len(X), j)))[:, 1]
+                continue
             design = self._design(X, np.full(len(X), j), p_prior[:, j])
             model = self.model_[product] if isinstance(self.model_, dict) else self.model_
-            out[product] = model.predict_proba(design)[:, 1]
+            p = model.predict_proba(design)[:, 1]
+            if self.propensity == "ensemble":  # the mean of the two models' log-odds
+                q = self._hier.predict_proba(self._hierarchical(comps, np.full(len(X), j)))[:, 1]
+                p = _expit(0.5 * (_logit(p) + _logit(q)))
+            out[product] = p
         return out
 
     def source(self) -> pd.Series:
@@ -467,6 +541,27 @@ def allocate(score: np.ndarray, k: int, exclusions: np.ndarray, capacity: np.nda
             open_[:, full] = False
             todo = lost[open_[lost].any(axis=1)]
     return chosen
+
+
+#: Penalty (inverse strength) of the hierarchical model, and the scales of its product intercepts and
+#: product × component interactions (measured on both benchmark worlds, experiments/bench_recommend.py).
+_HIER_C, _HIER_INTERCEPT, _HIER_INTERACTION = 0.03, 3.0, 0.5
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def _expit(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _signed_log(X: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """``sign(x) · log(1 + |x|)`` of the columns (absent ones NaN): heavy tails (kWh, amounts) tamed."""
+    raw = np.column_stack([X[c].to_numpy(dtype=float, na_value=np.nan) if c in X.columns
+                           else np.full(len(X), np.nan) for c in columns]) if columns else np.zeros((len(X), 0))
+    return np.sign(raw) * np.log1p(np.abs(raw))
 
 
 def _usable(s: pd.Series) -> bool:

@@ -47,13 +47,15 @@ def test_compare_recommenders_orders_the_oracle_first():
     sim = simulate_offer_history(X, "2023-01-01", "2025-01-01", seed=3, offers_per_year=4.0)
     _, train = training_offers(sim.offers, "2024-07-01")
     table = compare_recommenders(X, train, X, true_propensity=sim.propensity, offers=sim.offers, as_of="2024-07-01")
-    assert set(table.index.get_level_values("ranking")) == {"model", "logistic", "per_product", "rules", "popularity",
-                                                           "oracle"}
+    assert set(table.index.get_level_values("ranking")) == {"model", "hierarchical", "ensemble", "logistic",
+                                                           "per_product", "rules", "popularity", "oracle"}
     for group in ("all", "with a choice"):
         g = table.loc[group]
         assert g["expected_precision"].idxmax() == "oracle"
         assert g.loc["oracle", "vs_oracle"] == pytest.approx(1.0)
         assert g.loc["popularity", "vs_popularity"] == pytest.approx(1.0)
+        assert g.loc["popularity", "top_decile_lift"] == pytest.approx(1.0)  # the same order for everyone
+        assert g["top_decile_lift"].idxmax() == "oracle"
     assert table.loc["with a choice", "model"]["n_customers"] < len(X)
     # the learned model beats the same order for everyone on a world where tastes follow the columns
     assert table.loc[("all", "model"), "expected_precision"] > table.loc[("all", "popularity"), "expected_precision"]

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from gridcrm.recommend.catalogue import ProductCatalogue, load_product_catalogue
-from gridcrm.recommend.judge import expected_precision_at_k, replay_precision_at_k
+from gridcrm.recommend.judge import expected_precision_at_k, replay_precision_at_k, top_decile_lift
 from gridcrm.recommend.recommender import ProductRecommender
 
 __all__ = ["compare_recommenders"]
@@ -16,9 +16,11 @@ def compare_recommenders(X_train: pd.DataFrame, offers_train: pd.DataFrame, X: p
                          true_propensity: pd.DataFrame | None = None, offers: pd.DataFrame | None = None,
                          as_of: pd.Timestamp | str | None = None, catalogue: ProductCatalogue | None = None,
                          k: int = 3, random_state: int | None = 0) -> pd.DataFrame:
-    """Precision@k of six rankings of each customer's eligible products.
+    """Precision@k of eight rankings of each customer's eligible products, and their top-decile lift.
 
-    ``model`` (pooled LightGBM on the offers), ``logistic`` (pooled logistic regression),
+    ``model`` (pooled LightGBM on the offers), ``hierarchical`` (shared and per-product effects
+    over the principal components of the customer columns, shrunk), ``ensemble`` (the mean
+    log-odds of those two), ``logistic`` (pooled logistic regression),
     ``per_product`` (a shrunk logistic regression per product),
     ``rules`` (the catalogue's rule-based priors), ``popularity`` (each product's acceptance rate
     in ``offers_train``, the same order for everyone) and ``oracle`` (the true propensities).
@@ -47,16 +49,19 @@ def compare_recommenders(X_train: pd.DataFrame, offers_train: pd.DataFrame, X: p
     -------
     DataFrame
         One row per (``customers``: ``all`` / ``with a choice``, ``ranking``): ``n_customers``,
-        ``expected_precision``, ``vs_popularity``, ``vs_oracle``, ``replay_precision``, ``replay_offers``.
+        ``expected_precision``, ``vs_popularity``, ``vs_oracle``, ``top_decile_lift`` (per product over
+        its eligible customers, see :func:`~gridcrm.recommend.judge.top_decile_lift`),
+        ``replay_precision``, ``replay_offers``.
     """
     cat = load_product_catalogue(catalogue)
     fitted = {name: ProductRecommender(catalogue=cat, propensity=kind, k=k, random_state=random_state)
               .fit(X_train, offers_train)
-              for name, kind in (("model", "lightgbm"), ("logistic", "logistic"), ("per_product", "per_product"),
-                                 ("rules", "rules"))}
+              for name, kind in (("model", "lightgbm"), ("hierarchical", "hierarchical"), ("ensemble", "ensemble"),
+                                 ("logistic", "logistic"), ("per_product", "per_product"), ("rules", "rules"))}
     base = fitted["rules"]
     popularity = base.popularity_.fillna(0.0).to_numpy()
-    scores: dict[str, pd.DataFrame | None] = {"model": None, "logistic": None, "per_product": None, "rules": None,
+    scores: dict[str, pd.DataFrame | None] = {"model": None, "hierarchical": None, "ensemble": None, "logistic": None,
+                                               "per_product": None, "rules": None,
                                                "popularity": pd.DataFrame(np.tile(popularity, (len(X), 1)),
                                                                           index=X.index, columns=cat.ids)}
     if true_propensity is not None:
@@ -72,6 +77,11 @@ def compare_recommenders(X_train: pd.DataFrame, offers_train: pd.DataFrame, X: p
             row = {"customers": group, "ranking": name, "n_customers": len(who)}
             row["expected_precision"] = (expected_precision_at_k(out, true_propensity, k=k)
                                          if true_propensity is not None else np.nan)
+            if true_propensity is not None:
+                ranked = rec.predict_propensity(Xg) if given is None else given.loc[who]
+                truth = true_propensity.reindex(index=who, columns=cat.ids)
+                row["top_decile_lift"] = top_decile_lift(ranked.reindex(index=who, columns=cat.ids), truth,
+                                                         cat.eligibility(Xg).reindex(columns=cat.ids))
             if offers is not None and as_of is not None:
                 later = offers[offers["customer_id"].isin(who)]
                 row["replay_precision"] = replay_precision_at_k(out, later, as_of, k=k)

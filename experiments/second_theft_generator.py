@@ -16,6 +16,13 @@ electrically in winter; shops and workshops with a random weekly profile), and
 * rooftop solar (3 %): up to 2-8 kWh/day less, more in summer, floored at zero;
 * missing reads (1 % of days, in runs).
 
+Extended for realism in the #16 follow-up (the draws come after all the earlier ones, so every
+earlier draw is what it was; written without looking at gridcrm's version): a legitimate change is
+a new occupant, whose weekly profile is drawn afresh from its class's distribution and whose seasonal
+amplitude is drawn afresh (same peak day: same climate); and 40 % of the thefts of commercial and
+industrial customers bypass a machine used on the customer's busier weekdays (weekly effect above its
+mean), so on its quieter days only a fifth of the share is taken.
+
 ``python experiments/second_theft_generator.py`` prints a summary of one draw.
 """
 
@@ -78,6 +85,20 @@ def second_generator(n: int = 20_000, start: str = "2023-01-01", days: int = 730
     kwh = np.where(solar[:, None] & after, np.maximum(kwh - sun * rng.uniform(0.2, 1, (n, days)), 0.0), kwh)
     kwh = np.round(kwh, 2)
     gone = rng.random((n, days)) < 0.01
+
+    # realism (#16 follow-up), drawn after everything above
+    week_new = np.where(kind[:, None] == "residential", rng.normal(0, 0.08, (n, 7)), rng.normal(0, 0.3, (n, 7)))
+    week_new -= week_new.mean(axis=1, keepdims=True)
+    amp_new = rng.normal(0.0, 0.25, n)
+    machine = theft & (kind != "residential") & (rng.random(n) < 0.4)
+    rows = np.flatnonzero(legit_change)
+    occupant = np.exp(week_new[rows][:, dow] - week[rows][:, dow]
+                      + (amp_new[rows] - amp[rows])[:, None] * np.cos(2 * np.pi * (doy[None, :] - peak[rows, None]) / 365.0))
+    kwh[rows] = np.round(np.where(after[rows], kwh[rows] * occupant, kwh[rows]), 2)
+    rows = np.flatnonzero(machine)
+    quiet = week[rows][:, dow] <= 0.0
+    taken = share[rows, None] * frac[rows]
+    kwh[rows] = np.round(np.where(quiet, kwh[rows] * (1.0 - 0.2 * taken) / np.maximum(1.0 - taken, 1e-6), kwh[rows]), 2)
 
     customers = pd.DataFrame({
         "customer_id": ids, "customer_class": kind, "industry_code": None,

@@ -56,7 +56,7 @@ def test_regimes_of_an_on_off_customer():
     on_off = np.where(days % 14 < 8, 6.0, 10.0)  # 40 % of the load off for 8 days of each 14
     step = np.where(days < 100, 10.0, 6.0)
     block = np.vstack([on_off, step, peers])
-    gap, sep, switches = _regimes(block, np.zeros(11, dtype=int))
+    gap, sep, switches, spells = _regimes(block, np.zeros(11, dtype=int))
     # on_off is scaled by its median 6: log ratios 0 (on) and g = log(10/6 + 0.05) - log(1.05) (off); the 3-day
     # means of each 14-day cycle are 6 × 0, 2 × g/3, 2 × 2g/3, 4 × g: regimes {0, g/3} and {2g/3, g}, gap 29g/36
     g = np.log(10 / 6 + 0.05) - np.log(1.05)
@@ -64,6 +64,7 @@ def test_regimes_of_an_on_off_customer():
     # step is scaled by its median 10: log ratios 0 then log(0.65) - log(1.05), one mixed pair of 3-day means
     assert gap[1] == pytest.approx(np.log(1.05) - np.log(0.65), abs=0.01)
     assert 20 <= switches[0] <= 26 and switches[1] == 1  # 13 cycles, 2 changes each (3-day smoothing)
+    assert 12 <= spells[0] <= 13 and spells[1] == 1  # a low spell of 6-8 days per cycle; a step is one spell
     assert sep[0] > 3 and sep[1] > 3
     assert np.isnan(_regimes(np.full((1, 182), np.nan), np.zeros(1, dtype=int))[0][0])
 

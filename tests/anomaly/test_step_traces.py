@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from anomaly.anomaly_data import AS_OF, DAYS, THIEF, THEFT_ONSET, make_tables
+from anomaly.anomaly_data import AS_OF, DAYS, THEFT_ONSET, THIEF, make_tables
 from gridcrm.anomaly import anomaly_signals
 from gridcrm.anomaly.detector import application_factor, step_pattern_factor, theft_evidence
 from gridcrm.data import validate_tables

@@ -40,14 +40,28 @@ How legitimate drops are told apart:
 * **efficiency retrofits, rooftop solar, a heat pump replaced, a smaller
   household** — a step of typically 10–30 %: the evidence falls off below a
   drop of about 25 %;
-* **what is not told apart**: a legitimate step down of 25–60 % that stays
-  (a household moving out in part, a business moving a line away) looks like
-  an abrupt bypass in daily reads; on gridcrm's generator both are the same
-  multiplication of every day's load and nothing else in the extract records
-  the move, so these fill about half of the top 1 % — the main source of false
-  positives, stated in the README. Payment behaviour (``use_payments``) does
-  not help there (checked: even the generator's true credit quality as a
-  prior lowers R-precision).
+* **a new household, a business cutting a line or a shift** — what else changed
+  at the step (:func:`step_pattern_factor`): a new household lives differently
+  (its weekend/weekday contrast relative to peers moves: ``weekly_pattern_change_z``;
+  a *steeper* seasonal response after a drop: ``season_slope_change_z``), a
+  business cuts its working days more than its rest days; a bypass of a share of
+  the load scales every day alike and keeps both;
+* **an announced change** — an application for a change of account holder, of
+  contracted capacity or a closure within 60 days of the onset multiplies the
+  evidence by 0.3 (:func:`application_factor`);
+* **an old vacancy or closure spell** that the seasonal harmonic bends to fit —
+  the drop must also show in the median of the recent weeks against the weeks
+  before the change point without the harmonic (``recent_drop_median``), and an
+  intermittent pattern must read less than before;
+* **what is not told apart**: a legitimate step that changes nothing but the level
+  (a household change with the same habits, one that changes the account holder
+  without telling the utility, a downsizing of a plant that runs every day); a
+  heat pump or insulation against a bypassed heating circuit (both flatten the
+  seasonal response: the flattening is left out of the evidence); a bypass of a
+  machine of the working hours against a business cutting a shift; a slow meter
+  against a proportional bypass. Payment behaviour (``use_payments``) does not
+  help there (checked: even the generator's true credit quality as a prior
+  lowers R-precision).
 """
 
 from __future__ import annotations
@@ -189,9 +203,11 @@ def intermittent_evidence(signals: pd.DataFrame) -> np.ndarray:
     so did the separation of the regimes (``regime_separation_change`` above about 0.3: a customer who
     always alternates — weekends, a second home — is not new at it), and 8-38 changes of regime in the
     182 days (``regime_switches_182d``: fewer is one step, which :func:`theft_evidence` judges; more is
-    day-to-day noise), and the recent weeks read less than before the change point
-    (``sigmoid((recent_drop_median - 0.05) / 0.04)``; 1 where it is missing: a household that grew has
-    two regimes too, the higher one new). 0 where the signals are missing.
+    day-to-day noise), at least 3 low spells of 5 days or more (``regime_low_spells_182d``,
+    ``sigmoid((spells - 2.5) / 0.4)``: a single recent step has one, and its noise many switches), and the
+    recent weeks read less than before the change point (``sigmoid((recent_drop_median - 0.05) / 0.04)``; 1
+    where it is missing: a household that grew has two regimes too, the higher one new). 0 where the
+    signals are missing.
 
     Examples
     --------
@@ -208,6 +224,8 @@ def intermittent_evidence(signals: pd.DataFrame) -> np.ndarray:
            * _sigmoid((sep - 0.3) / 0.1) * _sigmoid((38.0 - switches) / 3.0) * _sigmoid((switches - 8.0) / 2.0))
     recent = get("recent_drop_median")  # tampering takes energy away: the recent weeks must read less
     out = out * np.where(np.isnan(recent), 1.0, _sigmoid((recent - 0.05) / 0.04))
+    spells = get("regime_low_spells_182d")  # switched off and on again: several low spells, not one step
+    out = out * np.where(np.isnan(spells), 1.0, _sigmoid((spells - 2.5) / 0.4))
     return np.clip(np.nan_to_num(out, nan=0.0), 0.0, 1.0)
 
 

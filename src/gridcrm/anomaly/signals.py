@@ -204,11 +204,12 @@ def _share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 _REGIME_DAYS = 182
+_SPELL_DAYS = 5
 _REGIME_SMOOTH = 3
 _REGIME_CHUNK = 8192
 
 
-def _regimes(block: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _regimes(block: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Two-regime split of daily kWh relative to peers: (log gap between the regimes, separation, switches).
 
     Each day's kWh over the row's median is divided by the peers' median of the same (log, 3-day running
@@ -224,16 +225,16 @@ def _regimes(block: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarr
     with np.errstate(invalid="ignore", divide="ignore"):
         e = np.log(scaled + np.float32(0.05)) - np.log(peer + np.float32(0.05))
     del scaled, peer
-    out = np.full((3, n), np.nan)
+    out = np.full((4, n), np.nan)
     for a in range(0, n, _REGIME_CHUNK):  # chunks keep the temporaries small at 100,000 customers
         out[:, a : a + _REGIME_CHUNK] = _two_regimes(e[a : a + _REGIME_CHUNK])
     bad = (~np.isnan(block)).sum(axis=1) < 30
     out[:, bad] = np.nan
-    return out[0], out[1], out[2]
+    return out[0], out[1], out[2], out[3]
 
 
 def _two_regimes(e: np.ndarray) -> np.ndarray:
-    """(gap, separation, switches) of the rows of ``e`` (log ratios, NaN skipped); see :func:`_regimes`."""
+    """(gap, separation, switches, low spells) of the rows of ``e`` (log ratios, NaN skipped); see :func:`_regimes`."""
     n, days = e.shape
     have = ~np.isnan(e)
     c = np.zeros((n, days + 1))
@@ -261,7 +262,12 @@ def _two_regimes(e: np.ndarray) -> np.ndarray:
     sep = gap / np.maximum(np.sqrt(np.maximum(within, 0.0) / max(k - 2, 1)), 1e-3)
     low = x < ((hi[rows, b] + lo[rows, b]) / 2)[:, None]
     switches = (low[:, 1:] != low[:, :-1]).sum(axis=1).astype(np.float64)
-    return np.vstack([gap, sep, switches])
+    # low spells of at least _SPELL_DAYS days: a bypass switched on and off gives several, a step one
+    edge = np.diff(np.pad(low, ((0, 0), (1, 1))).astype(np.int8), axis=1)
+    r0, c0 = np.nonzero(edge == 1)
+    _, c1 = np.nonzero(edge == -1)  # row-major order: the end of each spell follows its start
+    spells = np.bincount(r0[(c1 - c0) >= _SPELL_DAYS], minlength=n).astype(np.float64)
+    return np.vstack([gap, sep, switches, spells])
 
 
 _MIN_CELL_DAYS = 8
@@ -455,8 +461,8 @@ def _daily_signals(daily: np.ndarray, customers: pd.DataFrame, as_of: pd.Timesta
         lw, lp = np.log(scaled + eps), np.log(peer + eps)
     corr_last, corr_prev = corr(lw[:, -52:], lp[:, -52:]), corr(lw[:, :-52], lp[:, :-52])
     # intermittent tampering: two regimes in the last 182 days that the same days a year earlier lack
-    gap_now, sep_now, switches = _regimes(daily[:, -_REGIME_DAYS:], group)
-    gap_before, sep_before, _ = _regimes(daily[:, days - 364 - _REGIME_DAYS : days - 364], group)
+    gap_now, sep_now, switches, spells = _regimes(daily[:, -_REGIME_DAYS:], group)
+    gap_before, sep_before, _, _ = _regimes(daily[:, days - 364 - _REGIME_DAYS : days - 364], group)
     # what changed at the step besides the level: the weekly pattern and the seasonal response
     weekly_z = _weekly_pattern_change(daily, level, group, week, as_of)
     season_z = _season_slope_change(lw, lp, week)
@@ -479,6 +485,7 @@ def _daily_signals(daily: np.ndarray, customers: pd.DataFrame, as_of: pd.Timesta
         "regime_drop_change": np.exp(-gap_before) - np.exp(-gap_now),
         "regime_separation_change": sep_now - sep_before,
         "regime_switches_182d": switches,
+        "regime_low_spells_182d": spells,
         "weekly_pattern_change_z": weekly_z,
         "season_slope_change_z": season_z,
     }

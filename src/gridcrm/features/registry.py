@@ -476,6 +476,9 @@ ANOMALY_SIGNALS: dict[str, FeatureSpec] = {s.name: s for s in (
     FeatureSpec("regime_switches_182d", "consumption", "Changes between the low and the high regime in the last "
                 "182 days, in time order (1 = a single step; 10-40 = regimes of days to weeks; more = noise)",
                 "count", missing=_NO_REGIME),
+    FeatureSpec("regime_low_spells_182d", "consumption", "Spells of at least 5 days in the low regime in the "
+                "last 182 days (1 = a single step down; several = a load switched off and on again)", "count",
+                missing=_NO_REGIME),
     FeatureSpec("weekly_pattern_change_z", "consumption", "Change at the level shift of the customer's weekend/"
                 "weekday contrast (mean log of daily kWh relative to peers on Saturdays and Sundays minus on other "
                 "days, after the change point minus before), over its standard error: a new household or a "

@@ -33,7 +33,9 @@ other stream gives the numbers it gave; :func:`draw_realism`):
   A business that grows or shrinks does it on its working days (a line, a
   shift, a floor); its rest days (holidays and the segment's quiet weekdays)
   change by only 10–50 % of the step, and half of the downsizings apply first to
-  reduce their contracted capacity.
+  reduce their contracted capacity. The decline of a business in financial
+  distress is the same: fewer shifts and customers, the standby load stays, so
+  its rest days lose that share of the decline.
 * **retrofits**: in half of the retrofits of temperature-sensitive customers (the
   heating or cooling part is on average at least 10 % of the load) the work is a
   heat pump or insulation, which cuts 40–80 % of the temperature-driven part of
@@ -62,7 +64,7 @@ import pandas as pd
 
 from gridcrm.data.synth.calendar import DAY_NS, Calendar
 from gridcrm.data.synth.consumption import CAP_FACTOR, MeterStore, ranges
-from gridcrm.data.synth.customers import BIG, COM, NEVER, RES, Population
+from gridcrm.data.synth.customers import BIG, COM, NEVER, RES, Population, distress_factor
 from gridcrm.data.synth.segments import segment_array
 from gridcrm.data.synth.weather import Climate
 
@@ -179,22 +181,31 @@ def reshape_shifts(pop: Population, cal: Calendar, climate: Climate, store: Mete
     A home's step is a new household: from ``shift_day`` its weekend/holiday reads change by
     ``weekend_tilt`` (normalised so the week's mean keeps the step) and its weather term is that of new
     heat and cool sensitivities. A business's step is on its working days: on its rest days the step is
-    ``1 + (factor - 1) × rest_share``. Reads stay within the contracted capacity and the register's 0.01 kWh.
+    ``1 + (factor - 1) × rest_share``, and so is the decline of a business in financial distress (its
+    :func:`~gridcrm.data.synth.customers.distress_factor`). Reads stay within the contracted capacity and the
+    register's 0.01 kWh.
     """
-    touched = np.flatnonzero((pop.shift_day < cal.n_days) & (store.counts > 0))
+    distressed = (pop.distress_from < cal.n_days) & (pop.cls != RES)
+    touched = np.flatnonzero(((pop.shift_day < cal.n_days) | distressed) & (store.counts > 0))
     if len(touched) == 0:
         return
     rows, cust, day = _customer_rows(store, cal, touched)
-    after = day >= pop.shift_day[cust]
+    after = (day >= pop.shift_day[cust]) | (distressed[cust] & (day >= pop.distress_from[cust]))
     rows, cust, day = rows[after], cust[after], day[after]
     old = store.kwh[rows].copy()
-    f = pop.shift_factor[cust]
+    shifted = day >= pop.shift_day[cust]
+    f = np.where(shifted, pop.shift_factor[cust], 1.0)
     tilt = realism.weekend_tilt[cust]
     weekend = (cal.dow[day] >= 5) | cal.holiday[day]
     home = (_weather_term(pop, climate, cust, day, realism.heat_mult[cust], realism.cool_mult[cust])
             / _weather_term(pop, climate, cust, day) * np.where(weekend, tilt, 1.0) / ((5.0 + 2.0 * tilt) / 7.0))
-    business = np.where(_rest_day(pop, cal, cust, day), (1.0 + (f - 1.0) * realism.rest_share[cust]) / f, 1.0)
-    g = np.where(pop.cls[cust] == RES, home, business)
+    # a business changes its working days: its rest days move by rest_share of the step or of the decline
+    declining = distressed[cust] & (day >= pop.distress_from[cust])
+    fd = np.where(declining, distress_factor(day - pop.distress_from[cust], pop.distress_floor[cust]), 1.0)
+    rest_share = realism.rest_share[cust]
+    business = np.where(_rest_day(pop, cal, cust, day),
+                        (1.0 + (f - 1.0) * rest_share) * (1.0 + (fd - 1.0) * rest_share) / (f * fd), 1.0)
+    g = np.where(pop.cls[cust] == RES, np.where(shifted, home, 1.0), business)
     new = np.minimum(np.round(old * g, 2), pop.kva[cust] * CAP_FACTOR)
     _write(store, cal, rows, cust, day, old, new)
 

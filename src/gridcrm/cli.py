@@ -105,6 +105,21 @@ def _parser() -> argparse.ArgumentParser:
     sv.add_argument("--port", type=int, default=5000, help="port (default 5000)")
     sv.add_argument("--tracking-uri", help="tracking store (default: $MLFLOW_TRACKING_URI or sqlite:///mlruns.db)")
 
+    se = sub.add_parser("select", help="select a campaign audience by a tag expression, counted by group",
+                        description="Select the customers a tag expression holds for at the config's as_of (features, "
+                        "the config's tags and, with --scores, the model columns of `gridcrm score`), print the counts "
+                        "by group and write the customer list.")
+    se.add_argument("--config", required=True, type=Path, help="run configuration (data, as_of, features, tags)")
+    se.add_argument("expression", help='e.g. "large_capacity and (outage_complaint or complaints_365d >= 2) '
+                                       'and not chronic_late_payer"')
+    se.add_argument("--by", action="append", metavar="COLUMN",
+                    help="group column of the counts (repeat for several; default customer_class)")
+    se.add_argument("--columns", action="append", metavar="COLUMN", default=[],
+                    help="extra column copied to the list (repeat)")
+    se.add_argument("--scores", type=Path, help="scores.parquet of `gridcrm score`: model columns (credit_grade, "
+                                                "segment_name, churn_risk, ...) and the tags on them")
+    se.add_argument("--out", type=Path, help="CSV customer list (default: <output dir>/audience.csv)")
+
     s = sub.add_parser("synth", help="generate a synthetic dataset", description="Generate synthetic data.")
     s.add_argument("--customers", type=_positive_int, default=2000, help="number of customers (default 2000)")
     s.add_argument("--start", default="2023-01-01", help="first day of meter reads (default 2023-01-01)")
@@ -240,6 +255,36 @@ def _cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_select(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from gridcrm._paths import prepare_output_dir
+    from gridcrm.config import load_config
+    from gridcrm.data import load_dataset
+    from gridcrm.recommend.audience import audience_customers, parse_expression, select
+
+    cfg = load_config(args.config)
+    parse_expression(args.expression)  # a bad expression stops before the data is read
+    out = args.out or cfg.output.dir / "audience.csv"
+    prepare_output_dir(out.parent, "--out's folder" if args.out is not None else "output.dir")
+    scores = pd.read_parquet(args.scores) if args.scores is not None else None
+    t0 = time.perf_counter()
+    dataset = load_dataset(cfg.data.path, **cfg.data.load_kwargs())
+    tags = cfg.step("tags")
+    customers = audience_customers(dataset, cfg.as_of, windows=cfg.features.windows,
+                                   tags=tags.config if tags is not None else None, scores=scores)
+    audience = select(customers, args.expression, by=args.by or ["customer_class"], columns=args.columns)
+    audience.to_csv(out)
+    print(f"{len(audience):,} of {len(customers):,} customers selected at "
+          f"{(pd.Timestamp(cfg.as_of) if cfg.as_of else dataset.extracted_on).date()} by {audience.expression}\n")
+    print(audience.counts.to_string(float_format=lambda x: f"{x:.1%}"))
+    if audience.unknown_columns:
+        print(f"\nUnknown (absent) column(s), their conditions not met: {', '.join(audience.unknown_columns)}"
+              + ("" if args.scores is not None else " — model columns need --scores (gridcrm score)"))
+    print(f"\nCustomer list -> {out} ({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
 class _Stop(Exception):
     """A stop signal (SIGINT, SIGTERM, SIGHUP) reached ``gridcrm serve``."""
 
@@ -286,7 +331,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gridcrm.errors import GridcrmError
 
     commands = {"run": _cmd_run, "validate": _cmd_validate, "synth": _cmd_synth, "serve": _cmd_serve,
-                "score": _cmd_score}
+                "score": _cmd_score, "select": _cmd_select}
     try:
         return commands[args.command](args)
     except (GridcrmError, OSError) as exc:

@@ -22,7 +22,7 @@ from gridcrm.errors import InputError
 from gridcrm.recommend.catalogue import CatalogueError, _Rules, parse_rule
 from gridcrm.tags.rules import Rule as RuleTree
 
-__all__ = ["Audience", "parse_expression", "select"]
+__all__ = ["Audience", "audience_customers", "parse_expression", "select"]
 
 _TOKENS = re.compile(r"(\(|\)|\band\b|\bor\b|\bnot\b)")
 
@@ -194,3 +194,48 @@ def select(customers: pd.DataFrame, expression: str | Mapping[str, Any] | Sequen
     counts["share_of_group"] = counts["selected"] / counts["customers"]
     counts["share_of_audience"] = counts["selected"] / max(int(hit.sum()), 1)
     return Audience(str(rule), chosen, counts, tuple(sorted(ev.absent)))
+
+
+def audience_customers(dataset: Any, as_of: pd.Timestamp | str | None = None, *, windows: Sequence[int] = (30, 90, 365),
+                       tags: Any = None, scores: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The customers a campaign screens: features at ``as_of``, model columns, and the tags evaluated on both.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Validated data (:func:`gridcrm.data.load_dataset`).
+    as_of : Timestamp-like, optional
+        Default: the extract date.
+    windows : sequence of int
+        Feature windows (as the run config's ``features.windows``).
+    tags : TagLibrary, path, mapping or None
+        The tag library (:func:`gridcrm.tags.load_tags` source); None: no tags (features and model
+        columns only).
+    scores : DataFrame, optional
+        Model columns per customer (index ``customer_id``), e.g. the ``scores.parquet`` ``gridcrm score``
+        writes (credit grade, segment, value rank, churn and arrears risk): joined, and the tags on
+        model columns evaluated on them. Its ``tag_*`` columns are left out (the tags are evaluated again
+        at ``as_of``).
+
+    Returns
+    -------
+    DataFrame
+        Index ``customer_id``: the features, the model columns of ``scores``, the tags.
+    """
+    from gridcrm.features import build_features
+
+    when = pd.Timestamp(as_of) if as_of is not None else dataset.extracted_on
+    features = build_features(dataset, as_of=when, windows=tuple(windows))
+    extra = None
+    if scores is not None:
+        if scores.index.name != "customer_id":
+            raise InputError(f"audience_customers: scores must be indexed by customer_id, got {scores.index.name!r}")
+        extra = scores[[c for c in scores.columns if not str(c).startswith("tag_") and c not in features.columns]]
+        extra = extra.reindex(features.index)
+    frame = features if extra is None else pd.concat([features, extra], axis=1)
+    if tags is not None:
+        from gridcrm.tags import load_tags
+
+        wide = load_tags(tags).evaluate(features, extra=extra).wide
+        frame = pd.concat([frame, wide[[c for c in wide.columns if c not in frame.columns]]], axis=1)
+    return frame

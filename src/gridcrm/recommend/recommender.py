@@ -298,8 +298,11 @@ class ProductRecommender(ValidatedParams, BaseEstimator):
 
         self._numeric = [c for c in self.feature_names_ if c not in self._categories]
         raw = _signed_log(X, self._numeric)
-        self._centre = np.nanmean(raw, axis=0)
-        sd = np.nanstd(raw, axis=0)
+        seen = ~np.isnan(raw)
+        count = seen.sum(axis=0)
+        filled = np.where(seen, raw, 0.0)
+        self._centre = filled.sum(axis=0) / np.maximum(count, 1)  # a column never known: centre 0, all 0 after
+        sd = np.sqrt(np.where(seen, (raw - self._centre) ** 2, 0.0).sum(axis=0) / np.maximum(count, 1))
         self._scale = np.where(sd > 0, sd, 1.0)
         if not self._numeric:
             raise InputError("ProductRecommender(propensity='hierarchical'): X has no numeric or bool customer column "

@@ -104,7 +104,8 @@ class ProductRecommender(ValidatedParams, BaseEstimator):
         How propensities are learned from the offers: one pooled gradient-boosted model; one
         logistic regression over the principal components of the customer columns with a shared
         effect and each product's penalised deviation from it (customer × product interactions
-        shrunk toward the pooled model); the mean log-odds of those two; one pooled logistic regression (products as indicators,
+        shrunk toward the pooled model); the mean log-odds of those two (the default: at least as
+        good as the better of the two on both benchmark worlds); one pooled logistic regression (products as indicators,
         no interactions); one shrunk logistic regression per product; or not at all (the
         catalogue's rule-based priors only).
     k : int or None
@@ -180,7 +181,7 @@ class ProductRecommender(ValidatedParams, BaseEstimator):
     }
 
     def __init__(self, *, catalogue: ProductCatalogue | str | Path | Mapping[str, Any] | None = None,
-                 propensity: str = "lightgbm", k: int | None = None, n_estimators: int = 200,
+                 propensity: str = "ensemble", k: int | None = None, n_estimators: int = 200,
                  learning_rate: float = 0.05, num_leaves: int = 15, min_child_samples: int = 20,
                  n_components: int = 30, random_state: int | None = 0, n_jobs: int | None = None) -> None:
         self.catalogue = catalogue

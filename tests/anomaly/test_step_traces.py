@@ -12,14 +12,15 @@ from gridcrm.anomaly import anomaly_signals
 from gridcrm.anomaly.detector import application_factor, step_pattern_factor, theft_evidence
 from gridcrm.data import validate_tables
 
-HOUSEHOLD, FLAT, OLD_VACANCY = 1020, 1021, 1022
+HOUSEHOLD, FLAT, OLD_VACANCY, MOVER = 1020, 1021, 1022, 1023
 
 
 @pytest.fixture(scope="module")
 def traced():
     """The hand extract with: a new household from THEFT_ONSET (half the load on weekdays, 90 % at weekends;
     its account holder changed 10 days before), a customer whose seasonal swing goes from THEFT_ONSET (a heat
-    pump: half the load, no season), and an old vacancy (zero from 2023-10-01 to 2024-04-30, then as before)."""
+    pump: half the load, no season), an old vacancy (zero from 2023-10-01 to 2024-04-30, then as before) and a
+    move (10 days at 5 % of the load, then 60 % of it)."""
     tables = make_tables(seed=3)
     meter = tables["meter_daily"]
     after = meter["date"] >= THEFT_ONSET
@@ -32,6 +33,9 @@ def traced():
     kwh[flat & after] *= (0.5 / season[flat & after]) * season[flat & after].mean()
     old = (meter["customer_id"] == OLD_VACANCY).to_numpy()
     kwh[old & (meter["date"] >= "2023-10-01") & (meter["date"] <= "2024-04-30")] = 0.0
+    mover = (meter["customer_id"] == MOVER).to_numpy()
+    kwh[mover & after] *= 0.6
+    kwh[mover & (meter["date"] >= THEFT_ONSET - pd.Timedelta(days=10)) & ~after] *= 0.05  # empty for 10 days
     tables["meter_daily"] = meter.assign(kwh=np.round(kwh, 2))
     tables["contacts"] = pd.DataFrame({
         "contact_id": [1, 2], "customer_id": [HOUSEHOLD, THIEF],
@@ -72,3 +76,11 @@ def test_the_drop_must_last_without_the_seasonal_harmonic(traced):
     ev = pd.Series(theft_evidence(s), index=s.index)
     assert ev[THIEF] > 0.9
     assert ev[HOUSEHOLD] < 0.05 * ev[THIEF] and ev[OLD_VACANCY] < 0.05 and ev[FLAT] < ev[THIEF]
+
+
+def test_a_home_left_empty_at_the_step_is_a_move(traced):
+    s = traced
+    assert 8 <= s.loc[MOVER, "empty_days_at_shift"] <= 10 and s.loc[THIEF, "empty_days_at_shift"] == 0
+    assert application_factor(s.loc[[MOVER]]).tolist() == [0.3]
+    ev = pd.Series(theft_evidence(s), index=s.index)
+    assert ev[MOVER] < 0.35 * ev[THIEF]

@@ -154,3 +154,16 @@ def test_circuit_thefts_and_heating_retrofits(pair):
     if t.loc[cid, "theft_kind"] == "abrupt":
         assert ratio[busy].min() == pytest.approx(1 - share, abs=0.01)
     assert ratio[~busy].median() == pytest.approx(1 - 0.2 * share, abs=0.02)
+
+
+def test_half_of_the_household_changes_leave_the_home_empty_first(pair):
+    t, ds = pair[1].truth, pair[1].dataset
+    homes = t.index[(t["latent_class"] == "residential") & (t["level_shift_on"] > "2023-03-01")
+                    & (t["level_shift_on"] < "2024-06-01") & t["vacant_from"].isna() & t["theft_from"].isna()]
+    m = _reads(ds, homes)
+    on = m["customer_id"].map(t["level_shift_on"])
+    usual = m.loc[m["date"] < on - pd.Timedelta(days=30)].groupby("customer_id")["kwh"].median()
+    gap = m.loc[(m["date"] >= on - pd.Timedelta(days=30)) & (m["date"] < on)]
+    low = (gap["kwh"] < 0.15 * gap["customer_id"].map(usual)).groupby(gap["customer_id"]).sum()
+    share = (low.reindex(homes, fill_value=0) >= 3).mean()
+    assert 0.35 <= share <= 0.65

@@ -46,9 +46,10 @@ How legitimate drops are told apart:
   a *steeper* seasonal response after a drop: ``season_slope_change_z``), a
   business cuts its working days more than its rest days; a bypass of a share of
   the load scales every day alike and keeps both;
-* **an announced change** — an application for a change of account holder, of
-  contracted capacity or a closure within 60 days of the onset multiplies the
-  evidence by 0.3 (:func:`application_factor`);
+* **an announced change, a move** — an application for a change of account
+  holder, of contracted capacity or a closure within 60 days of the onset, or
+  days at standby load at the step (an empty home between two households),
+  multiplies the evidence by 0.3 (:func:`application_factor`);
 * **an old vacancy or closure spell** that the seasonal harmonic bends to fit —
   the drop must also show in the median of the recent weeks against the weeks
   before the change point without the harmonic (``recent_drop_median``), and an
@@ -170,17 +171,24 @@ def step_pattern_factor(signals: pd.DataFrame) -> np.ndarray:
 
 
 def application_factor(signals: pd.DataFrame) -> np.ndarray:
-    """0.3 where an application for a change of account holder, of capacity or a closure came within 60 days
-    of the estimated onset of the drop (``application_days_from_shift``), else 1: a legitimate change is often
-    announced; not 0, since a thief may also have applied for something.
+    """0.3 where the change was announced or looks like a move, else 1.
+
+    Announced: an application for a change of account holder, of capacity or a closure within 60 days of the
+    estimated onset of the drop (``application_days_from_shift``). A move: at least 3 days read at standby
+    load (below 15 % of the usual level) within 21 days of the step (``empty_days_at_shift``): the home was
+    empty between two households. Not 0: a thief may also have applied for something or been away.
 
     Examples
     --------
-    >>> application_factor(pd.DataFrame({"application_days_from_shift": [10.0, 200.0, np.nan]})).tolist()
-    [0.3, 1.0, 1.0]
+    >>> application_factor(pd.DataFrame({"application_days_from_shift": [10.0, 200.0, np.nan, np.nan],
+    ...                                  "empty_days_at_shift": [0.0, 0.0, 5.0, np.nan]})).tolist()
+    [0.3, 1.0, 0.3, 1.0]
     """
     days = _column(signals, "application_days_from_shift")
-    return np.where(~np.isnan(days) & (days <= 60), 0.3, 1.0)
+    empty = _column(signals, "empty_days_at_shift")
+    announced = ~np.isnan(days) & (days <= 60)
+    moved = ~np.isnan(empty) & (empty >= 3)
+    return np.where(announced | moved, 0.3, 1.0)
 
 
 def _inspected_clean_factor(signals: pd.DataFrame) -> np.ndarray:

@@ -343,6 +343,26 @@ def _weekly_pattern_change(daily: np.ndarray, level: np.ndarray, group: np.ndarr
     return out
 
 
+_EMPTY_SHARE = 0.15
+_EMPTY_WINDOW = 21
+
+
+def _empty_days_at_step(daily: np.ndarray, level: np.ndarray, week: np.ndarray) -> np.ndarray:
+    """Days read below 15 % of the customer's level within 21 days either side of the change point's week.
+
+    ``level`` is the median weekly kWh/day; ``week`` the first week after the change (-1: none, NaN). A home
+    left empty between two households (a move) reads its standby load for days to weeks at the step.
+    """
+    n, days = daily.shape
+    k = days // 7
+    start = np.where(week >= 0, days - 7 * k + 7 * week, -10 * days)
+    cols = np.arange(days)[None, :]
+    near = (cols >= (start - _EMPTY_WINDOW)[:, None]) & (cols < (start + _EMPTY_WINDOW)[:, None])
+    with np.errstate(invalid="ignore"):
+        low = near & (daily < (_EMPTY_SHARE * level)[:, None])
+    return np.where(week >= 0, low.sum(axis=1), np.nan).astype(np.float64)
+
+
 def _season_slope_change(lw: np.ndarray, lp: np.ndarray, week: np.ndarray) -> np.ndarray:
     """t-value of the change at ``week`` of the slope of the customer's weekly log kWh on its peers' (NaN: too few)."""
     n, k = lw.shape
@@ -465,6 +485,7 @@ def _daily_signals(daily: np.ndarray, customers: pd.DataFrame, as_of: pd.Timesta
     gap_before, sep_before, _, _ = _regimes(daily[:, days - 364 - _REGIME_DAYS : days - 364], group)
     # what changed at the step besides the level: the weekly pattern and the seasonal response
     weekly_z = _weekly_pattern_change(daily, level, group, week, as_of)
+    empty = _empty_days_at_step(daily, level, week)
     season_z = _season_slope_change(lw, lp, week)
     return {
         "drop_yoy_90d": drop_self,
@@ -486,6 +507,7 @@ def _daily_signals(daily: np.ndarray, customers: pd.DataFrame, as_of: pd.Timesta
         "regime_separation_change": sep_now - sep_before,
         "regime_switches_182d": switches,
         "regime_low_spells_182d": spells,
+        "empty_days_at_shift": empty,
         "weekly_pattern_change_z": weekly_z,
         "season_slope_change_z": season_z,
     }

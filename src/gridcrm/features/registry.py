@@ -489,6 +489,10 @@ ANOMALY_SIGNALS: dict[str, FeatureSpec] = {s.name: s for s in (
                 "point minus before, over its standard error: a new household heats and cools differently, a heat "
                 "pump or insulation (or a bypassed heating circuit) flattens it, a bypass of a share of the load "
                 "keeps it", "z", missing="no change point, or fewer than 8 weeks after it", min=-_BIG, max=_BIG),
+    FeatureSpec("empty_days_at_shift", "consumption", "Days read below 15 % of the customer's usual level (median "
+                "weekly kWh/day) within 21 days either side of the change point: a home left empty between two "
+                "households (a move) reads its standby load at the step; a bypass does not empty the home",
+                "days", missing="no change point", min=0.0),
     FeatureSpec("application_days_from_shift", "contacts", "Days between the estimated onset of the level shift "
                 "and the nearest application before as_of for a change of account holder, of contracted capacity "
                 "or a closure (contacts.kind = application, category name_transfer, capacity_change or "

@@ -29,7 +29,9 @@ other stream gives the numbers it gave; :func:`draw_realism`):
   weekend/weekday ratio changes (a factor ``exp(N(0, 0.2))`` on weekends and
   holidays) and its heating and cooling response is its own (the heat and cool
   sensitivities times ``exp(N(0, 0.4))``); 40 % of them change the account holder
-  (a ``name_transfer`` application, :func:`~gridcrm.data.synth.contacts.shift_applications`).
+  (a ``name_transfer`` application, :func:`~gridcrm.data.synth.contacts.shift_applications`);
+  half of them leave the home empty for 3–30 days between the two households
+  (standby load, 2–10 % of the base level, before the step).
   A business that grows or shrinks does it on its working days (a line, a
   shift, a floor); its rest days (holidays and the segment's quiet weekdays)
   change by only 10–50 % of the step, and half of the downsizings apply first to
@@ -85,6 +87,7 @@ _CIRCUIT_SHARE = 0.5
 _HEATING_RETROFIT_SHARE = 0.5
 _TEMPERATURE_SENSITIVE = 0.10  # mean temperature-driven share of the load above which heating work is possible
 _REST_THEFT = 0.2  # share of a working-hours bypass left on rest days
+_MOVE_GAP_SHARE = 0.5  # household changes with an empty home between the two households
 _FAULT_RATE = 0.003
 _SOLAR_RATE = 0.015
 _RETROFIT_RATE = 0.02
@@ -122,6 +125,9 @@ class Realism:
     circuit_u: np.ndarray
     retrofit_u: np.ndarray
     retrofit_cut: np.ndarray
+    move_u: np.ndarray
+    move_days: np.ndarray
+    move_standby: np.ndarray
 
 
 def draw_realism(n: int, rng: np.random.Generator) -> Realism:
@@ -135,7 +141,8 @@ def draw_realism(n: int, rng: np.random.Generator) -> Realism:
     """
     return Realism(heat_mult=np.exp(rng.normal(0.0, 0.4, n)), cool_mult=np.exp(rng.normal(0.0, 0.4, n)),
                    weekend_tilt=np.exp(rng.normal(0.0, 0.2, n)), rest_share=rng.uniform(0.1, 0.5, n),
-                   circuit_u=rng.random(n), retrofit_u=rng.random(n), retrofit_cut=rng.uniform(0.4, 0.8, n))
+                   circuit_u=rng.random(n), retrofit_u=rng.random(n), retrofit_cut=rng.uniform(0.4, 0.8, n),
+                   move_u=rng.random(n), move_days=rng.integers(3, 31, n), move_standby=rng.uniform(0.02, 0.1, n))
 
 
 def _weather_term(pop: Population, climate: Climate, cust: np.ndarray, day: np.ndarray,
@@ -178,7 +185,8 @@ def _write(store: MeterStore, cal: Calendar, rows: np.ndarray, cust: np.ndarray,
 def reshape_shifts(pop: Population, cal: Calendar, climate: Climate, store: MeterStore, realism: Realism) -> None:
     """Give every level shift the pattern of what it is in the world (in place; see the module docstring).
 
-    A home's step is a new household: from ``shift_day`` its weekend/holiday reads change by
+    A home's step is a new household (half of them after 3-30 empty days at standby load): from
+    ``shift_day`` its weekend/holiday reads change by
     ``weekend_tilt`` (normalised so the week's mean keeps the step) and its weather term is that of new
     heat and cool sensitivities. A business's step is on its working days: on its rest days the step is
     ``1 + (factor - 1) × rest_share``, and so is the decline of a business in financial distress (its
@@ -190,6 +198,12 @@ def reshape_shifts(pop: Population, cal: Calendar, climate: Climate, store: Mete
     if len(touched) == 0:
         return
     rows, cust, day = _customer_rows(store, cal, touched)
+    # half of the household changes leave the home empty for 3-30 days between the two households
+    move = (pop.cls[cust] == RES) & (realism.move_u[cust] < _MOVE_GAP_SHARE)
+    empty = move & (day >= pop.shift_day[cust] - realism.move_days[cust]) & (day < pop.shift_day[cust])
+    old = store.kwh[rows[empty]].copy()
+    standby = np.round(realism.move_standby[cust[empty]] * pop.base[cust[empty]], 2)
+    _write(store, cal, rows[empty], cust[empty], day[empty], old, np.where(np.isnan(old), np.nan, standby))
     after = (day >= pop.shift_day[cust]) | (distressed[cust] & (day >= pop.distress_from[cust]))
     rows, cust, day = rows[after], cust[after], day[after]
     old = store.kwh[rows].copy()

@@ -133,3 +133,19 @@ def test_at_least_rules_decide_eligibility_with_percentiles_frozen_and_absent_co
     # credit_grade absent: that part is unknown, the other part still counts
     assert cat.eligibility(f)["care_graded"].tolist() == [True, False, False, True]
     assert cat.columns() >= {"demand_power_quality", "demand_cash_flow", "complaints_365d", "credit_grade"}
+
+
+def test_campaigns_are_read_and_checked_at_load():
+    cat = load_product_catalogue()
+    assert [c.name for c in cat.campaigns] == ["power_quality_outreach", "energy_saving_drive"]
+    assert cat.campaigns[0].by == ("region",) and cat.campaigns[1].by == ("customer_class",)
+    raw = dict(MINI, campaigns=[{"name": "big", "audience": "contracted_kva >= 315", "by": "region"}])
+    assert load_product_catalogue(raw).campaigns[0].by == ("region",)
+    for bad, match in ((
+            [{"name": "big", "audience": "high_value and ("}], r"campaigns\[0\]\.audience: expression"),
+            ([{"name": "big bad", "audience": "high_value"}], r"campaigns\[0\]\.name: expected letters"),
+            ([{"name": "a", "audience": "high_value", "colour": 1}], r"campaigns\[0\]: unknown key"),
+            ([{"name": "a", "audience": "x"}, {"name": "a", "audience": "y"}], r"name\(s\) \['a'\] used more"),
+            ([{"name": "a", "audience": "x", "by": []}], r"campaigns\[0\]\.by: expected at least one")):
+        with pytest.raises(CatalogueError, match=match):
+            load_product_catalogue(dict(MINI, campaigns=bad))

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from gridcrm.config import load_config
 from gridcrm.data.synth import generate_dataset
@@ -60,6 +61,20 @@ def test_the_step_writes_bundles_and_payment_plans(tmp_path, extract):
     assert plans["change"].tolist() == expected
     assert sorted(changes.index) == sorted(plans.index[plans["change"]])
     assert any(n.startswith("recommend: ") and "learned from" in n for n in result.notes)
+    # the catalogue's campaigns: each list is its audience on the step's customers, counted by group
+    counts = pd.read_csv(out / "campaign_counts.csv")
+    assert counts["campaign"].unique().tolist() == [c.name for c in cat.campaigns]
+    for c in cat.campaigns:
+        listed = pd.read_csv(out / f"campaign_{c.name}.csv", index_col="customer_id")
+        assert listed.columns.tolist() == [*c.by, *c.columns]
+        assert sorted(listed.index) == sorted(res.campaigns[c.name].customers.index)
+        mine = counts[counts["campaign"] == c.name]
+        assert mine.loc[mine["group"] == "all", "selected"].tolist() == [len(listed)]
+        assert mine.loc[mine["group"] != "all", "selected"].sum() == len(listed)
+    wide = result.results["tags"].tags.wide  # the first: demand_power_quality and not residential
+    expected = wide.index[wide["demand_power_quality"].astype(bool) & ~wide["residential"].astype(bool)]
+    assert len(expected) > 0
+    assert sorted(res.campaigns[cat.campaigns[0].name].customers.index) == sorted(expected)
 
 
 @pytest.mark.slow
@@ -100,3 +115,19 @@ def test_served_recommender_answers_like_in_process(tracking_uri):
     assert got["products"].tolist() == expected["products"].tolist()
     np.testing.assert_allclose(got["expected_value"], expected["expected_value"], rtol=1e-6)
     assert got["reasons"].tolist() == expected["reasons"].tolist()
+
+
+def test_a_broken_campaign_stops_the_run_before_anything_is_written(tmp_path, capsys):
+    from gridcrm.cli import main
+
+    raw = yaml.safe_load((ROOT / "configs" / "products.yaml").read_text())
+    raw["payment_plans"] = str(ROOT / "configs" / "payment_plans.yaml")
+    raw["campaigns"] = [{"name": "broken", "audience": "demand_cash_flow and (high_bill or"}]
+    catalogue = tmp_path / "products.yaml"
+    catalogue.write_text(yaml.safe_dump(raw, allow_unicode=True))
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"name: t\ndata:\n  path: {tmp_path / 'nowhere'}\noutput:\n  dir: {tmp_path / 'out'}\n"
+                   f"recommend:\n  config: {catalogue}\n")
+    assert main(["run", "--config", str(cfg)]) == 2
+    assert "campaigns[0].audience" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -5,13 +5,16 @@ tags when those steps ran (the catalogue's rules read them; a rule on a column t
 is unknown, so e.g. the cash-flow products, offered by credit grade, need the credit step).
 Propensities are learned from the ``offers`` table when the data has one (offers made in the
 ``window_days`` before ``as_of - horizon_days``, with features built at the start of that
-window), else the catalogue's rule-based priors are used.
+window), else the catalogue's rule-based priors are used. Each campaign of the catalogue's
+``campaigns:`` list (name, tag-expression audience, group columns) is selected on the same
+customers (features, tags, credit grade, segment): ``campaign_<name>.csv`` (the list) and
+``campaign_counts.csv`` (every campaign's counts by group).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +36,7 @@ class RecommendResult(StepResult):
     plan_changes: pd.DataFrame
     bundle: dict[str, Any]
     n_training_offers: int
+    campaigns: dict[str, Any] = field(default_factory=dict)
 
 
 def _check(path: Path, registry: dict[str, Any]) -> None:
@@ -94,7 +98,7 @@ def _track(kind: str, ctx: StepContext, res: RecommendResult) -> TrackedModel:
 @step("recommend", uses=("segmentation", "credit", "value", "risk", "tags"), result=RecommendResult, check=_check,
       models=("recommender",), track=_track,
       scores={"recommender": {"products": "recommended_products", "reasons": "recommendation_reasons"}},
-      writes=("recommendations.parquet", "payment_plans.parquet", "payment_plan_changes.csv"))
+      writes=("recommendations.parquet", "payment_plans.parquet", "payment_plan_changes.csv", "campaign_counts.csv"))
 def _recommend(ctx: StepContext) -> RecommendResult:
     from gridcrm.features import build_features
     from gridcrm.recommend import ProductRecommender, load_payment_plans, load_product_catalogue, training_offers
@@ -133,6 +137,7 @@ def _recommend(ctx: StepContext) -> RecommendResult:
 
         ctx.save_figure("recommend_plot", plot_recommendations(recommendations, f"Recommended products at "
                                                                f"{ctx.as_of.date()}"), "recommendations.png")
+    audiences = _campaigns(ctx, cat, X)
     by_class = recommendations.groupby("product_class").size().sort_values(ascending=False)
     ctx.report_table("Recommended products by class", by_class.rename("recommendations").to_frame())
     source = rec.source().value_counts().to_dict()
@@ -142,6 +147,31 @@ def _recommend(ctx: StepContext) -> RecommendResult:
     ctx.note(f"recommend: {recommendations['customer_id'].nunique():,} customers get "
              f"{len(recommendations):,} products (k = {rec.k_}; {history}); "
              f"{len(changes):,} customers should change payment plan"
-             + ("" if "credit_grade" in X.columns else " (no credit grades: run the credit step)"))
+             + ("" if "credit_grade" in X.columns else " (no credit grades: run the credit step)")
+             + ("; campaigns: " + ", ".join(f"{name} {len(a):,}" for name, a in audiences.items()) if audiences else ""))
     return RecommendResult(recommendations=recommendations, payment_plans=assigned, plan_changes=changes,
-                           bundle=bundle, n_training_offers=n_train)
+                           bundle=bundle, n_training_offers=n_train, campaigns=audiences)
+
+
+def _campaigns(ctx: StepContext, cat: Any, X: pd.DataFrame) -> dict[str, Any]:
+    """Select and export each campaign's audience; their counts by group in one file."""
+    from gridcrm.recommend import select
+
+    audiences, counts = {}, []
+    for c in cat.campaigns:
+        audience = select(X, c.audience, by=list(c.by), columns=list(c.columns))
+        if audience.unknown_columns:
+            logger.warning("campaign %s: column(s) %s absent (their conditions not met)", c.name,
+                           list(audience.unknown_columns))
+        ctx.write(f"campaign_{c.name}", audience.customers, f"campaign_{c.name}.csv")
+        table = audience.counts.reset_index()
+        group = table[list(c.by)].astype(str).agg(" / ".join, axis=1)
+        counts.append(pd.DataFrame({"campaign": c.name, "by": " / ".join(c.by), "group": group})
+                      .join(table.drop(columns=list(c.by))))
+        audiences[c.name] = audience
+    if counts:
+        table = pd.concat(counts, ignore_index=True)
+        ctx.write("campaign_counts", table, "campaign_counts.csv", index=False)
+        ctx.report_table("Campaign audiences (all customers)", table[table["group"].str.startswith("all")]
+                         .set_index("campaign")[["selected", "customers", "share_of_group"]])
+    return audiences

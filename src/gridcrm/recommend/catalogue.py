@@ -24,7 +24,7 @@ from gridcrm.tags._evaluate import Evaluator
 from gridcrm.tags.rules import AllOf, AnyOf, AtLeast, Compare, Not, Parser, Percentile, Quantile, TagRef, walk
 from gridcrm.tags.rules import Rule as RuleTree
 
-__all__ = ["CatalogueError", "Product", "ProductCatalogue", "RecommenderSettings", "Signal", "load_product_catalogue"]
+__all__ = ["Campaign", "CatalogueError", "Product", "ProductCatalogue", "RecommenderSettings", "Signal", "load_product_catalogue"]
 
 
 class CatalogueError(ConfigError):
@@ -76,6 +76,29 @@ _SETTINGS = {"k": (int, 1, 22), "horizon_days": (int, 1, 3660), "window_days": (
 
 
 @dataclass(frozen=True)
+class Campaign:
+    """One audience the main job selects and exports (``campaigns:`` of the catalogue).
+
+    Attributes
+    ----------
+    name : str
+        Identifier; the job writes ``campaign_<name>.csv``.
+    audience : str
+        A tag expression (:func:`gridcrm.recommend.audience.parse_expression`): text with and/or/not and
+        parentheses over tag ids and ``"column op value"`` conditions.
+    by : tuple of str
+        Group columns of the counts.
+    columns : tuple of str
+        Extra columns of the exported list.
+    """
+
+    name: str
+    audience: str
+    by: tuple[str, ...] = ("customer_class",)
+    columns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ProductCatalogue:
     """Products in six classes, their rules, and the recommender's settings.
 
@@ -87,6 +110,8 @@ class ProductCatalogue:
     settings : RecommenderSettings
     payment_plans : Path or None
         The payment-plan file named by the catalogue (relative paths resolved against it).
+    campaigns : tuple of Campaign
+        Audiences the main job selects and exports (``campaigns:``).
     source : Path or None
         The file read.
 
@@ -107,6 +132,7 @@ class ProductCatalogue:
     settings: RecommenderSettings = field(default_factory=RecommenderSettings)
     payment_plans: Path | None = None
     source: Path | None = None
+    campaigns: tuple[Campaign, ...] = ()
 
     @property
     def ids(self) -> list[str]:
@@ -408,7 +434,7 @@ def load_product_catalogue(source: str | Path | Mapping[str, Any] | ProductCatal
 
 
 def _catalogue(raw: Mapping[str, Any], path: Path | None) -> ProductCatalogue:
-    raw = _keys(raw, "top level", {"version", "classes", "recommender", "payment_plans", "products"},
+    raw = _keys(raw, "top level", {"version", "classes", "recommender", "payment_plans", "products", "campaigns"},
                 {"classes", "products"})
     if raw.get("version", 1) != 1:
         raise CatalogueError(f"version: expected 1, got {raw['version']!r}")
@@ -437,4 +463,41 @@ def _catalogue(raw: Mapping[str, Any], path: Path | None) -> ProductCatalogue:
         plans = Path(_text(plans, "payment_plans"))
         if not plans.is_absolute() and path is not None:
             plans = path.parent / plans
-    return ProductCatalogue(dict(classes), products, RecommenderSettings(**settings), plans, path)
+    campaigns = _campaigns(raw.get("campaigns") or [])
+    return ProductCatalogue(dict(classes), products, RecommenderSettings(**settings), plans, path, campaigns)
+
+
+def _campaigns(raw: Any) -> tuple[Campaign, ...]:
+    """The ``campaigns:`` list: each audience expression parsed now (a broken one stops the job before it runs)."""
+    from gridcrm.recommend.audience import parse_expression
+
+    if not isinstance(raw, list):
+        raise CatalogueError(f"campaigns: expected a list of {{name, audience, by, columns}}, got {raw!r}")
+    out = []
+    for i, item in enumerate(raw):
+        key = f"campaigns[{i}]"
+        item = _keys(item, key, {"name", "audience", "by", "columns"}, {"name", "audience"})
+        name = _text(item["name"], f"{key}.name")
+        if not name.isidentifier():
+            raise CatalogueError(f"{key}.name: expected letters, digits and _ (it names campaign_<name>.csv), "
+                                 f"got {name!r}")
+        audience = _text(item["audience"], f"{key}.audience")
+        try:
+            parse_expression(audience)
+        except CatalogueError as exc:
+            raise CatalogueError(f"{key}.audience: {exc}") from None
+        lists = {}
+        for part, default in (("by", ["customer_class"]), ("columns", [])):
+            value = item.get(part, default)
+            value = [value] if isinstance(value, str) else value
+            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                raise CatalogueError(f"{key}.{part}: expected a column name or a list of them, got {value!r}")
+            lists[part] = tuple(value)
+        if not lists["by"]:
+            raise CatalogueError(f"{key}.by: expected at least one group column")
+        out.append(Campaign(name, audience, lists["by"], lists["columns"]))
+    names = [c.name for c in out]
+    dup = sorted({x for x in names if names.count(x) > 1})
+    if dup:
+        raise CatalogueError(f"campaigns: name(s) {dup} used more than once")
+    return tuple(out)

@@ -6,12 +6,15 @@
   start) × value − cost, bundles of ``k`` with exclusions and capacity, reasons in words;
 - :func:`load_payment_plans` — ``configs/payment_plans.yaml``: credit grade → payment arrangements, and
   the customers whose arrangement should change;
-- :func:`select` — an audience by a tag expression, with counts by group, exported for a campaign;
-- :mod:`gridcrm.recommend.judge` — precision@k on what happened after ``as_of``.
+- :func:`select` — an audience by a tag expression, with counts by group, exported for a campaign
+  (:func:`audience_customers` builds the customers it screens; ``gridcrm select``; the catalogue's
+  ``campaigns:`` in the main job);
+- :mod:`gridcrm.recommend.judge` — precision@k on what happened after ``as_of``, top-decile lift.
 """
 
-from gridcrm.recommend.audience import Audience, parse_expression, select
+from gridcrm.recommend.audience import Audience, audience_customers, parse_expression, select
 from gridcrm.recommend.catalogue import (
+    Campaign,
     CatalogueError,
     Product,
     ProductCatalogue,
@@ -19,12 +22,13 @@ from gridcrm.recommend.catalogue import (
     Signal,
     load_product_catalogue,
 )
-from gridcrm.recommend.judge import expected_precision_at_k, replay_precision_at_k
+from gridcrm.recommend.judge import expected_precision_at_k, replay_precision_at_k, top_decile_lift
 from gridcrm.recommend.payment_plans import GradePlan, PaymentPlans, load_payment_plans
 from gridcrm.recommend.recommender import ProductRecommender, allocate, offer_labels, training_offers
 
 __all__ = [
     "Audience",
+    "Campaign",
     "CatalogueError",
     "GradePlan",
     "PaymentPlans",
@@ -34,6 +38,7 @@ __all__ = [
     "RecommenderSettings",
     "Signal",
     "allocate",
+    "audience_customers",
     "expected_precision_at_k",
     "load_payment_plans",
     "load_product_catalogue",
@@ -41,5 +46,6 @@ __all__ = [
     "parse_expression",
     "replay_precision_at_k",
     "select",
+    "top_decile_lift",
     "training_offers",
 ]

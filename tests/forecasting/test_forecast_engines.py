@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gridcrm.forecasting._arima import Order, choose_differencing, kpss_stat, psi_weights, seasonal_strength
+from gridcrm.forecasting._arima import (
+    Order,
+    choose_differencing,
+    kpss_stat,
+    psi_weights,
+    seasonal_strength,
+    stl_seasonal_strength,
+)
 from gridcrm.forecasting._models import predict_models
 from gridcrm.forecasting.batched import fit_batched
 from gridcrm.forecasting.exact import fit_exact, fit_one
@@ -128,3 +135,39 @@ def test_exact_with_css_estimation_keeps_the_search_s_estimates():
     one_step = predict_models(m, 1)[0][0]
     # the one-step forecast is c + phi y_T: pulled 40 % of the way back to the mean of 10
     assert np.allclose(one_step, 10 + 0.6 * (Y[-1] - 10), atol=0.15)
+
+
+def test_stl_seasonal_test_keeps_a_weekly_shape_that_scales_with_level_shifts():
+    """A business week (weekend at 30-40 %) whose level steps 10 → 25 → 3: a fixed classical season calls the
+    scaled shape noise (strength 0.54 < 0.64, D = 0); the STL test of auto.arima sees the season (0.86, D = 1) (#15)."""
+    rng = np.random.default_rng(0)
+    week = np.tile([1.0, 1, 1, 1, 1, 0.4, 0.3], 60)
+    level = np.r_[np.full(140, 10.0), np.full(140, 25.0), np.full(140, 3.0)]
+    y = level * week * np.exp(rng.normal(0, 0.15, 420))
+    Y = np.c_[y, rng.normal(10, 1, 420)]
+    assert seasonal_strength(Y, 7)[0] < 0.64
+    strength = stl_seasonal_strength(Y, 7)
+    assert strength[0] > 0.8 and strength[1] < 0.3
+    assert choose_differencing(Y, 7, seasonal_test="classical")[1].tolist() == [0, 0]
+    assert choose_differencing(Y, 7, seasonal_test="stl")[1].tolist() == [1, 0]
+    assert fit_one(y, 7).table.loc[0, "D"] == 1  # the exact engine's default
+    with pytest.raises(ValueError, match="seasonal_test"):
+        choose_differencing(Y, 7, seasonal_test="x13")
+
+
+def test_exact_refuses_an_unknown_estimation_or_seasonal_test():
+    Y = 10 + simulate_arima(ar=[0.5], n=100, n_series=1, seed=0)
+    with pytest.raises(ValueError, match="estimation must be 'css' or 'ml', got 'mle'"):
+        fit_exact(Y, 1, estimation="mle")
+    with pytest.raises(ValueError, match="seasonal_test"):
+        fit_exact(Y, 1, seasonal_test="ocsb")
+
+
+def test_exact_maximum_likelihood_is_still_available():
+    """estimation='ml' refits by statsmodels' exact likelihood: on an AR(1) of 0.6 it agrees with CSS to sampling error."""
+    Y = 10 + simulate_arima(ar=[0.6], n=400, n_series=1, seed=8)
+    ml = fit_exact(Y, 1, max_d=0, estimation="ml", orders=[Order(1, 0, 0, constant=True)])
+    css = fit_exact(Y, 1, max_d=0, orders=[Order(1, 0, 0, constant=True)])
+    assert ml.table.loc[0, "model"] == css.table.loc[0, "model"] == "ARIMA(1,0,0) c"
+    assert abs(ml.ar_full[0, 1] - css.ar_full[0, 1]) < 0.02
+    assert abs(-ml.ar_full[0, 1] - 0.6) < 0.08

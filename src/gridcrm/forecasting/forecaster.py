@@ -78,8 +78,8 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
         Levels of the prediction intervals, in % (columns ``lo_80``, ``hi_80``, ...).
     engine : {"batched", "exact", "clustered"}
         ``batched``: vectorised ARIMA for thousands of series at once (the default, for
-        everyone); ``exact``: per-series maximum likelihood with a stepwise AICc search
-        (statsmodels; big customers, reference); ``clustered``: ARIMA of segment totals
+        everyone); ``exact``: per-series stepwise AICc search as ``auto.arima`` (STL seasonal
+        test, conditional-sum-of-squares estimates; big customers, reference); ``clustered``: ARIMA of segment totals
         shared out to customers. Only ``batched`` and ``exact`` use exogenous columns.
     n_jobs : int or None, default=1
         Processes (joblib) over series (``exact``) or chunks of series (``batched``).

@@ -73,6 +73,9 @@ class ForecastConfig:
     random_state: int | None = 0
     model_selection: str | None = "backtest"
     selection_windows: int = 2
+    selection: str = "series"
+    selection_clusters: int = 20
+    selection_sample: int = 100
     temperature: bool = False
     calendar: str | None = None
     future_temperature: str = "normal"
@@ -103,9 +106,10 @@ _TYPES = {"engine": str, "interval_method": str, "season_length": int, "h": int,
           "clip": bool, "outliers": (str, type(None)), "outlier_threshold": (float, int),
           "max_history": (int, type(None)), "n_segments": int, "chunk_size": int, "random_state": (int, type(None)),
           "model_selection": (str, type(None)), "selection_windows": int, "temperature": bool,
+          "selection": str, "selection_clusters": int, "selection_sample": int,
           "calendar": (str, type(None)), "future_temperature": str, "reconciliation": str}
 #: Allowed values of the main job's regressor keys.
-_CHOICES = {"calendar": ("cn", None), "future_temperature": ("normal", "weather"),
+_CHOICES = {"selection": ("series", "cluster"), "calendar": ("cn", None), "future_temperature": ("normal", "weather"),
             "reconciliation": ("mint_shrink", "wls_var", "wls_struct", "ols", "bottom_up")}
 #: Customer columns the job's group forecasts may use.
 GROUP_COLUMNS = ("customer_class", "region", "industry_code", "tariff", "supply_station")

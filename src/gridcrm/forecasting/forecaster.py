@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -41,8 +41,13 @@ from gridcrm.forecasting.select import (
     SelectedFit,
     backtest_scores,
     choose,
+    choose_per_cluster,
     chosen_errors,
+    cluster_selection_columns,
     conformal_scales,
+    sample_clusters,
+    selection_clusters,
+    selection_features,
     fit_selected,
     selection_columns,
 )
@@ -64,6 +69,12 @@ def _positive_int(low: int) -> Interval:
 def _is_levels(value: Any) -> bool:
     return isinstance(value, (list, tuple)) and len(value) > 0 and all(
         isinstance(v, numbers.Real) and not isinstance(v, bool) and 0 < v < 100 for v in value)
+
+
+def _on_columns(fit: Callable[[np.ndarray, np.ndarray | None, np.ndarray], object],
+                cols: np.ndarray) -> Callable[[np.ndarray, np.ndarray | None, np.ndarray], object]:
+    """``fit`` told the positions among all series of the columns ``cols`` it is given a subset of."""
+    return lambda Y, X, idx: fit(Y, X, cols[idx])
 
 
 class ConsumptionForecaster(ValidatedParams, BaseEstimator):
@@ -149,6 +160,20 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
         Backtest windows of the model choice (and of ``interval_method="conformal"``).
     selection_horizon : int, optional
         Steps of each window; default the season for long seasons, else ``max(2 * season_length, 14)``.
+    selection : {"series", "cluster"}, default="series"
+        ``series``: each series is backtested and chooses its own model. ``cluster``: the
+        series are grouped by k-means (``selection_clusters`` clusters, seeded by
+        ``random_state``) on features of their history (seasonal strength, noise over level,
+        share of near-zero steps, KPSS statistic; :func:`~gridcrm.forecasting.select.selection_features`),
+        at most ``selection_sample`` series of each cluster are backtested, and every series
+        of a cluster gets the candidate with the lowest mean backtest MASE over the cluster's
+        sample — the backtest's cost no longer grows with the number of series. ``models_``
+        then records the cluster's mean scores and ``selection_cluster``, ``backtest_series``
+        (series backtested in the cluster); ``backtest_errors_`` holds the sampled series' errors only.
+    selection_clusters : int
+        ``selection="cluster"``: clusters of similar series.
+    selection_sample : int
+        ``selection="cluster"``: series backtested per cluster, at most.
 
     Attributes
     ----------
@@ -215,6 +240,9 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
         "model_selection": [Options({"backtest"}), None],
         "selection_windows": [_positive_int(1)],
         "selection_horizon": [_positive_int(1), None],
+        "selection": [Options({"series", "cluster"})],
+        "selection_clusters": [_positive_int(1)],
+        "selection_sample": [_positive_int(1)],
     }
 
     def __init__(
@@ -242,6 +270,9 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
         model_selection: str | None = "backtest",
         selection_windows: int = 2,
         selection_horizon: int | None = None,
+        selection: str = "series",
+        selection_clusters: int = 20,
+        selection_sample: int = 100,
     ) -> None:
         self.season_length = season_length
         self.level = level
@@ -265,6 +296,9 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
         self.model_selection = model_selection
         self.selection_windows = selection_windows
         self.selection_horizon = selection_horizon
+        self.selection = selection
+        self.selection_clusters = selection_clusters
+        self.selection_sample = selection_sample
 
     # -- fitting ----------------------------------------------------------------------------
     def fit(self, df: pd.DataFrame, y: None = None) -> ConsumptionForecaster:
@@ -413,9 +447,11 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
         cands, tables, own = self._candidates(core if not long else None)
         if self.model_selection is None:
             cands, own = [cands[own if not long else 2]], 0
+        default = 0 if long and self.model_selection is not None else own
+        if self.model_selection is not None and self.selection == "cluster":
+            return self._select_per_cluster(core, Y, X, cands, tables, default, own, long)
         scores = backtest_scores(Y, cands, season_length=int(self.season_length), horizon=self._selection_horizon(),
                                  windows=int(self.selection_windows), X=X)
-        default = 0 if long and self.model_selection is not None else own
         choice = choose(scores, default=default) if self.model_selection is not None else np.full(Y.shape[1], own)
         if long:
             core = fit_selected(Y, cands, choice, tables)
@@ -435,6 +471,37 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
                     ", ".join(f"{n} {c}" for n, c in zip(names.tolist(), counts.tolist(), strict=True)))
         logger.debug("%d series moved off the engine's own model", n_changed)
         return core, selection_columns(scores, choice, naive)
+
+    def _select_per_cluster(self, core: object, Y: np.ndarray, X: np.ndarray | None, cands: list[Candidate],
+                            tables: dict, default: int, own: int, long: bool) -> tuple[object, dict[str, np.ndarray]]:
+        """``selection="cluster"``: backtest a sample of each cluster of similar series, one choice per cluster."""
+        s, N = int(self.season_length), Y.shape[1]
+        labels = selection_clusters(selection_features(Y, s), int(self.selection_clusters), self.random_state)
+        sample = sample_clusters(labels, int(self.selection_sample), self.random_state)
+        mapped = [Candidate(c.name, _on_columns(c.fit, sample), c.min_steps) for c in cands]
+        scores = backtest_scores(Y[:, sample], mapped, season_length=s, horizon=self._selection_horizon(),
+                                 windows=int(self.selection_windows), X=X[:, sample] if X is not None else None)
+        choice, mean = choose_per_cluster(scores, labels[sample], labels, default)
+        if long:
+            core = fit_selected(Y, cands, choice, tables)
+        else:
+            idx = np.flatnonzero((choice == 0) & core.table["model"].astype(str).str.startswith("ARIMA").to_numpy())
+            if idx.size:
+                core = replace_models(core, idx, cands[0].fit(Y[:, idx], None, idx))
+        errors = np.full((scores.windows * scores.horizon, N), np.nan)
+        errors[:, sample] = chosen_errors(scores, choice[sample])
+        self._backtest_errors = errors
+        if self.interval_method == "conformal":
+            levels = [int(v) if float(v).is_integer() else float(v) for v in self.level]
+            for lv, f in conformal_scales(scores, choice[sample], levels).items():
+                full = np.full(N, float(np.median(f)))
+                for i in np.unique(choice[sample]):  # the factor is one per chosen candidate
+                    full[choice == i] = f[choice[sample] == i][0]
+                self._series_scale[lv] = full
+        logger.info("model choice per cluster: %d clusters, %d of %d series backtested on %d window(s); %s",
+                    mean.shape[1], sample.size, N, scores.windows,
+                    ", ".join(f"{n} {int((choice == i).sum())}" for i, n in enumerate(scores.names)))
+        return core, cluster_selection_columns(scores, mean, labels, choice, 0, labels[sample])
 
     @property
     def backtest_errors_(self) -> pd.DataFrame | None:

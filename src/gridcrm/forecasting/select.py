@@ -27,7 +27,8 @@ import pandas as pd
 from gridcrm.forecasting._arima import interval_z
 from gridcrm.forecasting._models import FittedModels, predict_models
 
-__all__ = ["Candidate", "SelectedFit", "backtest_scores", "choose", "conformal_scales", "predict_core"]
+__all__ = ["Candidate", "SelectedFit", "backtest_scores", "choose", "choose_per_cluster", "conformal_scales",
+           "predict_core", "selection_clusters", "selection_features"]
 
 logger = logging.getLogger(__name__)
 
@@ -334,3 +335,124 @@ def fit_selected(
         cols.append(c)
         tables.append(table_of[cand.name](core) if core is not None else None)
     return SelectedFit(names=[c.name for c in candidates], choice=choice, cores=cores, cols=cols, tables=tables)
+
+
+# -- model choice per cluster of similar series ------------------------------------------------
+def selection_features(Y: np.ndarray, season_length: int) -> np.ndarray:
+    """Features ``(N, 4)`` of each series' history that tell which model suits it, vectorised.
+
+    Seasonal strength (classical decomposition), the mean absolute seasonal difference over the
+    mean level (how noisy; log), the share of near-zero steps (vacancy), and the KPSS statistic
+    (level shifts, trends; log1p). Series without enough history get the column medians.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> week = np.tile([1.0, 1, 1, 1, 1, 0.4, 0.3], 30)
+    >>> F = selection_features(np.c_[10 * week + rng.normal(0, 0.1, 210), rng.gamma(2.0, 5.0, 210)], 7)
+    >>> F.shape, bool(F[0, 0] > 0.9 > F[1, 0]), bool(F[0, 1] < F[1, 1])
+    ((2, 4), True, True)
+    """
+    from gridcrm.forecasting._arima import kpss_stat, seasonal_strength
+
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        level = np.nanmean(np.abs(Y), axis=0)
+        noise = np.log(_scale(Y, season_length) / np.maximum(level, 1e-12))
+        med = np.nanmedian(Y, axis=0)
+        near_zero = np.nanmean(np.where(np.isnan(Y), np.nan, Y <= 0.1 * np.abs(med)), axis=0)
+        F = np.c_[seasonal_strength(Y, season_length), noise, near_zero, np.log1p(kpss_stat(Y))]
+        F = np.where(np.isfinite(F), F, np.nan)
+        fill = np.nanmedian(F, axis=0)
+    return np.where(np.isnan(F), np.nan_to_num(fill)[None, :], F)
+
+
+def selection_clusters(features: np.ndarray, n_clusters: int, random_state: int | None = 0,
+                       max_fit: int = 20_000) -> np.ndarray:
+    """K-means labels ``(N,)`` of standardised features, fitted on at most ``max_fit`` series (seeded).
+
+    Fewer distinct series than ``n_clusters`` give one cluster each.
+
+    Examples
+    --------
+    >>> F = np.r_[np.zeros((5, 2)), np.ones((5, 2)) * 10]
+    >>> lab = selection_clusters(F, 2)
+    >>> len(set(lab[:5])), len(set(lab[5:])), bool(lab[0] != lab[5])
+    (1, 1, True)
+    """
+    from sklearn.cluster import KMeans
+
+    N = features.shape[0]
+    sd = features.std(axis=0)
+    Z = (features - features.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    k = int(min(n_clusters, len(np.unique(Z.round(9), axis=0))))
+    if k <= 1:
+        return np.zeros(N, dtype=int)
+    rng = np.random.default_rng(random_state)
+    fit_rows = rng.choice(N, size=max_fit, replace=False) if N > max_fit else np.arange(N)
+    km = KMeans(n_clusters=k, n_init=3, random_state=random_state).fit(Z[fit_rows])
+    return km.predict(Z).astype(int)
+
+
+def sample_clusters(labels: np.ndarray, per_cluster: int, random_state: int | None = 0) -> np.ndarray:
+    """Sorted positions of at most ``per_cluster`` series drawn from each cluster (seeded).
+
+    Examples
+    --------
+    >>> sample_clusters(np.array([0, 0, 0, 1, 1, 2]), 2).size
+    5
+    """
+    rng = np.random.default_rng(random_state)
+    out = []
+    for c in np.unique(labels):
+        members = np.flatnonzero(labels == c)
+        out.append(members if members.size <= per_cluster else rng.choice(members, per_cluster, replace=False))
+    return np.sort(np.concatenate(out)) if out else np.zeros(0, dtype=int)
+
+
+def choose_per_cluster(scores: BacktestScores, labels_sample: np.ndarray, labels: np.ndarray,
+                       default: int) -> tuple[np.ndarray, np.ndarray]:
+    """One candidate per cluster: the lowest mean backtest MASE over the cluster's scored series.
+
+    ``scores`` are the backtest of the sampled series (their cluster labels ``labels_sample``);
+    every series of a cluster (``labels``, all series) gets the cluster's choice (the first
+    candidate on a tie, ``default`` where no series of the cluster was scored). Returns the
+    choice per series ``(N,)`` and the mean MASE per candidate and cluster ``(n_candidates, n_clusters)``.
+
+    Examples
+    --------
+    >>> bs = BacktestScores(["naive", "arima"], np.array([[1.0, 0.9, 0.5, 0.6], [0.8, 0.8, 0.7, 0.7]]), [[], []])
+    >>> choice, mean = choose_per_cluster(bs, np.array([0, 0, 1, 1]), np.array([0, 1, 1, 0, 2]), default=1)
+    >>> choice.tolist(), mean.round(2).tolist()
+    ([1, 0, 0, 1, 1], [[0.95, 0.55, nan], [0.8, 0.7, nan]])
+    """
+    n_clusters = int(max(labels.max(initial=-1), labels_sample.max(initial=-1))) + 1
+    m = np.where(np.isfinite(scores.mase), scores.mase, 0.0)
+    ok = np.isfinite(scores.mase).astype(float)
+    total = np.zeros((m.shape[0], n_clusters))
+    count = np.zeros((m.shape[0], n_clusters))
+    for i in range(m.shape[0]):
+        total[i] = np.bincount(labels_sample, weights=m[i], minlength=n_clusters)
+        count[i] = np.bincount(labels_sample, weights=ok[i], minlength=n_clusters)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    best = np.argmin(np.where(np.isfinite(mean), mean, np.inf), axis=0)
+    per_cluster = np.where(np.isfinite(mean).any(axis=0), best, default)
+    return per_cluster[labels], mean
+
+
+def cluster_selection_columns(scores: BacktestScores, mean: np.ndarray, labels: np.ndarray, choice: np.ndarray,
+                              naive: int | None, labels_sample: np.ndarray) -> dict[str, np.ndarray]:
+    """``models_`` columns of a choice per cluster: the cluster's chosen candidate and its mean backtest scores."""
+    n_clusters = mean.shape[1]
+    text = np.asarray(["; ".join(f"{n}={v:.3f}" for n, v in zip(scores.names, mean[:, c], strict=True)
+                                 if np.isfinite(v)) for c in range(n_clusters)], dtype=object)
+    return {
+        "selected": np.asarray(scores.names, dtype=object)[choice],
+        "backtest_mase": mean[choice, labels],
+        "backtest_mase_snaive": mean[naive, labels] if naive is not None else np.full(choice.size, np.nan),
+        "backtest_scores": text[labels],
+        "backtest_windows": np.full(choice.size, scores.windows),
+        "selection_cluster": labels,
+        "backtest_series": np.bincount(labels_sample, minlength=n_clusters)[labels],
+    }

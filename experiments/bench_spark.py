@@ -8,6 +8,12 @@ on it: read + validate (rows/s over every table), features at ``as_of`` (meter r
 with a registered credit champion (rows/s; pandas: ``load_model(...).predict``, Spark:
 ``gridcrm.tracking.spark.spark_score``). Spark timings include writing the result to Parquet (Spark is
 lazy: a write is what a job does); both engines' results are checked equal before a figure is printed.
+
+``--as-of`` (default 2024-10-01; the extract ends 2024-12-31) and ``--months`` set how much history the
+features read. The features row also gives the bytes Spark shuffled (compressed, from its status store);
+``--shuffle-layouts`` first shuffles the same rows in the layout used until 2026-12-06 (every table's
+columns side by side, ~50 mostly-null columns, no look-back cut) and in today's (one struct column per
+table, meter reads and loads cut to what the features read), and prints both.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ def main() -> None:
     p.add_argument("--master", default="local[2]")
     p.add_argument("--partitions", type=int, default=8)
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--as-of", default="2024-10-01", help="features and forecasts as of this date")
+    p.add_argument("--shuffle-layouts", action="store_true", help="also compare the features' shuffle layouts")
     args = p.parse_args()
     os.environ.setdefault("PYTHONWARNINGS", "ignore::FutureWarning")
 
@@ -41,6 +49,7 @@ def main() -> None:
     from gridcrm.features import build_features
     from gridcrm.forecasting import daily_frame, load_forecast_config
     from gridcrm.spark import read_tables, spark_session, stop_session, validate_spark
+    from gridcrm.spark.session import shuffle_bytes_written
     from gridcrm.spark.features import features_to_pandas, spark_features
     from gridcrm.spark.forecasting import forecasts_to_pandas, spark_daily_frame, spark_forecasts
     from gridcrm.tracking import configure, load_model, log_model, promote, tracked_run
@@ -56,7 +65,7 @@ def main() -> None:
     print(f"extract: {args.customers:,} customers, {len(ds.meter_daily):,} meter rows, {rows_in:,} rows in all "
           f"({time.perf_counter() - t:.0f} s to generate and write)")
     del ds
-    as_of = pd.Timestamp("2024-10-01")
+    as_of = pd.Timestamp(args.as_of)
     cfg = load_forecast_config(ROOT / "configs" / "forecast.yaml")
     forecaster = cfg.forecaster()
     h = int(cfg.h)
@@ -100,10 +109,14 @@ def main() -> None:
         t = time.perf_counter()
         sds = validate_spark(read_tables(spark, folder), extracted_on=pd.Timestamp("2025-01-01"), on_error="quarantine")
         t_load_s = time.perf_counter() - t
+        if args.shuffle_layouts:
+            shuffle_layouts(spark, sds, as_of, args.partitions)
         t = time.perf_counter()
+        b = shuffle_bytes_written(spark)
         sfeat = spark_features(sds, as_of, n_partitions=args.partitions)
         sfeat.write.parquet(str(work / "spark_features"))
         t_feat_s = time.perf_counter() - t
+        print(f"features on Spark shuffled {(shuffle_bytes_written(spark) - b) / 1e6:,.1f} MB")
         got = features_to_pandas(spark.read.parquet(str(work / "spark_features")), as_of)
         pd.testing.assert_frame_equal(got, features, check_exact=False, rtol=0, atol=1e-9)
         chosen = spark.createDataFrame(pd.DataFrame({"customer_id": ids}))
@@ -129,6 +142,38 @@ def main() -> None:
     print(f"\n{'step':<10} {'engine':<7} {'units':>12} {'seconds':>8} {'per second':>12}  (equal results checked)")
     for step, engine, n, s, unit in out:
         print(f"{step:<10} {engine:<7} {n:>12,} {s:>8.1f} {n / s:>12,.0f}  {unit}/s")
+
+
+def shuffle_layouts(spark, sds, as_of: pd.Timestamp, partitions: int) -> None:
+    """Bytes shuffled by the features' union of customer tables: the old wide layout against today's."""
+    from pyspark.sql import functions as F
+
+    from gridcrm.data.schemas import TABLES
+    from gridcrm.spark.features import FEATURE_TABLES, customer_partitions
+    from gridcrm.spark.session import shuffle_bytes_written
+
+    def wide():  # the layout until 2026-12-06: table name + every table's columns, prefixed, null elsewhere
+        parts = []
+        for name in [t for t in FEATURE_TABLES if t in sds.tables]:
+            schema, df = TABLES[name], sds.tables[name]
+            if name != "customers" and schema.time_column is not None:
+                df = df.where(F.col(schema.time_column) < F.lit(as_of.to_pydatetime()).cast("timestamp_ntz"))
+            parts.append(df.select(F.col("customer_id"), F.lit(name).alias("_gridcrm_table"),
+                                   *[F.col(c).alias(f"{name}__{c}") for c in schema.column_names]))
+        union = parts[0]
+        for part in parts[1:]:
+            union = union.unionByName(part, allowMissingColumns=True)
+        return union.repartition(partitions, "customer_id")
+
+    tables = [t for t in FEATURE_TABLES if t in sds.tables]
+    for label, frame in (("wide columns, no look-back cut", wide()),
+                         ("struct per table + look-back cut", customer_partitions(sds, as_of, partitions, tables))):
+        b, t = shuffle_bytes_written(spark), time.perf_counter()
+        rows = frame.count()  # how many rows (a count shuffles no column: measured apart below)
+        b, t = shuffle_bytes_written(spark), time.perf_counter()
+        frame.write.format("noop").mode("overwrite").save()  # every column through the shuffle, nothing written
+        print(f"features' shuffle, {label}: {rows:,} rows, {(shuffle_bytes_written(spark) - b) / 1e6:,.1f} MB "
+              f"in {time.perf_counter() - t:.1f} s")
 
 
 if __name__ == "__main__":

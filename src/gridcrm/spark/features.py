@@ -1,9 +1,11 @@
 """Customer features on Spark: :func:`gridcrm.features.build_features` once per partition of customers.
 
 Every table's rows of a customer go to the same partition (``repartition(n, "customer_id")`` on
-one union of the tables, each table's columns prefixed with its name); each partition rebuilds
-the tables in pandas and calls the library's own :func:`~gridcrm.features.build_features` on its
-customers. No feature of the registry reads another customer's rows (checked by the tests: the
+one union of the tables, each table's row packed in one struct column named after the table, null
+in the other tables' rows); each partition (``mapInArrow``) unpacks the tables and calls the
+library's own :func:`~gridcrm.features.build_features` on its customers. Only the rows a feature
+can read are shuffled: facts dated before ``as_of``, and of the meter reads and 15-minute loads
+only the days the features look back (:func:`look_back_days`). No feature of the registry reads another customer's rows (checked by the tests: the
 Spark table equals the pandas one on the same data), so the result cannot depend on which
 customers share a partition. The only thing pooled is the set of categories of the category
 features, which the driver sets when it reads the table back (:func:`features_to_pandas`).
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -24,38 +26,56 @@ from gridcrm.data.schemas import TABLES
 from gridcrm.features._common import active_customers, check_as_of, parse_as_of
 from gridcrm.features.account import _FIXED_CATEGORIES, _category
 from gridcrm.features.builder import build_features, feature_dtypes
+from gridcrm.features.load import LOAD_WINDOW_DAYS
 from gridcrm.features.registry import DEFAULT_WINDOWS, feature_registry
 from gridcrm.spark.data import SparkDataset, to_model_frame
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
-__all__ = ["FEATURE_TABLES", "customer_partitions", "features_to_pandas", "spark_features"]
+__all__ = ["FEATURE_TABLES", "customer_partitions", "features_to_pandas", "look_back_days", "spark_features"]
 
 logger = logging.getLogger(__name__)
 
 #: Tables the features read per customer (weather is broadcast).
 FEATURE_TABLES: tuple[str, ...] = ("customers", "meter_daily", "load_interval", "bills", "payments", "contacts",
                                    "events")
-_TABLE = "_gridcrm_table"
 _SPARK_OF = {"int64": "bigint", "float64": "double", "bool": "boolean", "category": "string"}
+#: Days of daily meter reads the consumption features read at most (two years: year-on-year growth).
+_METER_SPAN_DAYS = 2 * 365
 
 
-def _prefixed(table: str, column: str) -> str:
-    return f"{table}__{column}"
+def look_back_days(windows: Sequence[int] = DEFAULT_WINDOWS) -> dict[str, int]:
+    """Days before ``as_of`` whose rows a feature can read, for the tables whose features look back a fixed span.
+
+    The daily reads: two years (year-on-year growth) or the longest window; the 15-minute
+    loads: :data:`gridcrm.features.load.LOAD_WINDOW_DAYS`. Bills, payments, contacts and events
+    are read over their whole history (a bill's payments, ever-blacklisted) and are not cut.
+
+    Examples
+    --------
+    >>> look_back_days((30, 90, 365))
+    {'meter_daily': 730, 'load_interval': 30}
+    """
+    return {"meter_daily": max(_METER_SPAN_DAYS, *windows), "load_interval": LOAD_WINDOW_DAYS}
 
 
 def customer_partitions(
-    sds: SparkDataset, as_of: pd.Timestamp, n_partitions: int, tables: Sequence[str] = FEATURE_TABLES
+    sds: SparkDataset, as_of: pd.Timestamp, n_partitions: int, tables: Sequence[str] = FEATURE_TABLES,
+    windows: Sequence[int] = DEFAULT_WINDOWS,
 ) -> DataFrame:
-    """One Spark DataFrame holding every row of ``tables`` known before ``as_of``, partitioned by customer.
+    """One Spark DataFrame holding every row of ``tables`` a feature at ``as_of`` can read, partitioned by customer.
 
-    Columns: ``customer_id``, ``_gridcrm_table`` and each table's columns as ``<table>__<column>``
-    (null in the other tables' rows). Fact rows dated on or after ``as_of`` are dropped here
-    (they could not change a feature at ``as_of``), so they are never shuffled.
+    Columns: ``customer_id`` and one struct column per table (named after it, holding the table's
+    other columns; null in the other tables' rows): a row carries its own table's values only, not
+    the ~50 columns of every table. Fact rows dated on or after ``as_of``, and meter reads and
+    loads older than :func:`look_back_days`, are dropped here (they could not change a feature
+    at ``as_of``), so they are never shuffled.
     """
     from pyspark.sql import functions as F
 
+    cut = F.lit(as_of.to_pydatetime()).cast("timestamp_ntz")
+    spans = look_back_days(windows)
     parts = []
     for name in tables:
         if name not in sds.tables:
@@ -63,25 +83,36 @@ def customer_partitions(
         schema = TABLES[name]
         df = sds.tables[name]
         if name != "customers" and schema.time_column is not None:
-            df = df.where(F.col(schema.time_column) < F.lit(as_of.to_pydatetime()).cast("timestamp_ntz"))
-        parts.append(df.select(F.col("customer_id"), F.lit(name).alias(_TABLE),
-                               *[F.col(c).alias(_prefixed(name, c)) for c in schema.column_names]))
+            df = df.where(F.col(schema.time_column) < cut)
+            if name in spans:
+                start = (as_of - pd.Timedelta(days=spans[name])).to_pydatetime()
+                df = df.where(F.col(schema.time_column) >= F.lit(start).cast("timestamp_ntz"))
+        packed = [F.col(c) for c in schema.column_names if c != "customer_id"]  # the key travels once, outside
+        parts.append(df.select(F.col("customer_id"), F.struct(*packed).alias(name)))
     union = parts[0]
     for part in parts[1:]:
         union = union.unionByName(part, allowMissingColumns=True)
     return union.repartition(n_partitions, "customer_id")
 
 
-def split_tables(pdf: pd.DataFrame, tables: Sequence[str]) -> dict[str, pd.DataFrame]:
-    """The inverse of :func:`customer_partitions` on one partition: table name → frame with the model's dtypes."""
+def split_tables(batch: Any, tables: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """The inverse of :func:`customer_partitions` on one partition (an Arrow table): name → frame with the model's dtypes."""
+    import pyarrow as pa
+
     out = {}
-    kinds = pdf[_TABLE].to_numpy() if len(pdf) else np.array([], dtype=object)
     for name in tables:
         schema = TABLES[name]
-        rows = pdf.loc[kinds == name]
-        frame = pd.DataFrame({c: rows[_prefixed(name, c)].to_numpy() for c in schema.column_names
-                              if _prefixed(name, c) in rows.columns}, index=pd.RangeIndex(len(rows)))
-        out[name] = to_model_frame(frame, schema)
+        column = batch.column(name) if name in batch.column_names else None
+        if column is None or batch.num_rows == 0:
+            rows = pd.DataFrame(index=pd.RangeIndex(0))
+        else:
+            valid = column.is_valid()
+            packed = column.filter(valid).combine_chunks()
+            if isinstance(packed, pa.ChunkedArray):  # pyarrow < 16 keeps a chunked array
+                packed = pa.concat_arrays(packed.chunks) if packed.num_chunks else pa.array([], packed.type)
+            rows = pa.Table.from_struct_array(packed).to_pandas()
+            rows["customer_id"] = batch.column("customer_id").filter(valid).to_numpy()
+        out[name] = to_model_frame(rows, schema)
     return out
 
 
@@ -132,11 +163,13 @@ def spark_features(
     schema = ", ".join(["customer_id bigint", *[f"`{n}` {_SPARK_OF[dtypes[n]]}" for n in names]])
     extracted_on = sds.extracted_on
 
-    def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        frames = [b for b in batches if len(b)]
+    def run(batches: Iterator[Any]) -> Iterator[Any]:
+        import pyarrow as pa
+
+        frames = [b for b in batches if b.num_rows]
         if not frames:
             return
-        parts = split_tables(pd.concat(frames, ignore_index=True), tables)
+        parts = split_tables(pa.Table.from_batches(frames), tables)
         if len(active_customers(parts["customers"], cut)) == 0:
             return
         ds = Dataset({**parts, "weather": weather}, extracted_on=extracted_on)
@@ -145,9 +178,17 @@ def spark_features(
         for n in names:
             col = table[n]
             out[n] = col.astype(object).where(col.notna(), None) if dtypes[n] == "category" else col.to_numpy()
-        yield pd.DataFrame(out)
+        yield from pa.Table.from_pandas(pd.DataFrame(out), schema=arrow, preserve_index=False).to_batches()
 
-    return customer_partitions(sds, cut, n_partitions, tables).mapInPandas(run, schema)
+    arrow = _arrow_schema(names, dtypes)
+    return customer_partitions(sds, cut, n_partitions, tables, windows).mapInArrow(run, schema)
+
+
+def _arrow_schema(names: Sequence[str], dtypes: dict[str, str]) -> Any:
+    import pyarrow as pa
+
+    of = {"int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_(), "category": pa.string()}
+    return pa.schema([pa.field("customer_id", pa.int64()), *[pa.field(n, of[dtypes[n]]) for n in names]])
 
 
 def _check_as_of(sds: SparkDataset, cut: pd.Timestamp) -> None:

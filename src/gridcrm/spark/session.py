@@ -22,7 +22,8 @@ from gridcrm.errors import ConfigError, GridcrmError
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-__all__ = ["DEFAULT_MASTER", "SparkUnavailable", "spark_available", "spark_session", "started_session", "stop_session"]
+__all__ = ["DEFAULT_MASTER", "SparkUnavailable", "shuffle_bytes_written", "spark_available", "spark_session",
+           "started_session", "stop_session"]
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +136,29 @@ def spark_session(
         spark.conf.set(key, value)  # the settings gridcrm's readers rely on, also on a session already running
     logger.info("Spark session on %s (version %s)", master, spark.version)
     return spark
+
+
+def shuffle_bytes_written(spark: SparkSession) -> int:
+    """Bytes every stage of ``spark`` has written to shuffle files so far (compressed, as on disk).
+
+    Read from Spark's status store (what the UI's *Shuffle Write* column shows; the UI itself can
+    stay off): the difference before and after an action is what that action shuffled.
+
+    Examples
+    --------
+    >>> before = shuffle_bytes_written(spark)  # doctest: +SKIP
+    >>> spark.range(1000).repartition(4).write.format("noop").mode("overwrite").save()  # doctest: +SKIP
+    >>> shuffle_bytes_written(spark) > before  # doctest: +SKIP
+    True
+    """
+    sc = spark.sparkContext
+    store = sc._jsc.sc().statusStore()
+    stages = store.stageList(None, False, False, sc._gateway.new_array(sc._jvm.double, 0), None)
+    total = 0
+    it = stages.iterator()
+    while it.hasNext():  # a few stages per action
+        total += int(it.next().shuffleWriteBytes())
+    return total
 
 
 def stop_session(spark: SparkSession) -> None:

@@ -49,3 +49,16 @@ def test_a_bad_expression_exits_2_before_reading_the_data(tmp_path, capsys):
     assert main(["select", "--config", str(cfg), "high_value and ("]) == 2
     assert "expression 'high_value and (': ends where a tag or condition is expected" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_select_reads_model_columns_from_scores(tmp_path, raw_tables, capsys):
+    cfg = _config(tmp_path, raw_tables)
+    scores = pd.DataFrame({"credit_grade": ["AAA", "B", "AAA"], "tag_residential": [False, False, False]},
+                          index=pd.Index([1, 2, 3], name="customer_id"))
+    scores.to_parquet(tmp_path / "scores.parquet")
+    out = tmp_path / "aaa.csv"
+    assert main(["select", "--config", cfg, "credit_grade == 'AAA' and not residential", "--by", "credit_grade",
+                 "--scores", str(tmp_path / "scores.parquet"), "--out", str(out)]) == 0
+    # customer 1 is AAA but residential: the tag is evaluated again at as_of, not read from tag_residential
+    assert pd.read_csv(out)["customer_id"].tolist() == [3]
+    assert "Unknown" not in capsys.readouterr().out

@@ -5,7 +5,11 @@ Two worlds, written independently:
   2. gridcrm.recommend.simulate: a random latent-factor world over the same customers' features,
      offers targeted by the catalogue's eligibility.
 Precision@3 = mean true acceptance probability (within 90 days) of the three products recommended
-at as_of ("expected"), and the replay estimate on the offers actually made in the 90 days after as_of.
+at as_of ("expected"), and the replay estimate on the offers actually made in the 90 days after as_of;
+top_decile_lift = per product, the true acceptance of the tenth of its eligible customers a ranking
+puts first over that of all of them (the campaign metric), averaged over products. Rankings: model
+(LightGBM), hierarchical, ensemble (the default: mean log-odds of the two), logistic, per_product,
+rules, popularity, oracle (true propensities).
 
     .venv/bin/python experiments/bench_recommend.py --customers 8000 --seed 1
 """

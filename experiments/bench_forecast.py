@@ -148,11 +148,12 @@ def make_throughput_data(n: int, days: int, seed: int, path: Path) -> float:
     return time.perf_counter() - t0
 
 
-def throughput(path: Path, h: int, n_jobs: int) -> dict[str, float]:
+def throughput(path: Path, h: int, n_jobs: int, selection: str = "series") -> dict[str, float]:
     """Read the frame, fit ``batched`` and predict: run in a fresh process so that its peak memory is its own."""
     t0 = time.perf_counter()
     df = pd.read_parquet(path)
-    fc = ConsumptionForecaster(season_length=7, level=LEVELS, engine="batched", n_jobs=n_jobs).fit(df)
+    fc = ConsumptionForecaster(season_length=7, level=LEVELS, engine="batched", n_jobs=n_jobs,
+                               selection=selection).fit(df)
     fit = time.perf_counter() - t0
     pred = fc.predict(h)
     total = time.perf_counter() - t0
@@ -212,10 +213,12 @@ def main() -> None:
     p.add_argument("--pmdarima", type=int, default=0, help="series for pmdarima (0: skip)")
     p.add_argument("--no-statsforecast", action="store_true")
     p.add_argument("--no-accuracy", action="store_true")
+    p.add_argument("--selection", choices=["series", "cluster"], default="series",
+                   help="throughput: model choice per series (default) or per cluster of similar series")
     p.add_argument("--throughput-only", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.throughput_only:
-        print(json.dumps(throughput(args.throughput_only, args.h, args.throughput_jobs)))
+        print(json.dumps(throughput(args.throughput_only, args.h, args.throughput_jobs, args.selection)))
         return
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
@@ -226,9 +229,9 @@ def main() -> None:
         path = BENCH_DIR / f"daily_{args.n_throughput}_{args.days}.parquet"
         gen = make_throughput_data(args.n_throughput, args.days, args.seed + 1, path)
         cmd = [sys.executable, __file__, "--throughput-only", str(path), "--h", str(args.h),
-               "--throughput-jobs", str(args.throughput_jobs)]
+               "--throughput-jobs", str(args.throughput_jobs), "--selection", args.selection]
         res = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
-        print(f"\nthroughput (batched, n_jobs={args.throughput_jobs}): {res['series']:,} series, {res['rows']:,} rows; "
+        print(f"\nthroughput (batched, n_jobs={args.throughput_jobs}, model choice per {args.selection}): {res['series']:,} series, {res['rows']:,} rows; "
               f"read + fit {res['fit_s']:.1f} s, end to end (read + fit + predict) {res['total_s']:.1f} s "
               f"({1000 * res['total_s'] / res['series']:.2f} ms per series); "
               f"peak RSS {res['peak_rss_gb']:.2f} GB (main process), {res['peak_rss_worker_gb']:.2f} GB (largest worker); "

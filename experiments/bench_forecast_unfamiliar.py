@@ -9,8 +9,8 @@ Sibling of ``bench_forecast.py`` (which measures (a), gridcrm's own series, and 
   gridcrm's default (model choice by backtest), gridcrm's block model alone (before this change),
   the weekly seasonal naive, and with ``--sf`` statsforecast's MSTL + AutoARIMA;
 * ``--part hard``: ``experiments/hard_daily.py``'s daily series, last ``--h`` days held out;
-  ``batched``, ``exact``, statsforecast AutoARIMA (``--sf``), seasonal naive; MASE (m = 7),
-  ratios to AutoARIMA, 95 % coverage and seconds per series.
+  ``batched``, ``exact`` (model choice per series, per cluster, none), statsforecast AutoARIMA
+  (``--sf``), seasonal naive; MASE (m = 7), ratios to AutoARIMA, 95 % coverage and seconds per series.
 
 statsforecast is benchmark-only; install it beside the venv without touching its pandas::
 
@@ -183,11 +183,12 @@ def part_hard(args: argparse.Namespace) -> pd.DataFrame:
         print(pd.DataFrame([rows[-1]]).to_string(index=False, header=len(rows) == 1, float_format="%.3f"), flush=True)
 
     for engine in [e for e in args.engines.split(",") if e]:
-        for sel in ("backtest", None):
+        for sel, per in (("backtest", "series"), ("backtest", "cluster"), (None, "series")):
             t0 = time.perf_counter()
-            fc = ConsumptionForecaster(engine=engine, model_selection=sel, n_jobs=args.n_jobs).fit(train)
-            score(f"gridcrm {engine}" + (" (no model choice)" if sel is None else ""), fc.predict(args.h),
-                  time.perf_counter() - t0)
+            fc = ConsumptionForecaster(engine=engine, model_selection=sel, selection=per, n_jobs=args.n_jobs,
+                                       selection_clusters=args.selection_clusters).fit(train)
+            label = " (no model choice)" if sel is None else " (choice per cluster)" if per == "cluster" else ""
+            score(f"gridcrm {engine}{label}", fc.predict(args.h), time.perf_counter() - t0)
     t0 = time.perf_counter()
     score("seasonal naive", SeasonalNaive(7, freq="D").fit(train.dropna()).predict(args.h), time.perf_counter() - t0)
     if args.sf:
@@ -222,6 +223,7 @@ def main() -> None:
     p.add_argument("--n-jobs", type=int, default=1)
     p.add_argument("--engines", default="batched,exact", help="gridcrm engines of --part hard (comma-separated; '' none)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--selection-clusters", type=int, default=8, help="--part hard: clusters of the choice per cluster")
     p.add_argument("--only", default="", help="interval part: besides the weekly naive, only the methods whose name "
                                                "contains this text")
     p.add_argument("--holiday-profile", default="sunday,own", help="interval part: CalendarProfileForecaster's "

@@ -156,3 +156,29 @@ def test_daily_frame_of_synthetic_customers(synthetic_small):
     out = fc.predict(14)
     assert out["unique_id"].nunique() == df["unique_id"].nunique()
     assert out["forecast"].notna().all()
+
+
+def test_model_choice_weighs_the_arima_with_and_without_its_regressors():
+    """A forecaster with regressors backtests its ARIMA without them too (#15): series driven by the temperature keep
+    it; a series that drops it gets a zero coefficient, so its forecast no longer reads X_future."""
+    rng = np.random.default_rng(14)
+    T, N, h = 300, 8, 14
+    temp = rng.normal(10, 5, (T + h, N))
+    noise = simulate_arima(ar=[0.5], n=T + h, n_series=N, seed=14)
+    y = 100 + np.r_[3.0, 3.0, 3.0, 3.0, 0, 0, 0, 0] * temp + noise  # the last four do not depend on it
+    ds = pd.date_range("2023-01-01", periods=T + h)
+    full = pd.DataFrame({"unique_id": np.repeat(np.arange(N), T + h), "ds": np.tile(ds, N),
+                         "y": y.T.ravel(), "temp": temp.T.ravel()})
+    train, future = full[full["ds"] < ds[T]], full[full["ds"] >= ds[T]][["unique_id", "ds", "temp"]]
+    fc = ConsumptionForecaster(season_length=1).fit(train)
+    m = fc.models_
+    assert m["backtest_scores"].str.contains("ARIMA without regressors=").all()
+    assert (m["selected"].iloc[:4] == "ARIMA").all()
+    assert np.allclose(fc._core.beta[:4, 0], 3.0, atol=0.1)
+    dropped = np.flatnonzero(m["selected"] == "ARIMA without regressors")
+    assert dropped.size > 0 and (dropped >= 4).all()
+    assert (fc._core.beta[dropped, 0] == 0).all()
+    a = fc.predict(h, X_future=future)
+    b = fc.predict(h, X_future=future.assign(temp=future["temp"] + 10.0))
+    moved = (a["forecast"] != b["forecast"]).to_numpy().reshape(N, h).any(axis=1)
+    assert moved[:4].all() and not moved[dropped].any()

@@ -71,6 +71,23 @@ def _is_levels(value: Any) -> bool:
         isinstance(v, numbers.Real) and not isinstance(v, bool) and 0 < v < 100 for v in value)
 
 
+#: The model-choice candidate of a forecaster with regressors that drops them (the ARIMA orders kept).
+NO_REGRESSORS = "ARIMA without regressors"
+
+
+def _apply_choice(core: FittedModels, Y: np.ndarray, cands: list[Candidate], choice: np.ndarray) -> FittedModels:
+    """The engine's models with the series that chose the seasonal naive (candidate 0) or the ARIMA without
+    regressors refitted so; a fallback (too short, constant...) keeps its model and its reason."""
+    arima = core.table["model"].astype(str).str.startswith("ARIMA").to_numpy()
+    for i, cand in enumerate(cands):
+        if i == 1:
+            continue  # the engine's own model
+        idx = np.flatnonzero((choice == i) & arima)
+        if idx.size:  # refitted without exogenous columns: their coefficients become 0
+            core = replace_models(core, idx, cand.fit(Y[:, idx], None, idx))
+    return core
+
+
 def _on_columns(fit: Callable[[np.ndarray, np.ndarray | None, np.ndarray], object],
                 cols: np.ndarray) -> Callable[[np.ndarray, np.ndarray | None, np.ndarray], object]:
     """``fit`` told the positions among all series of the columns ``cols`` it is given a subset of."""
@@ -408,8 +425,12 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
             return int(self.selection_horizon)
         return s if s >= LONG_SEASON else max(2 * s, 14)
 
-    def _candidates(self, core: FittedModels | None) -> tuple[list[Candidate], dict, int]:
-        """Candidates, their table functions and the index of the engine's own model."""
+    def _candidates(self, core: FittedModels | None, exog: bool = False) -> tuple[list[Candidate], dict, int]:
+        """Candidates, their table functions and the index of the engine's own model.
+
+        Daily and monthly seasons: the seasonal naive, the engine's ARIMA and, when the
+        forecaster has exogenous columns (``exog``), the same ARIMA orders without them.
+        """
         s, engine = int(self.season_length), self.engine
 
         def naive(lag: int) -> Candidate:
@@ -434,7 +455,10 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
         else:
             def refit(Y: np.ndarray, X: np.ndarray | None, cols: np.ndarray) -> FittedModels:
                 return fit_exact(Y, s, X, n_jobs=self._n_jobs(), orders=[orders_from_table(table)[j] for j in cols])
-        return [naive(s), Candidate("ARIMA", refit, min_steps=max(4 * s + 20, 30))], {}, 1
+        cands = [naive(s), Candidate("ARIMA", refit, min_steps=max(4 * s + 20, 30))]
+        if exog:
+            cands.append(Candidate(NO_REGRESSORS, lambda Y, X, cols: refit(Y, None, cols), min_steps=max(4 * s + 20, 30)))
+        return cands, {}, 1
 
     def _select(self, core: object, Y: np.ndarray, X: np.ndarray | None) -> tuple[object, dict[str, np.ndarray]]:
         """Model choice by backtest (and the conformal factors); the chosen core and the columns for ``models_``."""
@@ -444,7 +468,7 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
         if (self.model_selection is None and not conformal) or self.engine == "clustered":
             return core, {}
         long = int(self.season_length) >= LONG_SEASON
-        cands, tables, own = self._candidates(core if not long else None)
+        cands, tables, own = self._candidates(core if not long else None, exog=X is not None and X.shape[2] > 0)
         if self.model_selection is None:
             cands, own = [cands[own if not long else 2]], 0
         default = 0 if long and self.model_selection is not None else own
@@ -457,9 +481,7 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
             core = fit_selected(Y, cands, choice, tables)
         elif self.model_selection is not None:
             # a fallback (too short, constant...) keeps its model and its reason
-            idx = np.flatnonzero((choice == 0) & core.table["model"].astype(str).str.startswith("ARIMA").to_numpy())
-            if idx.size:
-                core = replace_models(core, idx, cands[0].fit(Y[:, idx], None, idx))
+            core = _apply_choice(core, Y, cands, choice)
         self._backtest_errors = chosen_errors(scores, choice)
         if conformal:
             levels = [int(v) if float(v).is_integer() else float(v) for v in self.level]
@@ -485,9 +507,7 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
         if long:
             core = fit_selected(Y, cands, choice, tables)
         else:
-            idx = np.flatnonzero((choice == 0) & core.table["model"].astype(str).str.startswith("ARIMA").to_numpy())
-            if idx.size:
-                core = replace_models(core, idx, cands[0].fit(Y[:, idx], None, idx))
+            core = _apply_choice(core, Y, cands, choice)
         errors = np.full((scores.windows * scores.horizon, N), np.nan)
         errors[:, sample] = chosen_errors(scores, choice[sample])
         self._backtest_errors = errors

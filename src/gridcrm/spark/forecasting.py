@@ -8,12 +8,23 @@ per-series settings — ``interval_method="model"``, per-series model choice by 
 its partition (tested with two partition counts). Settings that pool series — calibrated intervals
 (one scale from every series' holdout errors) and the ``clustered`` engine (k-means over series) —
 are refused: they need one global pass, which this module does not do yet.
+
+Regressors, as the main job's forecasting step uses them (``temperature``: heating and cooling
+degree-days of the customer's region; ``calendar``: Chinese holidays and working days), are built
+inside each partition by the library's own :func:`~gridcrm.forecasting.daily_frame` and
+:func:`~gridcrm.forecasting.regressors.add_calendar` from the partition's reads, the customers'
+regions and the weather table (regions × days: small, sent to every partition), and the future
+values by :func:`~gridcrm.forecasting.regressors.with_regressors`, so a series' forecast is the one
+the pandas engine gives it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,7 +36,7 @@ from gridcrm.forecasting import ConsumptionForecaster
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
-__all__ = ["forecasts_to_pandas", "models_to_pandas", "spark_daily_frame", "spark_forecasts"]
+__all__ = ["Regressors", "forecasts_to_pandas", "models_to_pandas", "spark_daily_frame", "spark_forecasts"]
 
 logger = logging.getLogger(__name__)
 
@@ -33,12 +44,69 @@ _KIND = "_gridcrm_kind"
 _SPARK_OF_KIND = {"i": "bigint", "u": "bigint", "f": "double", "b": "boolean"}
 
 
+@dataclass(frozen=True)
+class Regressors:
+    """What the forecasts are fitted with besides the reads, as in the main job's forecasting step.
+
+    Parameters
+    ----------
+    customers : DataFrame
+        ``customer_id`` and ``region`` of the forecast customers (the validated ``customers`` table).
+    weather : DataFrame
+        The validated ``weather`` table (``region``, ``date``, ``temp_c``), every day of the extract.
+    as_of : Timestamp-like
+        The forecasts' origin; reads are those before it.
+    temperature : bool
+        Heating and cooling degree-days of the customer's region (``daily_frame(temperature=True)``).
+    calendar : bool
+        Chinese holidays and adjusted working days (``add_calendar``).
+    future_temperature : str
+        ``normal`` or ``weather``, as :func:`~gridcrm.forecasting.regressors.with_regressors`.
+    fill : bool
+        Insert missing days as gaps (``daily_frame(fill=True)``, as the job does).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> r = Regressors(pd.DataFrame({"customer_id": [1], "region": ["a"]}), pd.DataFrame(), "2024-10-01")
+    >>> r.temperature, r.calendar
+    (True, True)
+    """
+
+    customers: pd.DataFrame
+    weather: pd.DataFrame
+    as_of: pd.Timestamp | str
+    temperature: bool = True
+    calendar: bool = True
+    future_temperature: str = "normal"
+    fill: bool = True
+
+
+def _with_regressors(df: pd.DataFrame, reg: Regressors, customers: pd.DataFrame, weather_before: pd.DataFrame
+                     ) -> pd.DataFrame:
+    """``unique_id, ds, y`` of some series → the job's history frame: gaps filled, degree-days, calendar."""
+    from gridcrm.forecasting import daily_frame
+
+    ids = pd.unique(df["unique_id"])
+    part = SimpleNamespace(meter_daily=pd.DataFrame({"customer_id": df["unique_id"].to_numpy(),
+                                                     "date": df["ds"].to_numpy(), "kwh": df["y"].to_numpy()}),
+                           customers=customers.loc[customers["customer_id"].isin(ids)],
+                           weather=weather_before)
+    history = daily_frame(part, temperature=reg.temperature, fill=reg.fill)
+    if reg.calendar:
+        from gridcrm.forecasting.regressors import add_calendar
+
+        history = add_calendar(history)
+    return history
+
+
 def _levels(forecaster: ConsumptionForecaster) -> list[int | float]:
     return [int(v) if float(v).is_integer() else float(v) for v in forecaster.level]
 
 
-def _models_schema(forecaster: ConsumptionForecaster) -> list[tuple[str, str, str]]:
-    """(column, Spark type, pandas dtype) of ``models_`` for these settings: a fit on two short series."""
+def _models_schema(forecaster: ConsumptionForecaster, exog: bool = False) -> list[tuple[str, str, str]]:
+    """(column, Spark type, pandas dtype) of ``models_`` for these settings: a fit on two short series
+    (with regressor columns when ``exog``)."""
     t = np.arange(84)
     rng = np.random.default_rng(0)
     probe = pd.DataFrame({
@@ -47,6 +115,10 @@ def _models_schema(forecaster: ConsumptionForecaster) -> list[tuple[str, str, st
         "y": np.concatenate([10 + np.sin(t * 2 * np.pi / 7) + rng.normal(0, 0.3, len(t)),
                              5 + rng.normal(0, 0.3, len(t))]),
     })
+    if exog:
+        from gridcrm.forecasting.regressors import add_calendar
+
+        probe = add_calendar(probe.assign(heating=np.maximum(15 - 10 * np.sin(np.tile(t, 2) / 20), 0), cooling=0.0))
     models = forecaster.__class__(**forecaster.get_params()).fit(probe).models_
     out = []
     for name, dtype in models.dtypes.items():
@@ -61,6 +133,7 @@ def spark_forecasts(
     h: int,
     *,
     n_partitions: int | None = None,
+    regressors: Regressors | None = None,
 ) -> tuple[DataFrame, DataFrame]:
     """Fit ``forecaster`` on every series of ``history`` and forecast ``h`` steps, on Spark.
 
@@ -75,6 +148,9 @@ def spark_forecasts(
         Horizon in steps.
     n_partitions : int, optional
         Partitions of series (default: the session's default parallelism × 2).
+    regressors : Regressors, optional
+        Fit with degree-days and/or calendar columns, built per partition, and forecast with their
+        future values (:func:`~gridcrm.forecasting.regressors.with_regressors`), as the main job does.
 
     Returns
     -------
@@ -102,13 +178,30 @@ def spark_forecasts(
                           "engine fits per partition; use engine='batched' or 'exact'")
     extra = [c for c in history.columns if c not in ("unique_id", "ds", "y")]
     if extra:
-        raise ConfigError(f"history has exogenous column(s) {extra}: the Spark engine forecasts without regressors "
-                          "(their future values are not handled); drop them")
+        raise ConfigError(f"history has exogenous column(s) {extra}: their future values are unknown here; drop "
+                          "them and pass regressors=Regressors(...) (degree-days, calendar) instead")
+    if regressors is not None:
+        if not isinstance(regressors, Regressors):
+            raise ConfigError(f"regressors must be a gridcrm.spark.forecasting.Regressors, got {type(regressors).__name__}")
+        lacking = [c for c in ("customer_id", "region") if c not in regressors.customers.columns]
+        if lacking:
+            raise ConfigError(f"regressors.customers lacks column(s) {lacking}")
+        if regressors.future_temperature not in ("normal", "weather"):
+            raise ConfigError(f"regressors.future_temperature must be 'normal' or 'weather', got "
+                              f"{regressors.future_temperature!r}")
     if not isinstance(h, (int, np.integer)) or isinstance(h, bool) or h < 1:
         raise ConfigError(f"h must be a positive whole number of steps, got {h!r}")
     params = {**params, "n_jobs": 1}  # one process per Spark task: Spark gives the parallelism
     levels = _levels(forecaster)
-    model_cols = _models_schema(forecaster)
+    use_exog = regressors is not None and (regressors.temperature or regressors.calendar)
+    model_cols = _models_schema(forecaster, exog=bool(use_exog))
+    reg = regressors if use_exog else None
+    if reg is not None:
+        cut = pd.Timestamp(reg.as_of)
+        customers = reg.customers[["customer_id", "region"]].copy()
+        weather_before = reg.weather.loc[reg.weather["date"] < cut] if len(reg.weather) else reg.weather
+        # the customers' regions travel once, with the function (about 16 bytes a customer)
+        reg = dataclasses.replace(reg, customers=customers.iloc[:0])
     fc_cols = ["forecast", *[f"{side}_{lv}" for lv in levels for side in ("lo", "hi")]]
     ddl = ", ".join([f"{_KIND} string", "unique_id bigint", "ds timestamp_ntz",
                      *[f"`{c}` double" for c in fc_cols],
@@ -132,8 +225,16 @@ def spark_forecasts(
                            "ds": pd.to_datetime(df["ds"]).astype("datetime64[ns]"),
                            "y": df["y"].to_numpy(dtype=np.float64)})
         df = df.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
-        fitted = cls(**params).fit(df)
-        fc = fitted.predict(h)
+        if reg is None:
+            fitted = cls(**params).fit(df)
+            fc = fitted.predict(h)
+        else:
+            from gridcrm.forecasting.regressors import with_regressors
+
+            fitted = cls(**params).fit(_with_regressors(df, reg, customers, weather_before))
+            if fitted.exog_names_:
+                fitted = with_regressors(fitted, customers, reg.weather, cut, reg.future_temperature)
+            fc = fitted.predict(h)
         out_fc = {_KIND: np.full(len(fc), "forecast", dtype=object),
                   "unique_id": fc["unique_id"].to_numpy(dtype=np.int64), "ds": fc["ds"].to_numpy()}
         for c in fc_cols:

@@ -49,9 +49,9 @@ def main() -> None:
     from gridcrm.features import build_features
     from gridcrm.forecasting import daily_frame, load_forecast_config
     from gridcrm.spark import read_tables, spark_session, stop_session, validate_spark
-    from gridcrm.spark.session import shuffle_bytes_written
     from gridcrm.spark.features import features_to_pandas, spark_features
     from gridcrm.spark.forecasting import forecasts_to_pandas, spark_daily_frame, spark_forecasts
+    from gridcrm.spark.session import shuffle_bytes_written
     from gridcrm.tracking import configure, load_model, log_model, promote, tracked_run
     from gridcrm.tracking.spark import spark_score
 

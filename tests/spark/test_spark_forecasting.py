@@ -58,8 +58,13 @@ def test_forecasts_with_the_jobs_regressors_equal_the_pandas_step(spark, extract
     from gridcrm.forecasting import load_forecast_config
     from gridcrm.forecasting.regressors import add_calendar, with_regressors
     from gridcrm.spark import SparkDataset, read_tables
-    from gridcrm.spark.forecasting import (Regressors, forecasts_to_pandas, models_to_pandas, spark_daily_frame,
-                                           spark_forecasts)
+    from gridcrm.spark.forecasting import (
+        Regressors,
+        forecasts_to_pandas,
+        models_to_pandas,
+        spark_daily_frame,
+        spark_forecasts,
+    )
 
     folder, extracted_on = extract
     dataset = load_dataset(folder)

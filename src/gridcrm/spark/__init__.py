@@ -6,7 +6,14 @@ when a function runs, so ``import gridcrm.spark`` works without it.
 """
 
 from gridcrm.spark.data import SPARK_TYPES, SparkDataset, read_tables, spark_schema, to_model_frame, validate_spark
-from gridcrm.spark.session import DEFAULT_MASTER, SparkUnavailable, spark_available, spark_session, stop_session
+from gridcrm.spark.session import (
+    DEFAULT_MASTER,
+    SparkUnavailable,
+    shuffle_bytes_written,
+    spark_available,
+    spark_session,
+    stop_session,
+)
 
 __all__ = [
     "DEFAULT_MASTER",
@@ -14,6 +21,7 @@ __all__ = [
     "SparkDataset",
     "SparkUnavailable",
     "read_tables",
+    "shuffle_bytes_written",
     "spark_available",
     "spark_schema",
     "spark_session",

@@ -5,10 +5,11 @@ one union of the tables, each table's row packed in one struct column named afte
 in the other tables' rows); each partition (``mapInArrow``) unpacks the tables and calls the
 library's own :func:`~gridcrm.features.build_features` on its customers. Only the rows a feature
 can read are shuffled: facts dated before ``as_of``, and of the meter reads and 15-minute loads
-only the days the features look back (:func:`look_back_days`). No feature of the registry reads another customer's rows (checked by the tests: the
-Spark table equals the pandas one on the same data), so the result cannot depend on which
-customers share a partition. The only thing pooled is the set of categories of the category
-features, which the driver sets when it reads the table back (:func:`features_to_pandas`).
+only the days the features look back (:func:`look_back_days`). No feature of the registry reads
+another customer's rows (checked by the tests: the Spark table equals the pandas one on the same
+data), so the result cannot depend on which customers share a partition. The only thing pooled is
+the set of categories of the category features, which the driver sets when it reads the table
+back (:func:`features_to_pandas`).
 Weather (regions × days, small) travels to every partition with the function.
 """
 

@@ -171,3 +171,21 @@ def test_exact_maximum_likelihood_is_still_available():
     assert ml.table.loc[0, "model"] == css.table.loc[0, "model"] == "ARIMA(1,0,0) c"
     assert abs(ml.ar_full[0, 1] - css.ar_full[0, 1]) < 0.02
     assert abs(-ml.ar_full[0, 1] - 0.6) < 0.08
+
+
+def test_stepwise_search_also_starts_from_the_batched_candidates():
+    """The batched engine's small set are starting models too (#15): all scored, the best of everything tried kept."""
+    from gridcrm.forecasting.batched import default_candidates
+    from gridcrm.forecasting.exact import stepwise_search
+
+    y = 30 + simulate_arima(ar=[0.6, 0.2], seasonal_ar=[0.5], ma=[0.3], s=7, n=400, n_series=1, seed=9)[:, 0]
+    w, X = y, np.zeros((y.size, 0))
+    hk = stepwise_search(w, X, 0, 0, 7, more_starts=False)
+    more = stepwise_search(w, X, 0, 0, 7)
+    hk_starts = {(0, 0, 0, 0), (1, 0, 1, 0), (0, 1, 0, 1)}  # and (2, 2, 1, 1), over max_order=5: not fitted
+    tried = {(o.p, o.q, o.P, o.Q) for _, o, _ in more}
+    assert set(default_candidates(7, 0)) | hk_starts <= tried
+    assert not set(default_candidates(7, 0)) <= {(o.p, o.q, o.P, o.Q) for _, o, _ in hk}
+    scores = [t[0] for t in more]
+    assert scores == sorted(scores) and np.isfinite(scores[0])
+    assert all(o.constant for _, o, _ in more if (o.p, o.q, o.P, o.Q) in hk_starts)  # d + D = 0: with a mean

@@ -44,6 +44,7 @@ from gridcrm.forecasting._arima import (
     stable_factors,
 )
 from gridcrm.forecasting._models import FittedModels, _table, concat_models, guard_models, seasonal_naive_models
+from gridcrm.forecasting.batched import default_candidates
 
 __all__ = ["fit_exact", "stepwise_search", "orders_from_table"]
 
@@ -112,8 +113,16 @@ def stepwise_search(
     max_Q: int = 2,
     max_order: int = 5,
     max_models: int = 60,
+    more_starts: bool = True,
 ) -> list[tuple[float, Order, np.ndarray]]:
     """Hyndman–Khandakar stepwise search scored by CSS-AICc on a differenced series.
+
+    With ``more_starts``, the batched engine's candidates for this ``D``
+    (:func:`~gridcrm.forecasting.batched.default_candidates`, with the constant when allowed) are
+    starting models too, and the search moves on from the best of all starts: it moves one order
+    at a time and stops at the first model none of whose neighbours improve the AICc, which on
+    hard daily series often left a better-AICc model of that small set unseen (#15; MASE on 80
+    hard series 1.044 → 1.000 × statsforecast AutoARIMA's).
 
     Returns
     -------
@@ -142,6 +151,8 @@ def stepwise_search(
 
     starts = [(2, 2, 1, 1), (0, 0, 0, 0), (1, 0, 1, 0), (0, 1, 0, 1)] if seasonal else [(2, 2, 0, 0), (0, 0, 0, 0),
                                                                                          (1, 0, 0, 0), (0, 1, 0, 0)]
+    if more_starts:
+        starts += [c for c in default_candidates(s, D) if c not in starts]
     best_key, best = None, np.inf
     for p, q, P, Q in starts:
         v = score(p, q, P, Q, allow_c)

@@ -305,8 +305,10 @@ def _weekly_pattern_change(daily: np.ndarray, level: np.ndarray, group: np.ndarr
     n, days = daily.shape
     k = days // 7
     daily = daily[:, days - 7 * k :]
-    dow = ((as_of - pd.Timedelta(days=7 * k)).day_of_week + np.arange(7 * k)) % 7
-    weekend = (dow >= 5).reshape(k, 7)
+    # the weeks are whole, so a weekday sits at the same place of every 7-day block
+    first_dow = (as_of - pd.Timedelta(days=7 * k)).day_of_week
+    place = (first_dow + np.arange(7)) % 7
+    weekend_at, weekday_at = np.flatnonzero(place >= 5), np.flatnonzero(place < 5)
     scale = np.where(level > 0, level, np.nan).astype(np.float32)
     peer, codes = _group_day_median(daily, scale, group)
     lpeer = np.log(peer + np.float32(_PATTERN_EPS))
@@ -319,10 +321,10 @@ def _weekly_pattern_change(daily: np.ndarray, level: np.ndarray, group: np.ndarr
         have = ~np.isnan(e)
         e = np.where(have, e, np.float32(0.0))
         per_week = []
-        for day_mask in (weekend, ~weekend):
-            m = have & day_mask[None]
-            per_week.append((m.sum(axis=2, dtype=np.float64), np.where(m, e, 0).sum(axis=2, dtype=np.float64),
-                             np.where(m, e * e, 0).sum(axis=2, dtype=np.float64)))
+        for at in (weekend_at, weekday_at):
+            part = e[:, :, at]
+            per_week.append((have[:, :, at].sum(axis=2, dtype=np.float64), part.sum(axis=2, dtype=np.float64),
+                             (part * part).sum(axis=2, dtype=np.float64)))
         aft = after[sl]
         cnt, mean, ss = [], [], []
         for part in (~aft, aft):

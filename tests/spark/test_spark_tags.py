@@ -14,6 +14,7 @@ pytestmark = [pytest.mark.spark, pytest.mark.filterwarnings("ignore::FutureWarni
 AS_OF = "2024-06-01"
 
 
+@pytest.mark.slow  # Spark features of 80 customers + 232 tags per partition: ~100 s on a loaded machine
 def test_shipped_tags_on_spark_equal_the_pandas_evaluation(spark, extract):
     from gridcrm.spark import SparkDataset, read_tables
     from gridcrm.spark.features import spark_features

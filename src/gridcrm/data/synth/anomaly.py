@@ -31,7 +31,7 @@ other stream gives the numbers it gave; :func:`draw_realism`):
   sensitivities times ``exp(N(0, 0.4))``); 40 % of them change the account holder
   (a ``name_transfer`` application, :func:`~gridcrm.data.synth.contacts.shift_applications`);
   half of them leave the home empty for 3–30 days between the two households
-  (standby load, 2–10 % of the base level, before the step).
+  (standby load, 2–10 % of the day's load, before the step).
   A business that grows or shrinks does it on its working days (a line, a
   shift, a floor); its rest days (holidays and the segment's quiet weekdays)
   change by only 10–50 % of the step, and half of the downsizings apply first to
@@ -201,9 +201,8 @@ def reshape_shifts(pop: Population, cal: Calendar, climate: Climate, store: Mete
     # half of the household changes leave the home empty for 3-30 days between the two households
     move = (pop.cls[cust] == RES) & (realism.move_u[cust] < _MOVE_GAP_SHARE)
     empty = move & (day >= pop.shift_day[cust] - realism.move_days[cust]) & (day < pop.shift_day[cust])
-    old = store.kwh[rows[empty]].copy()
-    standby = np.round(realism.move_standby[cust[empty]] * pop.base[cust[empty]], 2)
-    _write(store, cal, rows[empty], cust[empty], day[empty], old, np.where(np.isnan(old), np.nan, standby))
+    old = store.kwh[rows[empty]].copy()  # standby (a fridge, a router): a share of the day's load, not a constant
+    _write(store, cal, rows[empty], cust[empty], day[empty], old, np.round(old * realism.move_standby[cust[empty]], 2))
     after = (day >= pop.shift_day[cust]) | (distressed[cust] & (day >= pop.distress_from[cust]))
     rows, cust, day = rows[after], cust[after], day[after]
     old = store.kwh[rows].copy()

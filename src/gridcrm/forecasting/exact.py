@@ -111,7 +111,7 @@ def stepwise_search(
     max_q: int = 5,
     max_P: int = 2,
     max_Q: int = 2,
-    max_order: int = 5,
+    max_order: int | None = None,
     max_models: int = 60,
     more_starts: bool = True,
 ) -> list[tuple[float, Order, np.ndarray]]:
@@ -123,6 +123,11 @@ def stepwise_search(
     at a time and stops at the first model none of whose neighbours improve the AICc, which on
     hard daily series often left a better-AICc model of that small set unseen (#15; MASE on 80
     hard series 1.044 → 1.000 × statsforecast AutoARIMA's).
+
+    ``max_order`` bounds ``p + q + P + Q``; None (default) does not, as ``auto.arima``'s
+    stepwise search (its ``max.order`` only bounds the full search): with a bound of 5 the
+    first starting model ``(2, 2)(1, 1)`` was never fitted, and the MASE on hard daily series
+    was 1.7 % (40 series) and 2.0 % (80) higher (#15).
 
     Returns
     -------
@@ -140,7 +145,7 @@ def stepwise_search(
         key = (p, q, P, Q, c)
         if key in tried:
             return tried[key][0]
-        if min(key[:4]) < 0 or p > max_p or q > max_q or P > max_P or Q > max_Q or p + q + P + Q > max_order:
+        if min(key[:4]) < 0 or p > max_p or q > max_q or P > max_P or Q > max_Q or (max_order is not None and p + q + P + Q > max_order):
             return np.inf
         if len(tried) >= max_models:
             return np.inf

@@ -1,7 +1,8 @@
 """Two (or more) writers on a new SQLite store: both succeed and the store opens afterwards.
 
 Without the inter-process lock around the store's creation, 20 of these 30 writes failed
-(MLflow's migrations racing: "duplicate column name: step", alembic "expected to match one row").
+(MLflow's migrations racing: "duplicate column name: step", alembic "expected to match one row");
+four rounds of three writers keep the test short and still fail nearly surely without the lock.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 WRITERS = 3
-ROUNDS = 10
+ROUNDS = 4  # 12 writes: without the lock about two in three failed, so a race cannot pass unseen
 
 
 def _writer(folder: str, me: int, rounds: int, barrier, errors) -> None:  # runs in a fresh interpreter (spawn)

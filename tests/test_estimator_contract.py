@@ -27,7 +27,7 @@ from gridcrm.credit import CreditScorer, CustomerValueScorer
 from gridcrm.credit.synthetic import synthetic_indicators
 from gridcrm.errors import ConfigError, InputError
 from gridcrm.features import FeatureBuilder
-from gridcrm.forecasting import ConsumptionForecaster, load_forecast_config
+from gridcrm.forecasting import CalendarProfileForecaster, ConsumptionForecaster, load_forecast_config
 from gridcrm.forecasting.simulate import arima_frame, simulate_arima
 from gridcrm.recommend import ProductRecommender
 from gridcrm.risk import (
@@ -155,6 +155,8 @@ CASES = [
     Case(ConsumptionForecaster, {"season_length": 7, "calibration_size": 0},
          lambda e: e.fit(_series()), lambda e: e.predict(h=3)["forecast"].to_numpy(), ("engine", "magic"),
          random=True, threads=True),
+    Case(CalendarProfileForecaster, {"forecaster": ConsumptionForecaster(season_length=7, calibration_size=0)},
+         lambda e: e.fit(_series()), lambda e: e.predict(h=3)["forecast"].to_numpy(), ("holiday_profile", "magic")),
     Case(RiskClassifier, {"n_estimators": 20}, _risk_fit, _risk_out, ("learning_rate", 0),
          random=True, threads=True),
     Case(ArrearsModel, {"n_estimators": 20}, _risk_fit, _risk_out, ("subsample", 1.5), random=True, threads=True),
@@ -202,13 +204,28 @@ def test_every_public_estimator_is_covered() -> None:
     assert public - NOT_ESTIMATORS == set(IDS), f"estimators without a contract case: {public - set(IDS)}"
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Equal parameters; a nested estimator (cloned, so another object) equal by its type and parameters."""
+    if hasattr(a, "get_params") and not isinstance(a, type):
+        return type(a) is type(b) and _same(a.get_params(), b.get_params())
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return a == b
+
+
 def test_clone_and_get_params_round_trip(case: Case) -> None:
     est = case.make()
     params = est.get_params()
     twin = clone(est)
-    assert twin is not est and twin.get_params() == params
-    assert case.cls(**params).get_params() == params
-    assert est.set_params(**params) is est and est.get_params() == params
+    assert twin is not est and _same(twin.get_params(), params)
+    assert _same(case.cls(**est.get_params(deep=False)).get_params(), params)
+    assert est.set_params(**params) is est and _same(est.get_params(), params)
+
+
+def test_the_round_trip_check_sees_a_changed_nested_parameter() -> None:
+    a = CalendarProfileForecaster(forecaster=ConsumptionForecaster(season_length=7))
+    b = CalendarProfileForecaster(forecaster=ConsumptionForecaster(season_length=14))
+    assert _same(a.get_params(), clone(a).get_params()) and not _same(a.get_params(), b.get_params())
 
 
 def test_parameters_are_keyword_only_but_the_allowed_first(case: Case) -> None:

@@ -15,6 +15,7 @@ from gridcrm.forecasting.forecaster import ENGINES, ConsumptionForecaster
 from gridcrm.forecasting.frame import FrameError, fill_gaps, validate_frame
 from gridcrm.forecasting.judge import mase_after_as_of
 from gridcrm.forecasting.metrics import series_metrics, summarize_metrics, training_scales
+from gridcrm.forecasting.multiseason import CalendarProfileForecaster
 from gridcrm.forecasting.outliers import clean_outliers
 from gridcrm.forecasting.plots import error_distribution, fan_chart
 from gridcrm.forecasting.reconcile import Hierarchy, aggregate, reconcile
@@ -25,6 +26,7 @@ __all__ = [
     "ENGINES",
     "BacktestConfig",
     "BacktestResult",
+    "CalendarProfileForecaster",
     "ConsumptionForecaster",
     "ForecastConfig",
     "FrameError",

@@ -274,7 +274,7 @@ def _valid_ml(res: object, o: Order) -> str:
 def fit_one(
     y: np.ndarray, s: int, Xlev: np.ndarray | None = None, *, n_refit: int = 2, maxiter: int = 100,
     max_models: int = 60, max_d: int = 1, max_D: int = 1, min_length: int | None = None, order: Order | None = None,
-    estimation: str = "css", seasonal_test: str = "stl",
+    estimation: str = "css", seasonal_test: str = "stl", more_starts: bool = True, max_order: int | None = None,
 ) -> FittedModels:
     """Fit the exact engine to one gap-free series ``y`` (no leading NaN); see the module docstring.
 
@@ -297,7 +297,7 @@ def fit_one(
     w = difference(y[:, None], d, D, s)[d + D * s :, 0]
     Xw = difference(Xlev, d, D, s)[d + D * s :] if Xlev.shape[1] else np.zeros((w.size, 0))
     if order is None:
-        tried = stepwise_search(w, Xw, d, D, s, max_models=max_models)
+        tried = stepwise_search(w, Xw, d, D, s, max_models=max_models, more_starts=more_starts, max_order=max_order)
         tried = [t for t in tried if np.isfinite(t[0])]
     else:
         tried = [(0.0, order, _fit_css(w, Xw, order, max(order.ar_lags, 1))[1])]
@@ -359,6 +359,8 @@ def fit_exact(
     orders: Sequence[Order | None] | None = None,
     estimation: str = "css",
     seasonal_test: str = "stl",
+    more_starts: bool = True,
+    max_order: int | None = None,
 ) -> FittedModels:
     """Fit the exact engine to every column of ``Y`` (T, N), in parallel over series.
 
@@ -390,6 +392,9 @@ def fit_exact(
         How ``D`` is chosen: seasonal strength from an STL decomposition (default, as auto.arima
         and statsforecast) or from a classical decomposition with a fixed season (the batched
         engine's, vectorised).
+    more_starts, max_order : bool, int or None
+        Passed to :func:`stepwise_search` (the batched engine's candidates as extra starting
+        models; a bound on ``p + q + P + Q``, none by default).
 
     Returns
     -------
@@ -414,6 +419,7 @@ def fit_exact(
     if seasonal_test not in ("stl", "classical"):
         raise ValueError(f"fit_exact: seasonal_test must be 'stl' or 'classical', got {seasonal_test!r}")
     kw = dict(n_refit=n_refit, maxiter=maxiter, max_models=max_models, max_d=max_d, max_D=max_D, estimation=estimation,
+              more_starts=more_starts, max_order=max_order,
               seasonal_test=seasonal_test)
     batches = [range(i, min(i + batch_size, N)) for i in range(0, N, batch_size)]
     orders = list(orders) if orders is not None else [None] * N

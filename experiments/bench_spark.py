@@ -117,7 +117,7 @@ def main() -> None:
         sfeat.write.parquet(str(work / "spark_features"))
         t_feat_s = time.perf_counter() - t
         print(f"features on Spark shuffled {(shuffle_bytes_written(spark) - b) / 1e6:,.1f} MB")
-        got = features_to_pandas(spark.read.parquet(str(work / "spark_features")), as_of)
+        got = features_to_pandas(pd.read_parquet(work / "spark_features"), as_of)  # not through the driver's JVM
         pd.testing.assert_frame_equal(got, features, check_exact=False, rtol=0, atol=1e-9)
         chosen = spark.createDataFrame(pd.DataFrame({"customer_id": ids}))
         t = time.perf_counter()

@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.spark, pytest.mark.filterwarnings("ignore::FutureWarni
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 
 
-def test_features_equal_build_features_for_two_partitionings(spark, extract):
+def test_features_equal_build_features_for_two_partitionings(spark, extract, tmp_path):
     from gridcrm.spark import SparkDataset, read_tables
     from gridcrm.spark.features import features_to_pandas, spark_features
 
@@ -26,6 +26,10 @@ def test_features_equal_build_features_for_two_partitionings(spark, extract):
         got = features_to_pandas(spark_features(sds, "2024-06-01", (30, 365), n_partitions=n), "2024-06-01", (30, 365))
         pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=0, atol=1e-9)
         assert got.attrs["as_of"] == expected.attrs["as_of"]
+    # written by Spark, read back by pandas (not through the driver's JVM): the same table
+    spark_features(sds, "2024-06-01", (30, 365), n_partitions=2).write.parquet(str(tmp_path / "f"))
+    from_parquet = features_to_pandas(pd.read_parquet(tmp_path / "f"), "2024-06-01", (30, 365))
+    pd.testing.assert_frame_equal(from_parquet, expected, check_exact=False, rtol=0, atol=1e-9)
 
 
 def test_as_of_after_the_extract_is_refused_as_in_pandas(spark, extract):

@@ -211,9 +211,12 @@ def _check_as_of(sds: SparkDataset, cut: pd.Timestamp) -> None:
     check_as_of(_Summary(), cut, active)
 
 
-def features_to_pandas(features: DataFrame, as_of: pd.Timestamp | str, windows: Sequence[int] = DEFAULT_WINDOWS
-                       ) -> pd.DataFrame:
+def features_to_pandas(features: DataFrame | pd.DataFrame, as_of: pd.Timestamp | str,
+                       windows: Sequence[int] = DEFAULT_WINDOWS) -> pd.DataFrame:
     """Collect a :func:`spark_features` table to the driver as ``build_features`` returns it.
+
+    ``features`` may also be the pandas frame read from its Parquet output (``pd.read_parquet`` of
+    the folder Spark wrote: no row passes through the driver's JVM, whose result size is capped).
 
     Indexed by ``customer_id`` (sorted), registry order, the dtypes of
     :func:`~gridcrm.features.feature_dtypes`; category features get the categories of the
@@ -221,7 +224,8 @@ def features_to_pandas(features: DataFrame, as_of: pd.Timestamp | str, windows: 
     """
     registry = feature_registry(tuple(windows))
     dtypes = feature_dtypes(registry)
-    pdf = features.toPandas().sort_values("customer_id", kind="stable")
+    pdf = (features if isinstance(features, pd.DataFrame) else features.toPandas()).sort_values("customer_id",
+                                                                                               kind="stable")
     index = pd.Index(pdf["customer_id"].to_numpy(dtype=np.int64), name="customer_id")
     data = {}
     for n in registry:

@@ -454,7 +454,7 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
                 return refit_batched(Y, table.iloc[cols].reset_index(drop=True), X)
         else:
             def refit(Y: np.ndarray, X: np.ndarray | None, cols: np.ndarray) -> FittedModels:
-                return fit_exact(Y, s, X, n_jobs=self._n_jobs(), orders=[orders_from_table(table)[j] for j in cols])
+                return fit_exact(Y, s, X, n_jobs=self._n_jobs(), orders=orders_from_table(table.iloc[cols]))
         cands = [naive(s), Candidate("ARIMA", refit, min_steps=max(4 * s + 20, 30))]
         if exog:
             cands.append(Candidate(NO_REGRESSORS, lambda Y, X, cols: refit(Y, None, cols), min_steps=max(4 * s + 20, 30)))

@@ -91,3 +91,29 @@ def test_served_detector_answers_like_in_process(tracking_uri, extract):
     assert got["customer_id"].tolist() == expected["customer_id"].tolist()
     np.testing.assert_allclose(got["score"], expected["score"], rtol=1e-6)
     assert got["kind"].tolist() == expected["kind"].tolist() and got["reasons"].tolist() == expected["reasons"].tolist()
+
+
+@pytest.mark.slow
+def test_gridcrm_score_sends_the_detector_its_signal_rows_and_adds_its_columns(tmp_path, tracking_uri, extract):
+    from gridcrm.anomaly import AnomalyDetector, anomaly_signals
+    from gridcrm.data import load_dataset
+    from gridcrm.job.score import score
+    from gridcrm.tracking import log_model, promote, to_request, tracked_run
+    from gridcrm.tracking._anomaly_adapter import request_columns
+
+    ds = load_dataset(extract)
+    det = AnomalyDetector(random_state=0).fit(ds, AS_OF)
+    request = to_request(anomaly_signals(ds, AS_OF)[request_columns()].reset_index())
+    with tracked_run("anomaly", "score"):
+        info = log_model(det, "anomaly", request.head(3), registered_model_name="gridcrm-anomaly")
+    promote("gridcrm-anomaly", info.registered_model_version, "n", lambda m: 1.0)
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"name: t\nas_of: {AS_OF}\ndata:\n  path: {extract}\noutput:\n  dir: {tmp_path / 'out'}\n"
+                   "tracking:\n  enabled: true\n")
+    rows, path = score(load_config(cfg))  # the only champion in the store: the detector
+    expected = det.score(ds, AS_OF).reindex(rows.index)
+    assert path.is_file() and list(rows.columns) == ["anomaly_score", "anomaly_kind", "anomaly_reasons"]
+    np.testing.assert_allclose(rows["anomaly_score"], expected["score"], rtol=1e-9)
+    assert rows["anomaly_kind"].tolist() == expected["kind"].astype(str).tolist()
+    assert rows["anomaly_reasons"].tolist() == expected["reasons"].tolist()
+    assert (rows["anomaly_kind"] == "theft").sum() > 0  # the extract has 3 % thieves

@@ -77,9 +77,19 @@ def _track(kind: str, ctx: StepContext, res: AnomalyResult) -> TrackedModel:
                         ["anomaly_flagged_plot"], {"inspection_list.csv": res.inspections}, adapter="anomaly")
 
 
-# No scores=: gridcrm score sends feature rows, and this model takes signal rows (anomaly_signals).
+def signal_rows(dataset: Any, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The served detector's request rows at ``as_of`` (what ``gridcrm score`` sends it): signals, peer group, levels."""
+    from gridcrm.anomaly import anomaly_signals
+    from gridcrm.tracking._anomaly_adapter import request_columns
+
+    return anomaly_signals(dataset, as_of)[request_columns()]
+
+
+# gridcrm score sends this model signal rows (score_inputs), not the feature rows.
 @step("anomaly", result=AnomalyResult, before=("tags",), check=_check, models=("anomaly",), track=_track,
-      writes=("anomaly_scores.parquet", "inspection_list.csv", "anomaly_flagged.png"))
+      writes=("anomaly_scores.parquet", "inspection_list.csv", "anomaly_flagged.png"),
+      scores={"anomaly": {"score": "anomaly_score", "kind": "anomaly_kind", "reasons": "anomaly_reasons"}},
+      score_inputs={"anomaly": signal_rows})
 def _anomaly(ctx: StepContext) -> AnomalyResult:
     from gridcrm.anomaly import anomaly_signals, inspection_list, load_anomaly_config
     from gridcrm.anomaly.detector import _context, describe

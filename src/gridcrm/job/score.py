@@ -29,14 +29,23 @@ def champion_columns() -> dict[str, dict[str, str]]:
     return {f"gridcrm-{kind}": dict(columns) for s in registered_steps().values() for kind, columns in s.scores.items()}
 
 
+def _score_inputs() -> dict[str, object]:
+    """Registered model name → the builder of its request rows, for models that do not take the feature rows."""
+    from gridcrm.job.steps import registered_steps
+
+    return {f"gridcrm-{kind}": fn for s in registered_steps().values() for kind, fn in s.score_inputs.items()}
+
+
 def score(config: RunConfig, output: Path | None = None, alias: str = "champion") -> tuple[pd.DataFrame, Path]:
     """Batch scoring: every active customer's portrait row from the registered models, written to Parquet.
 
     Loads the data, builds features at ``as_of``, asks each registered model's
     ``alias`` version (those the job's steps declare with ``scores=``, see
     :func:`champion_columns`: ``gridcrm-segmenter``, ``gridcrm-credit``, ``gridcrm-value``,
-    ``gridcrm-churn``, ``gridcrm-arrears``; and ``gridcrm-forecaster``; those not registered
-    are skipped with a log line) for its answer, evaluates the tags on the features and
+    ``gridcrm-churn``, ``gridcrm-arrears``, ``gridcrm-recommender``, ``gridcrm-anomaly``; and
+    ``gridcrm-forecaster``; those not registered are skipped with a log line) for its answer —
+    on the feature rows, or on the rows its step builds (``score_inputs``: the anomaly detector's
+    signals at ``as_of``), evaluates the tags on the features and
     the models' outputs, and writes one row per customer: segment and its name, credit
     score and grade, value score and rank (1 = most valuable), churn and arrears
     probabilities with risk grade and reasons, the consumption range (mean daily
@@ -78,19 +87,25 @@ def score(config: RunConfig, output: Path | None = None, alias: str = "champion"
     request = to_request(features)  # JSON-like: categories as strings
     columns: dict[str, pd.Series] = {}
     champions = champion_columns()
+    builders = _score_inputs()
     for name, wanted in champions.items():
         model = champion(name)
         if model is None:
             continue
+        if name in builders:  # a model of other rows than the features (one per customer, index customer_id)
+            rows = builders[name](dataset, as_of)  # type: ignore[operator]
+            asked, index, what = to_request(rows.reset_index()), rows.index, "its request rows"
+        else:
+            asked, index, what = request, features.index, "the features"
         inputs = [c.name for c in model.metadata.get_input_schema().inputs]
-        lacking = [c for c in inputs if c not in request.columns]
+        lacking = [c for c in inputs if c not in asked.columns]
         if lacking:
-            raise TrackingError(f"{name}@{alias} in {uri} needs column(s) the features at {as_of.date()} lack: {lacking[:10]}; "
+            raise TrackingError(f"{name}@{alias} in {uri} needs column(s) {what} at {as_of.date()} lack: {lacking[:10]}; "
                                "retrain it with this gridcrm version (gridcrm run)")
-        answer = model.predict(request[inputs])
+        answer = model.predict(asked[inputs])
         for source, target in wanted.items():
             if source in answer.columns:
-                columns[target] = pd.Series(answer[source].to_numpy(), index=features.index)
+                columns[target] = pd.Series(answer[source].to_numpy(), index=index).reindex(features.index)
         logger.info("scored %s customers with %s@%s", f"{len(features):,}", name, alias)
     if not columns:
         raise TrackingError(f"no registered model @{alias} in the tracking store {uri} (looked for "

@@ -121,6 +121,10 @@ class Step:
     scores : dict
         Per registered kind, the columns :func:`gridcrm.job.score` takes from its champion's answer
         and their names in a portrait row (``{"credit": {"score": "credit_score"}}``).
+    score_inputs : dict
+        Per registered kind whose model does not take the feature rows, ``(dataset, as_of) -> DataFrame``:
+        the request rows :func:`gridcrm.job.score` sends it instead (one per customer, index
+        ``customer_id``; e.g. the anomaly detector's signal rows).
     before : tuple of str
         Steps that use its results when it ran (ordering only): ``before=("tags",)`` for a step whose
         :meth:`StepResult.customer_columns` tag rules read, without editing the tags step.
@@ -139,6 +143,7 @@ class Step:
     always: bool = False
     scores: dict[str, dict[str, str]] = field(default_factory=dict)
     before: tuple[str, ...] = ()
+    score_inputs: dict[str, Callable[[Dataset, pd.Timestamp], pd.DataFrame]] = field(default_factory=dict)
 
 
 _REGISTRY: dict[str, Step] = {}
@@ -152,14 +157,16 @@ def step(name: str, *, needs: tuple[str, ...] = ("features",), uses: tuple[str, 
          preflight: Callable[[StepConfig, Dataset, pd.Timestamp], None] | None = None,
          always: bool = False,
          scores: dict[str, dict[str, str]] | None = None,
-         before: tuple[str, ...] = ()) -> Callable[[_StepFn], _StepFn]:
+         before: tuple[str, ...] = (),
+         score_inputs: dict[str, Callable[[Dataset, pd.Timestamp], pd.DataFrame]] | None = None
+         ) -> Callable[[_StepFn], _StepFn]:
     """Register a step of the main job (a decorator of the step function).
 
     Parameters
     ----------
     name : str
         Its section in the run configuration; must not be registered already.
-    needs, uses, result, writes, models, track, check, preflight, always, scores, before
+    needs, uses, result, writes, models, track, check, preflight, always, scores, before, score_inputs
         See :class:`Step`.
 
     Returns
@@ -189,7 +196,8 @@ def step(name: str, *, needs: tuple[str, ...] = ("features",), uses: tuple[str, 
         if name in _REGISTRY:
             raise ConfigError(f"step {name!r} is registered already (by {_REGISTRY[name].fn.__qualname__})")
         _REGISTRY[name] = Step(name, fn, tuple(needs), tuple(uses), result, tuple(writes), tuple(models), track,
-                               check, preflight, always, dict(scores or {}), tuple(before))
+                               check, preflight, always, dict(scores or {}), tuple(before),
+                               dict(score_inputs or {}))
         return fn
 
     return register

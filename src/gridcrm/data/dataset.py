@@ -151,8 +151,9 @@ class Dataset:
         is removed, customers connected on or after ``as_of`` are dropped with
         all their rows, and the date of something that happened later (a table's
         ``later_columns``: an account's ``closed_on``, a ticket's ``closed_at``, an
-        offer's ``accepted_on``) becomes unknown (``NaT``) when it is on or after ``as_of``. Bills keep their ``due_on`` even when it falls after
-        ``as_of``: the bill was known, its payment is not.
+        offer's ``accepted_on``) becomes unknown (``NaT``) when it is on or after ``as_of``.
+        Bills keep their ``due_on`` even when it falls after ``as_of``: the bill was known,
+        its payment is not.
 
         Parameters
         ----------

@@ -231,7 +231,8 @@ def main() -> None:
         cmd = [sys.executable, __file__, "--throughput-only", str(path), "--h", str(args.h),
                "--throughput-jobs", str(args.throughput_jobs), "--selection", args.selection]
         res = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
-        print(f"\nthroughput (batched, n_jobs={args.throughput_jobs}, model choice per {args.selection}): {res['series']:,} series, {res['rows']:,} rows; "
+        print(f"\nthroughput (batched, n_jobs={args.throughput_jobs}, model choice per {args.selection}): "
+              f"{res['series']:,} series, {res['rows']:,} rows; "
               f"read + fit {res['fit_s']:.1f} s, end to end (read + fit + predict) {res['total_s']:.1f} s "
               f"({1000 * res['total_s'] / res['series']:.2f} ms per series); "
               f"peak RSS {res['peak_rss_gb']:.2f} GB (main process), {res['peak_rss_worker_gb']:.2f} GB (largest worker); "

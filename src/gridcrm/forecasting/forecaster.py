@@ -45,11 +45,11 @@ from gridcrm.forecasting.select import (
     chosen_errors,
     cluster_selection_columns,
     conformal_scales,
+    fit_selected,
     sample_clusters,
     selection_clusters,
-    selection_features,
-    fit_selected,
     selection_columns,
+    selection_features,
 )
 
 __all__ = ["ConsumptionForecaster", "ENGINES"]

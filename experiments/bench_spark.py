@@ -39,6 +39,8 @@ def main() -> None:
     p.add_argument("--partitions", type=int, default=8)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--as-of", default="2024-10-01", help="features and forecasts as of this date")
+    p.add_argument("--driver-memory", default="2g", help="spark.driver.memory (local mode: the executors' too; "
+                   "1M customers needs more than 2g: validation's caches and a join's broadcast share it)")
     p.add_argument("--shuffle-layouts", action="store_true", help="also compare the features' shuffle layouts")
     args = p.parse_args()
     os.environ.setdefault("PYTHONWARNINGS", "ignore::FutureWarning")
@@ -103,7 +105,7 @@ def main() -> None:
 
     # --- Spark -----------------------------------------------------------------------------------------------
     t = time.perf_counter()
-    spark = spark_session(args.master, shuffle_partitions=args.partitions)
+    spark = spark_session(args.master, shuffle_partitions=args.partitions, driver_memory=args.driver_memory)
     print(f"Spark session on {args.master}: {time.perf_counter() - t:.1f} s (not counted below)")
     try:
         t = time.perf_counter()

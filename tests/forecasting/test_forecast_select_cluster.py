@@ -71,3 +71,15 @@ def test_the_config_sets_the_choice_per_cluster():
     assert load_forecast_config({"forecast": {}}).forecaster().selection == "series"
     with pytest.raises(ConfigError, match="selection"):
         load_forecast_config({"forecast": {"selection": "customer"}})
+
+
+def test_selection_features_are_computed_per_series_in_passes(monkeypatch):
+    """The features of 100,000 series are computed CHUNK_SERIES at a time (memory); each is per series."""
+    from gridcrm.forecasting import select
+
+    Y = np.random.default_rng(0).gamma(3.0, 2.0, (200, 25))
+    Y[:50, 3] = np.nan  # a series that starts late
+    whole = select.selection_features(Y, 7)
+    monkeypatch.setattr(select, "CHUNK_SERIES", 4)
+    assert np.allclose(select.selection_features(Y, 7), whole, rtol=1e-12)
+    assert whole.shape == (25, 4) and np.isfinite(whole).all()

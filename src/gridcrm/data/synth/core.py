@@ -27,8 +27,8 @@ from gridcrm.data.synth.consumption import close_accounts, meter_frame, simulate
 from gridcrm.data.synth.contacts import contacts_frame, lifecycle_contacts, shift_applications
 from gridcrm.data.synth.customers import NEVER, Population, customers_frame, draw_population
 from gridcrm.data.synth.events import events_frame
-from gridcrm.data.synth.interval import interval_customers, interval_frame
 from gridcrm.data.synth.inspections import inspections_frame
+from gridcrm.data.synth.interval import interval_customers, interval_frame
 from gridcrm.data.synth.offers import offer_world, offers_frame, simulate_offers
 from gridcrm.data.synth.payments import Payments, payments_frame, simulate_payments
 from gridcrm.data.synth.segments import SEGMENTS

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
+
 import pandas as pd
 
 EXTRACTED_ON = "2024-03-01"
@@ -97,3 +101,37 @@ def make_raw_tables() -> dict[str, pd.DataFrame]:
         "offers": offers,
         "inspections": inspections,
     }
+
+
+def post_json(url: str, body: dict) -> tuple[int, dict]:
+    """POST ``body`` as JSON to a served model; its HTTP status and decoded answer (errors included)."""
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"{}")
+
+
+def weather_driven_customers(start: str, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Three customers in two regions whose daily kWh follows degree-days (to 2024-09-30), calendar added.
+
+    Returns the long frame (``unique_id, ds, y`` + regressors), the customers (``customer_id, region``)
+    and the weather (region A seasonal, B flat at 18 °C).
+    """
+    import numpy as np
+
+    from gridcrm.forecasting.regressors import add_calendar
+    from gridcrm.forecasting.sources import temperature_features
+
+    rng = np.random.default_rng(seed)
+    days = pd.date_range(start, "2024-09-30")
+    temp = {"A": 16 + 14 * np.cos(2 * np.pi * (days.day_of_year - 200) / 365), "B": np.full(len(days), 18.0)}
+    weather = pd.concat([pd.DataFrame({"region": r, "date": days, "temp_c": t}) for r, t in temp.items()])
+    customers = pd.DataFrame({"customer_id": [1, 2, 3], "region": ["A", "A", "B"]})
+    frames = []
+    for cid, reg, size in ((1, "A", 30.0), (2, "A", 10.0), (3, "B", 40.0)):
+        dd = temperature_features(temp[reg])
+        frames.append(pd.DataFrame({"unique_id": cid, "ds": days, "y": size + 3 * dd["cooling"] + 2 * dd["heating"]
+                                    + rng.normal(0, 0.5, len(days)), **dd}))
+    return add_calendar(pd.concat(frames, ignore_index=True)), customers, weather

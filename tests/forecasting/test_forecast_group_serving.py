@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import shutil
-import urllib.error
-import urllib.request
 
 import numpy as np
 import pandas as pd
@@ -13,26 +10,16 @@ import pytest
 
 from gridcrm.forecasting import ConsumptionForecaster
 from gridcrm.forecasting.groups import fit_group_forecaster
+from helpers import post_json, weather_driven_customers
 
 pytestmark = pytest.mark.slow  # a real server: ~10 s to start on an idle machine
 
 
 def _group_model():
     """Three customers in two regions with degree-days and the calendar; groups by class and the total."""
-    from gridcrm.forecasting.regressors import add_calendar, with_regressors
-    from gridcrm.forecasting.sources import temperature_features
+    from gridcrm.forecasting.regressors import with_regressors
 
-    rng = np.random.default_rng(5)
-    days = pd.date_range("2023-06-01", "2024-09-30")
-    temp = {"A": 16 + 14 * np.cos(2 * np.pi * (days.day_of_year - 200) / 365), "B": np.full(len(days), 18.0)}
-    weather = pd.concat([pd.DataFrame({"region": r, "date": days, "temp_c": t}) for r, t in temp.items()])
-    customers = pd.DataFrame({"customer_id": [1, 2, 3], "region": ["A", "A", "B"]})
-    frames = []
-    for cid, reg, size in ((1, "A", 30.0), (2, "A", 10.0), (3, "B", 40.0)):
-        dd = temperature_features(temp[reg])
-        frames.append(pd.DataFrame({"unique_id": cid, "ds": days, "y": size + 3 * dd["cooling"] + 2 * dd["heating"]
-                                    + rng.normal(0, 0.5, len(days)), **dd}))
-    df = add_calendar(pd.concat(frames, ignore_index=True))
+    df, customers, weather = weather_driven_customers("2023-06-01", seed=5)
     cust = with_regressors(ConsumptionForecaster().fit(df), customers, weather, "2024-10-01")
     members = pd.DataFrame({"cls": ["x", "x", "y"]}, index=pd.Index([1, 2, 3], name="unique_id"))
     return fit_group_forecaster(cust, df, members, ["cls"], ConsumptionForecaster(), method="wls_var",
@@ -62,18 +49,9 @@ def server(tmp_path_factory, _mlflow_template_db):
             yield srv, model
 
 
-def _post(url: str, body: dict) -> tuple[int, dict]:
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=60) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"{}")
-
-
 def test_served_group_forecasts_match_in_process_in_request_order_with_the_horizon_asked(server):
     srv, model = server
-    status, body = _post(f"{srv.url}/invocations", {
+    status, body = post_json(f"{srv.url}/invocations", {
         "dataframe_split": {"columns": ["unique_id"], "data": [["total"], ["cls=y"], ["no-such-group"]]},
         "params": {"horizon": 5}})
     assert status == 200, body
@@ -90,11 +68,11 @@ def test_served_group_forecasts_match_in_process_in_request_order_with_the_horiz
 
 def test_served_group_forecaster_uses_its_default_horizon_and_refuses_bad_requests(server):
     srv, _ = server
-    status, body = _post(f"{srv.url}/invocations", {"dataframe_split": {"columns": ["unique_id"], "data": [["total"]]}})
+    status, body = post_json(f"{srv.url}/invocations", {"dataframe_split": {"columns": ["unique_id"], "data": [["total"]]}})
     assert status == 200 and len(body["predictions"]) == 28
     for params, named in (({"horizon": 0}, "horizon"), ({"horizon": 10_000}, "horizon")):
-        status, body = _post(f"{srv.url}/invocations", {
+        status, body = post_json(f"{srv.url}/invocations", {
             "dataframe_split": {"columns": ["unique_id"], "data": [["total"]]}, "params": params})
         assert 400 <= status < 500 and named in body.get("message", ""), body
-    status, body = _post(f"{srv.url}/invocations", {"dataframe_split": {"columns": ["region"], "data": [["A"]]}})
+    status, body = post_json(f"{srv.url}/invocations", {"dataframe_split": {"columns": ["region"], "data": [["A"]]}})
     assert 400 <= status < 500 and "message" in body

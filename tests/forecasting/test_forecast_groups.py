@@ -12,6 +12,7 @@ from gridcrm.forecasting.groups import accuracy_by_level, fit_group_forecaster
 from gridcrm.forecasting.judge import group_mase_after_as_of
 from gridcrm.forecasting.reconcile import shrunk_covariance
 from gridcrm.forecasting.simulate import arima_frame, simulate_arima
+from helpers import weather_driven_customers
 
 
 def _orthogonal_errors(k: int, n: int = 64) -> np.ndarray:
@@ -108,20 +109,10 @@ def test_a_customer_whose_history_ends_early_counts_as_zero_and_keeps_groups_fin
 
 def test_groups_get_their_regions_degree_days_and_the_calendar():
     from gridcrm.forecasting.groups import region_weights
-    from gridcrm.forecasting.regressors import RegressorForecaster, add_calendar, temperature_normals, with_regressors
+    from gridcrm.forecasting.regressors import RegressorForecaster, temperature_normals, with_regressors
     from gridcrm.forecasting.sources import temperature_features
 
-    rng = np.random.default_rng(3)
-    days = pd.date_range("2023-01-01", "2024-09-30")
-    temp = {"A": 16 + 14 * np.cos(2 * np.pi * (days.day_of_year - 200) / 365), "B": np.full(len(days), 18.0)}
-    weather = pd.concat([pd.DataFrame({"region": r, "date": days, "temp_c": t}) for r, t in temp.items()])
-    customers = pd.DataFrame({"customer_id": [1, 2, 3], "region": ["A", "A", "B"]})
-    frames = []
-    for cid, reg, size in ((1, "A", 30.0), (2, "A", 10.0), (3, "B", 40.0)):
-        dd = temperature_features(temp[reg])
-        frames.append(pd.DataFrame({"unique_id": cid, "ds": days, "y": size + 3 * dd["cooling"] + 2 * dd["heating"]
-                                    + rng.normal(0, 0.5, len(days)), **dd}))
-    df = add_calendar(pd.concat(frames, ignore_index=True))
+    df, customers, weather = weather_driven_customers("2023-01-01", seed=3)
     cust = with_regressors(ConsumptionForecaster().fit(df), customers, weather, "2024-10-01")
     members = pd.DataFrame({"cls": ["x", "x", "y"]}, index=pd.Index([1, 2, 3], name="unique_id"))
     gf = fit_group_forecaster(cust, df, members, ["cls"], ConsumptionForecaster(), method="wls_var",

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +16,7 @@ import pytest
 from gridcrm.cli import main
 from gridcrm.data import Dataset
 from gridcrm.data.synth.core import generate_dataset
+from helpers import post_json
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,15 +72,6 @@ def test_data_without_texts_or_topics_is_refused_before_anything_is_written(tmp_
     _nothing_written(tmp_path)
 
 
-def _post(url: str, body: dict) -> tuple[int, dict]:
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=60) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"{}")
-
-
 @pytest.mark.slow
 def test_the_step_writes_its_files_registers_and_serves_the_classifier(tmp_path, data, tracking_uri):
     from gridcrm.tracking.serve import free_port
@@ -117,7 +106,7 @@ def test_the_step_writes_its_files_registers_and_serves_the_classifier(tmp_path,
         os.set_blocking(cli.stdout.fileno(), True)
         request = {"dataframe_split": {"columns": ["text"],
                                        "data": [["停电五个小时了还没来电"], ["这个月电费翻倍，再不处理我就找记者曝光"]]}}
-        status, answer = _post(f"http://127.0.0.1:{port}/invocations", request)
+        status, answer = post_json(f"http://127.0.0.1:{port}/invocations", request)
         assert status == 200, answer
         got = pd.DataFrame(answer["predictions"])
         from gridcrm.tracking import load_model

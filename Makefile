@@ -18,9 +18,10 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/gridcrm run --config configs/demo.yaml
 
-## test: install into .venv and run the test suite (slow end-to-end tests included)
+## test: install into .venv and run the test suite (slow end-to-end tests included), on two
+## processes (pytest-xdist; a test file stays in one process, so its module fixtures are made once)
 test: $(STAMP)
-	$(BIN)/python -m pytest; rc=$$?; \
+	$(BIN)/python -m pytest -n 2 --dist loadfile; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 lint: $(STAMP)

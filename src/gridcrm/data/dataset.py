@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from gridcrm.data.schemas import REQUIRED_TABLES, TABLES
+from gridcrm.data.schemas import TABLES, table_names_problem
 
 if TYPE_CHECKING:
     from gridcrm.data.validation import ValidationReport
@@ -64,12 +64,9 @@ class Dataset:
         extracted_on: pd.Timestamp | str | None = None,
         report: ValidationReport | None = None,
     ) -> None:
-        unknown = sorted(set(tables) - set(TABLES))
-        if unknown:
-            raise KeyError(f"unknown table(s) {unknown}; the data model has {list(TABLES)}")
-        missing = [t for t in REQUIRED_TABLES if t not in tables]
-        if missing:
-            raise KeyError(f"a Dataset needs the table(s) {missing}")
+        problem = table_names_problem(tables)
+        if problem is not None:
+            raise KeyError(problem)
         self._tables: dict[str, pd.DataFrame] = {
             name: tables[name] if name in tables else schema.empty() for name, schema in TABLES.items()
         }

@@ -37,6 +37,7 @@ __all__ = [
     "EVENT_KINDS",
     "TABLES",
     "REQUIRED_TABLES",
+    "table_names_problem",
     "CUSTOMERS",
     "METER_DAILY",
     "LOAD_INTERVAL",
@@ -570,3 +571,26 @@ if __name__ == "__main__":  # python -m gridcrm.data.schemas README.md: rewrite 
 
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "README.md")
     target.write_text(_update_readme(target.read_text()))
+
+
+def table_names_problem(tables: object) -> str | None:
+    """What is wrong with the names of ``tables`` (a mapping by table name) for the data model, or None.
+
+    Every name must be a table of the data model and every required table must be there; the one
+    check of :class:`~gridcrm.data.Dataset` (``KeyError``) and of the validations (``SchemaError``).
+
+    Examples
+    --------
+    >>> table_names_problem({"customers": None, "meter_daily": None}) is None
+    True
+    >>> table_names_problem({"customers": None})
+    "required table(s) ['meter_daily'] missing; got ['customers'] (a Dataset needs the table(s) ['customers', 'meter_daily'])"
+    """
+    unknown = sorted(set(tables) - set(TABLES))  # type: ignore[call-overload]
+    if unknown:
+        return f"unknown table(s) {unknown}; the data model has {list(TABLES)}"
+    missing = [t for t in REQUIRED_TABLES if t not in tables]  # type: ignore[operator]
+    if missing:
+        return (f"required table(s) {missing} missing; got {sorted(tables)} "  # type: ignore[call-overload]
+                f"(a Dataset needs the table(s) {list(REQUIRED_TABLES)})")
+    return None

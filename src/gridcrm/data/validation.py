@@ -40,7 +40,7 @@ import pandas as pd
 from gridcrm.data._convert import _CHUNK, EARLIEST_DATE, _chunked, _convert, _final_dtype, _plain  # noqa: F401 (EARLIEST_DATE: public here)
 from gridcrm.data._errors import DataFileError, DataValidationError, SchemaError
 from gridcrm.data.dataset import Dataset
-from gridcrm.data.schemas import REQUIRED_TABLES, TABLES, TableSchema
+from gridcrm.data.schemas import TABLES, TableSchema, table_names_problem
 from gridcrm.errors import InputError
 
 __all__ = ["DataValidationError", "SchemaError", "DataFileError", "Rejection", "ValidationReport", "validate_tables"]
@@ -345,12 +345,9 @@ def _date_formats(date_format: str | Mapping[str, str] | None) -> dict[str, str]
 
 def _check_table_names(tables: Mapping[str, Any]) -> None:
     """Every table is one of the data model's and the required ones are there (:class:`SchemaError`)."""
-    unknown = sorted(set(tables) - set(TABLES))
-    if unknown:
-        raise SchemaError(f"unknown table(s) {unknown}; the data model has {list(TABLES)}")
-    missing = [t for t in REQUIRED_TABLES if t not in tables]
-    if missing:
-        raise SchemaError(f"required table(s) {missing} missing; got {sorted(tables)}")
+    problem = table_names_problem(tables)
+    if problem is not None:
+        raise SchemaError(problem)
 
 
 def _start(tables: Mapping[str, Any], extracted_on: pd.Timestamp | str | None, on_error: OnError,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pandas as pd
@@ -50,13 +51,25 @@ def _report(report):
     return {(r.table, r.column, r.rule): (r.n_rows, r.examples) for r in report.rejections}
 
 
-def test_quarantine_report_and_kept_rows_equal_the_pandas_path(spark, extract, tmp_path):
+def _joins(frame) -> set[tuple[str, str]]:
+    """(join kind, referenced key) of the reference joins in a validated table's plan."""
+    plan = frame._jdf.queryExecution().executedPlan().toString()
+    return set(re.findall(r"(\w+Join) \[\w+#\d+L?\], \[(_ref_\w+)#", plan))
+
+
+def test_quarantine_report_and_kept_rows_equal_the_pandas_path(spark, extract, tmp_path, monkeypatch):
+    import gridcrm.spark.data as spark_data
     from gridcrm.spark.data import read_tables, validate_spark
 
     folder, extracted_on = extract
     dirty = _dirty(folder, tmp_path / "dirty")
     expected = load_dataset(dirty, on_error="quarantine", extracted_on=extracted_on)
+    assert expected.report.rows_in["customers"] < 100 < expected.report.rows_in["bills"]
+    # the 81 customers are broadcast, the bills (> 100 rows) joined by sort-merge: both kinds give the same report
+    monkeypatch.setattr(spark_data, "BROADCAST_MAX_ROWS", 100)
     got = validate_spark(read_tables(spark, dirty), extracted_on=extracted_on, on_error="quarantine")
+    assert _joins(got.tables["meter_daily"]) == {("BroadcastHashJoin", "_ref_cid")}
+    assert _joins(got.tables["payments"]) == {("BroadcastHashJoin", "_ref_cid"), ("SortMergeJoin", "_ref_bid")}
     assert got.report.rows_in == expected.report.rows_in
     assert got.report.rows_kept == expected.report.rows_kept
     assert _report(got.report) == _report(expected.report)

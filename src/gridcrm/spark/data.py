@@ -8,7 +8,9 @@
   (every one of these rules reads one row only, so the result cannot depend on the partitioning);
 * duplicate keys are a Spark window count over the key;
 * references (unknown customers or bills, a bill of another customer, kWh above what the
-  contracted capacity can draw) are Spark joins against the kept customers and bills.
+  contracted capacity can draw) are Spark joins against the kept customers and bills: a
+  broadcast join when that table has at most :data:`BROADCAST_MAX_ROWS` rows, else a
+  sort-merge join (a join hint on that one join; the session's settings are left alone).
 
 The report counts every rule as the pandas path does: rows in = kept + set aside, per table.
 Nothing is collected to the driver but counts and at most five example rows per rule.
@@ -52,7 +54,8 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
     from pyspark.sql.types import StructType
 
-__all__ = ["SPARK_TYPES", "SparkDataset", "read_tables", "spark_schema", "to_model_frame", "validate_spark"]
+__all__ = ["BROADCAST_MAX_ROWS", "SPARK_TYPES", "SparkDataset", "read_tables", "spark_schema", "to_model_frame",
+           "validate_spark"]
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +69,11 @@ SPARK_TYPES: dict[str, str] = {
     "category": "string",
     "bool": "boolean",
 }
+#: Reference rules join a table to the kept ``customers`` (or ``bills``) by broadcasting them when they have at
+#: most this many rows, else by a sort-merge join. Spark would otherwise pick a broadcast from its size estimate
+#: of the cached, filtered table (far too small): at 1,000,000 customers that broadcast ran a 2 GB driver out
+#: of memory ("Not enough memory to build and broadcast the table"). 200,000 rows × (key, value) ≈ 5 MB.
+BROADCAST_MAX_ROWS = 200_000
 # the stages of validation, in the order the pandas path reports them
 _CONVERT, _ROW, _CROSS, _FUTURE, _REFERENCE, _DUPLICATE = range(6)
 _SEP = "\x1f"
@@ -398,7 +406,7 @@ def validate_spark(
         out_schema = spark_schema(schema, f"{_RULES} string, {_RAW} binary, {_PID} int, {_POS} bigint")
         try:
             ann = raw.select(*present).mapInPandas(_row_local(schema, cut, date_formats), out_schema)
-            ann = _reference_rules(name, schema, ann, kept)
+            ann = _reference_rules(name, schema, ann, kept, report.rows_in)
             dup = _label(_DUPLICATE, 0, 0, "+".join(schema.key), "duplicate key (all rows sharing it set aside)")
             ann = _duplicate_rule(ann, schema.key, dup)
             ann = ann.persist(StorageLevel.MEMORY_AND_DISK)
@@ -479,9 +487,18 @@ def _duplicate_rule(ann: DataFrame, key: tuple[str, ...], label: str) -> DataFra
     return joined.drop(*names, "_dup_hit")
 
 
-def _reference_rules(name: str, schema: TableSchema, ann: DataFrame, kept: dict[str, DataFrame]) -> DataFrame:
-    """Append the labels of the cross-table rules (joins against the kept customers and bills)."""
+def _reference_rules(name: str, schema: TableSchema, ann: DataFrame, kept: dict[str, DataFrame],
+                     rows: Mapping[str, int]) -> DataFrame:
+    """Append the labels of the cross-table rules (joins against the kept customers and bills).
+
+    ``rows``: rows in of the tables validated so far; a referenced table with more than
+    :data:`BROADCAST_MAX_ROWS` is joined by a sort-merge join (hint ``merge``, which adaptive
+    execution keeps), a smaller one is broadcast.
+    """
     from pyspark.sql import functions as F
+
+    def right(table: str, frame: DataFrame) -> DataFrame:
+        return frame.hint("merge") if rows.get(table, 0) > BROADCAST_MAX_ROWS else F.broadcast(frame)
 
     def add(frame: DataFrame, cond: Any, column: str, rule: str, k: int) -> DataFrame:
         label = _label(_REFERENCE, 0, k, column, rule)  # k: the pandas path's order of these rules
@@ -492,6 +509,7 @@ def _reference_rules(name: str, schema: TableSchema, ann: DataFrame, kept: dict[
     if "customer_id" in schema.column_names and name != "customers":
         customers = kept["customers"].select(F.col("customer_id").alias("_ref_cid"),
                                              F.col("contracted_kva").alias("_ref_kva"))
+        customers = right("customers", customers)
         ann = ann.join(customers, ann["customer_id"] == customers["_ref_cid"], "left")
         ann = add(ann, F.col("customer_id").isNotNull() & F.col("_ref_cid").isNull(), "customer_id",
                   "customer_id not in customers (unknown or set aside)", 0)
@@ -501,7 +519,8 @@ def _reference_rules(name: str, schema: TableSchema, ann: DataFrame, kept: dict[
             ann = add(ann, over, "kwh", f"kWh above contracted_kva × 24 h × {CAPACITY_FACTOR}", 1)
         ann = ann.drop("_ref_cid", "_ref_kva")
     if name == "payments":
-        bills = kept["bills"].select(F.col("bill_id").alias("_ref_bid"), F.col("customer_id").alias("_ref_owner"))
+        bills = right("bills", kept["bills"].select(F.col("bill_id").alias("_ref_bid"),
+                                                   F.col("customer_id").alias("_ref_owner")))
         ann = ann.join(bills, ann["bill_id"] == bills["_ref_bid"], "left")
         ann = add(ann, F.col("bill_id").isNotNull() & F.col("_ref_bid").isNull(), "bill_id",
                   "bill_id not in bills (unknown or set aside)", 2)

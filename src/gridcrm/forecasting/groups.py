@@ -62,14 +62,18 @@ class GroupForecaster:
                          ignore_index=True)
         dates = pd.date_range(end=both[DS].max(), periods=h, freq=self.groups.freq_)  # also a RegressorForecaster's
         ids = np.r_[self.hierarchy.bottom_ids.astype(str), self.hierarchy.group_ids.astype(str)]
-        grid = pd.MultiIndex.from_arrays([np.repeat(ids, h), np.tile(dates, len(ids))], names=[ID, DS])
-        values = [c for c in grp.columns if c not in (ID, DS)]
-        return both.set_index([ID, DS])[values].reindex(grid).fillna(0.0).reset_index()
+        return _on_grid(both, ids, dates, [c for c in grp.columns if c not in (ID, DS)])
 
     def predict(self, h: int) -> pd.DataFrame:
         """Reconciled forecasts of every series: customers and groups, with a ``level`` column."""
         out = reconcile(self.base(h), self.hierarchy, self.method, errors=self.errors)
         return out.assign(level=level_of(out[ID], self.hierarchy))
+
+
+def _on_grid(both: pd.DataFrame, ids: np.ndarray, dates: pd.DatetimeIndex, values: list[str]) -> pd.DataFrame:
+    """Forecasts of ``ids`` (strings) on ``dates``: a series without a forecast on a date gets 0 there."""
+    grid = pd.MultiIndex.from_arrays([np.repeat(ids, len(dates)), np.tile(dates, len(ids))], names=[ID, DS])
+    return both.set_index([ID, DS])[values].reindex(grid).fillna(0.0).reset_index()
 
 
 def level_of(ids: pd.Series, hierarchy: Hierarchy) -> np.ndarray:
@@ -172,15 +176,20 @@ def region_weights(history: pd.DataFrame, hierarchy: Hierarchy, regions: pd.Seri
     >>> region_weights(df, h, pd.Series(["A", "B", "B"], index=[1, 2, 3])).round(2).to_dict("index")
     {'c=x': {'A': 0.25, 'B': 0.75}, 'c=y': {'A': 0.0, 'B': 1.0}, 'total': {'A': 0.12, 'B': 0.88}}
     """
-    from scipy import sparse
-
     ids = pd.Index(hierarchy.bottom_ids).astype(str)  # customer ids compared as text, as in group ids
     reg = pd.Series(regions.to_numpy(), index=regions.index.astype(str)).reindex(ids)
     if reg.isna().any():
         raise ValueError(f"regions has no region for some customers. Affected series: {ids[reg.isna()][:10].tolist()}")
     size = history.groupby(history[ID].astype(str))[Y].mean().reindex(ids).fillna(0.0).clip(lower=0.0).to_numpy()
-    names, inv = np.unique(reg.astype(str).to_numpy(), return_inverse=True)
-    onehot = sparse.csr_matrix((size, (np.arange(len(ids)), inv)), shape=(len(ids), len(names)))
+    return _region_shares(hierarchy, size, reg.astype(str).to_numpy())
+
+
+def _region_shares(hierarchy: Hierarchy, size: np.ndarray, regions: np.ndarray) -> pd.DataFrame:
+    """Each group's shares by region of ``size`` (one value per bottom series of ``hierarchy``, in its region)."""
+    from scipy import sparse
+
+    names, inv = np.unique(regions, return_inverse=True)
+    onehot = sparse.csr_matrix((size, (np.arange(len(size)), inv)), shape=(len(size), len(names)))
     share = np.asarray((hierarchy.A @ onehot).todense())
     total = share.sum(axis=1, keepdims=True)
     share = np.where(total > 0, share / np.where(total > 0, total, 1.0), 1.0 / len(names))
@@ -191,7 +200,7 @@ def _group_regressors(agg: pd.DataFrame, history: pd.DataFrame, hierarchy: Hiera
                       regions: pd.Series | None, weather: pd.DataFrame | None
                       ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """The group frame with the customers' exogenous columns made for groups, and the groups' region weights."""
-    from gridcrm.forecasting.regressors import CALENDAR_COLUMNS, add_calendar, weighted_degree_days
+    from gridcrm.forecasting.regressors import CALENDAR_COLUMNS
 
     unknown = [c for c in exog if c not in ("heating", "cooling", *CALENDAR_COLUMNS)]
     if unknown:
@@ -203,6 +212,15 @@ def _group_regressors(agg: pd.DataFrame, history: pd.DataFrame, hierarchy: Hiera
             raise ValueError("history has degree-day columns: pass regions (customer -> region) and weather "
                              "(region, date, temp_c) so that the groups get their regions' degree-days")
         weights = region_weights(history, hierarchy, regions)
+    return _group_exog(agg, exog, weights, weather), weights
+
+
+def _group_exog(agg: pd.DataFrame, exog: list[str], weights: pd.DataFrame | None, weather: pd.DataFrame | None
+                ) -> pd.DataFrame:
+    """The group frame with ``exog`` columns: degree-days weighted by ``weights`` (groups x regions), the calendar."""
+    from gridcrm.forecasting.regressors import CALENDAR_COLUMNS, add_calendar, weighted_degree_days
+
+    if weights is not None:
         w = weather.assign(temp_c=weather.groupby("region")["temp_c"].transform(
             lambda s: s.interpolate(limit_direction="both")))
         temps = w.set_index([w["region"].astype(str), "date"])["temp_c"]
@@ -216,7 +234,7 @@ def _group_regressors(agg: pd.DataFrame, history: pd.DataFrame, hierarchy: Hiera
     cal = [c for c in exog if c in CALENDAR_COLUMNS]
     if cal:
         agg = add_calendar(agg).drop(columns=[c for c in CALENDAR_COLUMNS if c not in cal])
-    return agg[[ID, DS, Y, *exog]], weights
+    return agg[[ID, DS, Y, *exog]]
 
 
 def _wrap_regressors(model: object, weights: pd.DataFrame | None, weather: pd.DataFrame | None,
@@ -254,11 +272,26 @@ def accuracy_by_level(
         agg, _ = aggregate(df[[ID, DS, Y]], groups, levels=levels, total=True, include_bottom=True)
         frames.append(agg.assign(**{ID: agg[ID].astype(str)}))
     hist, act = frames
+    return _mean_by_level(_level_metrics(forecasts, hist, act, hierarchy, season_length), levels)
+
+
+#: Columns of the accuracy per level (``coverage_95`` when the forecasts have a 95 % interval), then ``n_series``.
+ACCURACY_COLUMNS = ("mase", "bias", "coverage_95")
+
+
+def _level_metrics(forecasts: pd.DataFrame, hist: pd.DataFrame, act: pd.DataFrame, hierarchy: Hierarchy,
+                   season_length: int) -> pd.DataFrame:
+    """Metrics of each series (``series_metrics``) with its ``level``; ``hist``, ``act``: series frames, ids as text."""
     joined = forecasts.assign(**{ID: forecasts[ID].astype(str)}).merge(act, on=[ID, DS], how="inner")
     joined = joined.loc[joined[Y].notna()]
     m = series_metrics(joined, training_scales(hist, season_length))
     m["level"] = level_of(m[ID], hierarchy)
-    cols = [c for c in ("mase", "bias", "coverage_95") if c in m.columns]
+    return m
+
+
+def _mean_by_level(m: pd.DataFrame, levels: list[str]) -> pd.DataFrame:
+    """The mean of each metric of :data:`ACCURACY_COLUMNS` per level and ``n_series``, levels in hierarchy order."""
+    cols = [c for c in ACCURACY_COLUMNS if c in m.columns]
     out = m.groupby("level")[cols].mean()
     out["n_series"] = m.groupby("level").size()
     order = ["customer", *levels, "total"]

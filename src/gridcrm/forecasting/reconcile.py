@@ -107,6 +107,29 @@ def aggregate(
     [4.0, 6.0]
     """
     bottom = pd.unique(df["unique_id"])
+    hierarchy = _membership(bottom, groups, levels, total)
+    A, ids = hierarchy.A, list(hierarchy.group_ids)
+    pos = pd.Series(np.arange(len(bottom)), index=bottom).reindex(df["unique_id"]).to_numpy()
+    frames = []
+    if include_bottom:
+        frames.append(df[["unique_id", "ds", "y"]].assign(unique_id=df["unique_id"].astype(str)))
+    dates, date_pos = np.unique(df["ds"].to_numpy(), return_inverse=True)
+    y = df["y"].to_numpy(float)
+    ok = ~np.isnan(y)
+    B = sparse.csr_matrix((y[ok], (pos[ok], date_pos[ok])), shape=(len(bottom), len(dates)))
+    present = sparse.csr_matrix((np.ones(ok.sum()), (pos[ok], date_pos[ok])), shape=(len(bottom), len(dates)))
+    G = (A @ B).toarray()
+    cnt = (A @ present).toarray()
+    gi, di = np.nonzero(cnt > 0)
+    frames.append(pd.DataFrame({"unique_id": np.asarray(ids, dtype=object)[gi], "ds": dates[di], "y": G[gi, di]}))
+    out = pd.concat(frames, ignore_index=True)
+    out["unique_id"] = out["unique_id"].astype(str)
+    return out.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True), hierarchy
+
+
+def _membership(bottom: np.ndarray, groups: pd.DataFrame, levels: Sequence[Sequence[str] | str], total: bool
+                ) -> Hierarchy:
+    """The hierarchy of the ``bottom`` series (ids of ``groups``' index): group ids per level and ``A``."""
     missing = pd.Index(bottom).difference(groups.index)
     if len(missing):
         raise ValueError(f"groups has no row for some series; add them. Affected series: {missing[:10].tolist()}")
@@ -139,24 +162,8 @@ def aggregate(
         (np.ones(sum(len(r) for r in rows)), (np.concatenate(rows) if rows else [], np.concatenate(cols) if cols else [])),
         shape=(m, len(bottom)),
     )
-    pos = pd.Series(np.arange(len(bottom)), index=bottom).reindex(df["unique_id"]).to_numpy()
-    frames = []
-    if include_bottom:
-        frames.append(df[["unique_id", "ds", "y"]].assign(unique_id=df["unique_id"].astype(str)))
-    dates, date_pos = np.unique(df["ds"].to_numpy(), return_inverse=True)
-    y = df["y"].to_numpy(float)
-    ok = ~np.isnan(y)
-    B = sparse.csr_matrix((y[ok], (pos[ok], date_pos[ok])), shape=(len(bottom), len(dates)))
-    present = sparse.csr_matrix((np.ones(ok.sum()), (pos[ok], date_pos[ok])), shape=(len(bottom), len(dates)))
-    G = (A @ B).toarray()
-    cnt = (A @ present).toarray()
-    gi, di = np.nonzero(cnt > 0)
-    frames.append(pd.DataFrame({"unique_id": np.asarray(ids, dtype=object)[gi], "ds": dates[di], "y": G[gi, di]}))
-    out = pd.concat(frames, ignore_index=True)
-    out["unique_id"] = out["unique_id"].astype(str)
-    hierarchy = Hierarchy(bottom_ids=np.asarray(bottom).astype(str), group_ids=np.asarray(ids, dtype=str), A=A,
-                          levels=lv_ids)
-    return out.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True), hierarchy
+    return Hierarchy(bottom_ids=np.asarray(bottom).astype(str), group_ids=np.asarray(ids, dtype=str), A=A,
+                     levels=lv_ids)
 
 
 def _matrix(fc: pd.DataFrame, ids: np.ndarray, col: str, name: str) -> np.ndarray:
@@ -254,33 +261,48 @@ def reconcile(
         elif method == "wls_struct":
             wb, wa = np.ones((n, 1)), np.asarray(A.sum(axis=1)).reshape(m, 1)
         else:
-            levels = interval_levels(list(fc.columns))
-            if not levels:
-                raise ValueError("method='wls_var' needs interval columns hi_<level> in forecasts")
-            lv = levels[-1]
-            from gridcrm.forecasting._arima import interval_z
-
+            lv, z = _variance_level(list(fc.columns))
             hb, _ = _matrix(fc, hierarchy.bottom_ids, f"hi_{lv}", "forecasts")
             ha, _ = _matrix(fc, hierarchy.group_ids, f"hi_{lv}", "forecasts")
-            z = interval_z(lv)
-            floor = 1e-9
-            wb = np.maximum(((hb - yb) / z) ** 2, floor)
-            wa = np.maximum(((ha - ya) / z) ** 2, floor)
+            wb = np.maximum(((hb - yb) / z) ** 2, _VAR_FLOOR)
+            wa = np.maximum(((ha - ya) / z) ** 2, _VAR_FLOOR)
         rb = _wls_bottom(yb, ya, A, wb, wa)
     ra = A @ rb
-    out = []
-    for ids, new, old in ((hierarchy.bottom_ids, rb, yb), (hierarchy.group_ids, ra, ya)):
-        shift = pd.DataFrame(new - old, index=ids, columns=dates).stack().rename("_shift").reset_index()
-        shift.columns = ["unique_id", "ds", "_shift"]
-        part = fc.merge(shift, on=["unique_id", "ds"], how="inner")
-        value_cols = [c for c in part.columns if c == "forecast" or c.startswith(("lo_", "hi_"))]
-        part[value_cols] = part[value_cols].to_numpy() + part[["_shift"]].to_numpy()
-        out.append(part.drop(columns="_shift"))
+    out = [_shifted(fc, ids, dates, new, old) for ids, new, old in ((hierarchy.bottom_ids, rb, yb),
+                                                                     (hierarchy.group_ids, ra, ya))]
     res = pd.concat(out, ignore_index=True)
-    if clip:
-        value_cols = [c for c in res.columns if c == "forecast" or c.startswith(("lo_", "hi_"))]
-        res[value_cols] = res[value_cols].clip(lower=0)
+    return _clipped(res) if clip else res
+
+
+def _shifted(fc: pd.DataFrame, ids: np.ndarray, dates: pd.Index, new: np.ndarray, old: np.ndarray) -> pd.DataFrame:
+    """The rows of ``fc`` of series ``ids`` with the point forecast and the bounds moved by ``new - old`` (ids x dates)."""
+    shift = pd.DataFrame(new - old, index=ids, columns=dates).stack().rename("_shift").reset_index()
+    shift.columns = ["unique_id", "ds", "_shift"]
+    part = fc.merge(shift, on=["unique_id", "ds"], how="inner")
+    value_cols = [c for c in part.columns if c == "forecast" or c.startswith(("lo_", "hi_"))]
+    part[value_cols] = part[value_cols].to_numpy() + part[["_shift"]].to_numpy()
+    return part.drop(columns="_shift")
+
+
+def _clipped(res: pd.DataFrame) -> pd.DataFrame:
+    """``res`` with the point forecasts and the bounds clipped at 0 (in place)."""
+    value_cols = [c for c in res.columns if c == "forecast" or c.startswith(("lo_", "hi_"))]
+    res[value_cols] = res[value_cols].clip(lower=0)
     return res
+
+
+#: Smallest variance of ``wls_var`` (a series forecast as 0 with no width, e.g. a closed account's zeros).
+_VAR_FLOOR = 1e-9
+
+
+def _variance_level(columns: Sequence[str]) -> tuple[int | float, float]:
+    """``wls_var``: the widest interval level of ``columns`` and its normal quantile (variance from its upper half-width)."""
+    from gridcrm.forecasting._arima import interval_z
+
+    levels = interval_levels(list(columns))
+    if not levels:
+        raise ValueError("method='wls_var' needs interval columns hi_<level> in forecasts")
+    return levels[-1], float(interval_z(levels[-1]))
 
 
 def _mint_bottom(yb: np.ndarray, ya: np.ndarray, hierarchy: Hierarchy, errors: pd.DataFrame | None) -> np.ndarray:

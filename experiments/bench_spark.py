@@ -13,7 +13,10 @@ lazy: a write is what a job does); both engines' results are checked equal befor
 features read. The features row also gives the bytes Spark shuffled (compressed, from its status store);
 ``--shuffle-layouts`` first shuffles the same rows in the layout used until 2026-12-06 (every table's
 columns side by side, ~50 mostly-null columns, no look-back cut) and in today's (one struct column per
-table, meter reads and loads cut to what the features read), and prints both.
+table, meter reads and loads cut to what the features read), and prints both. ``--only validate`` runs
+read + validate alone on both engines (and checks their quarantine reports equal):
+
+    /usr/bin/time -v .venv/bin/python experiments/bench_spark.py --customers 1000000 --months 2 --only validate
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ def main() -> None:
     p.add_argument("--driver-memory", default="2g", help="spark.driver.memory (local mode: the executors' too; "
                    "1M customers needs more than 2g: validation's caches and a join's broadcast share it)")
     p.add_argument("--shuffle-layouts", action="store_true", help="also compare the features' shuffle layouts")
+    p.add_argument("--only", choices=("all", "validate"), default="all",
+                   help="'validate': read + validate only, on both engines (reports checked equal)")
     args = p.parse_args()
     os.environ.setdefault("PYTHONWARNINGS", "ignore::FutureWarning")
 
@@ -77,6 +82,11 @@ def main() -> None:
     t = time.perf_counter()
     dataset = load_dataset(folder, on_error="quarantine")
     t_load = time.perf_counter() - t
+    report_pandas = dataset.report
+    if args.only == "validate":
+        del dataset
+        validate_only(args, folder, rows_in, t_load, report_pandas)
+        return
     t = time.perf_counter()
     features = build_features(dataset, as_of=as_of)
     t_feat = time.perf_counter() - t
@@ -111,6 +121,7 @@ def main() -> None:
         t = time.perf_counter()
         sds = validate_spark(read_tables(spark, folder), extracted_on=pd.Timestamp("2025-01-01"), on_error="quarantine")
         t_load_s = time.perf_counter() - t
+        check_reports(sds.report, report_pandas)
         if args.shuffle_layouts:
             shuffle_layouts(spark, sds, as_of, args.partitions)
         t = time.perf_counter()
@@ -144,6 +155,39 @@ def main() -> None:
     print(f"\n{'step':<10} {'engine':<7} {'units':>12} {'seconds':>8} {'per second':>12}  (equal results checked)")
     for step, engine, n, s, unit in out:
         print(f"{step:<10} {engine:<7} {n:>12,} {s:>8.1f} {n / s:>12,.0f}  {unit}/s")
+
+
+def _counts(report) -> tuple:
+    return (report.rows_in, report.rows_kept, sorted((r.table, r.column, r.rule, r.n_rows) for r in report.rejections))
+
+
+def check_reports(spark_report, pandas_report) -> None:
+    """The two engines' quarantine reports: the same rows in, kept, and rows set aside per rule."""
+    if _counts(spark_report) != _counts(pandas_report):
+        raise AssertionError(f"validation reports differ:\nSpark:  {_counts(spark_report)}\npandas: {_counts(pandas_report)}")
+
+
+def validate_only(args, folder: Path, rows_in: int, t_load: float, report_pandas) -> None:
+    """Read + validate on Spark (``--only validate``) after the pandas engine did; print both rates."""
+    from gridcrm.spark import read_tables, spark_session, stop_session, validate_spark
+
+    t = time.perf_counter()
+    spark = spark_session(args.master, shuffle_partitions=args.partitions, driver_memory=args.driver_memory)
+    print(f"Spark session on {args.master}, driver memory {args.driver_memory}: {time.perf_counter() - t:.1f} s "
+          "(not counted below)")
+    try:
+        t = time.perf_counter()
+        sds = validate_spark(read_tables(spark, folder), extracted_on=pd.Timestamp("2025-01-01"), on_error="quarantine")
+        t_spark = time.perf_counter() - t
+        check_reports(sds.report, report_pandas)
+        sds.unpersist()
+    finally:
+        stop_session(spark)
+    set_aside = sum(report_pandas.rows_in.values()) - sum(report_pandas.rows_kept.values())
+    print(f"\n{'step':<10} {'engine':<7} {'units':>12} {'seconds':>8} {'per second':>12}  (equal reports checked: "
+          f"{set_aside:,} rows set aside by {len(report_pandas.rejections)} rules)")
+    for engine, s in (("pandas", t_load), ("spark", t_spark)):
+        print(f"{'validate':<10} {engine:<7} {rows_in:>12,} {s:>8.1f} {rows_in / s:>12,.0f}  rows/s")
 
 
 def shuffle_layouts(spark, sds, as_of: pd.Timestamp, partitions: int) -> None:

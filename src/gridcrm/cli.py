@@ -174,13 +174,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
     prepare_output_dir(cfg.output.dir, "output folder" if args.output is not None else "output.dir")
     t0 = time.perf_counter()
     if (args.engine or cfg.engine) == "spark":
-        from gridcrm.job import temporary_registry
-        from gridcrm.spark.engine import use_spark_features
+        from gridcrm.job.engine import PandasEngine
+        from gridcrm.spark.engine import SparkEngine
         from gridcrm.spark.session import started_session
 
-        with started_session(cfg.spark.master) as spark, temporary_registry() as registry:
-            use_spark_features(registry, spark, cfg.spark.partitions)
-            result = run(cfg)
+        with started_session(cfg.spark.master) as spark:
+            engine = SparkEngine(spark, cfg.spark.partitions, driver=PandasEngine(),
+                                 driver_max_series=cfg.spark.driver_max_series,
+                                 collect_max_rows=cfg.spark.collect_max_rows)
+            try:
+                result = run(cfg, engine=engine)
+            finally:
+                engine.close()
     else:
         result = run(cfg)
     print(f"gridcrm {__version__} — run {cfg.name!r} on {cfg.data.path} "

@@ -140,10 +140,25 @@ class SparkConfig:
         ``$GRIDCRM_SPARK_MASTER``, else ``local[*]``.
     partitions : int or None
         Partitions of customers for the distributed steps; default twice the cores Spark has.
+    driver_max_series : int
+        Most customers whose forecasting model (the registered ``gridcrm-forecaster``) is fitted on
+        the driver; above it, a seeded sample of that many (``forecasts.parquet`` always comes from
+        Spark, for every customer).
+    collect_max_rows : int
+        Most forecast rows collected to the driver; above it ``forecasts.parquet`` is a Parquet
+        directory written by Spark (same columns and dtypes with ``pandas.read_parquet``).
     """
 
     master: str | None = None
     partitions: int | None = None
+    driver_max_series: int = 200_000
+    collect_max_rows: int = 10_000_000
+
+    def __post_init__(self) -> None:
+        for name in ("driver_max_series", "collect_max_rows"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"spark.{name}: expected a positive whole number, got {value!r}")
 
 
 @dataclass(frozen=True)

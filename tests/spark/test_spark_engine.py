@@ -36,17 +36,53 @@ def test_engine_key_and_spark_section_are_checked(tmp_path):
     assert main(["run", "--config", str(bad)]) == 2
 
 
+def _job_configs(folder, tmp_path) -> tuple[str, str]:
+    """features, credit, value, forecasting (configs/forecast.yaml, 7 days ahead, one backtest window) and tags;
+    the Spark one with ``collect_max_rows: 50`` (the forecasts written by Spark as a Parquet directory)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "configs"
+    forecast = (root / "forecast.yaml").read_text().replace("\n  h: 28 ", "\n  h: 7 ")
+    (tmp_path / "forecast.yaml").write_text(forecast.replace("    windows: 3 ", "    windows: 1 ")
+                                            .replace("    h: 28 ", "    h: 7 "))
+    sections = (f"credit:\n  config: {root / 'credit_ahp.yaml'}\nvalue:\n  config: {root / 'value_ahp.yaml'}\n"
+                f"forecasting:\n  config: {tmp_path / 'forecast.yaml'}\ntags:\n  config: {root / 'tags.yaml'}\n")
+    paths = []
+    for out, extra in (("pandas", ""), ("spark", "engine: spark\nspark:\n  collect_max_rows: 50\n")):
+        path = tmp_path / f"{out}.yaml"
+        path.write_text(f"name: t\nas_of: 2024-06-01\ndata:\n  path: {folder}\n  on_error: quarantine\n"
+                        f"output:\n  dir: {tmp_path / out}\n{sections}{extra}")
+        paths.append(str(path))
+    return paths[0], paths[1]
+
+
 @pytest.mark.slow
 def test_run_on_spark_writes_what_the_pandas_engine_writes(spark, extract, tmp_path, capsys):
+    """Features, forecasts (customers on Spark, the registered model and the groups on the driver) and tags."""
     folder, _ = extract
-    assert main(["run", "--config", _config(folder, tmp_path, "pandas")]) == 0
+    on_pandas, on_spark = _job_configs(folder, tmp_path)
+    assert main(["run", "--config", on_pandas]) == 0
     # engine from the config; the session fixture's local[2] session is the one reused
-    assert main(["run", "--config", _config(folder, tmp_path, "spark", "engine: spark\n")]) == 0
-    assert "built on Spark" in capsys.readouterr().out
-    a = pd.read_parquet(tmp_path / "pandas" / "features.parquet")
-    b = pd.read_parquet(tmp_path / "spark" / "features.parquet")
-    pd.testing.assert_frame_equal(b, a, check_exact=False, rtol=0, atol=1e-9)
-    ra = json.loads((tmp_path / "pandas" / "data_report.json").read_text())
-    rb = json.loads((tmp_path / "spark" / "data_report.json").read_text())
-    assert ra == rb
-    assert sorted(p.name for p in (tmp_path / "spark").iterdir()) == sorted(p.name for p in (tmp_path / "pandas").iterdir())
+    assert main(["run", "--config", on_spark]) == 0
+    out = capsys.readouterr().out
+    assert "built on Spark" in out and "tags: evaluated on Spark" in out
+    assert "written by Spark as the Parquet directory forecasts.parquet/" in out
+    a, b = tmp_path / "pandas", tmp_path / "spark"
+    assert sorted(p.name for p in b.iterdir()) == sorted(p.name for p in a.iterdir())
+    assert (b / "forecasts.parquet").is_dir() and (a / "forecasts.parquet").is_file()
+    assert json.loads((a / "data_report.json").read_text()) == json.loads((b / "data_report.json").read_text())
+    compared = []
+    for path in sorted(a.iterdir()):
+        if path.suffix == ".parquet":
+            left, right = pd.read_parquet(path), pd.read_parquet(b / path.name)
+        elif path.suffix == ".csv":
+            left, right = pd.read_csv(path), pd.read_csv(b / path.name)
+        else:
+            continue
+        pd.testing.assert_frame_equal(right, left, check_exact=False, rtol=0, atol=1e-9, obj=path.name)
+        compared.append(path.name)
+    assert {"features.parquet", "forecasts.parquet", "forecast_models.csv", "group_forecasts.parquet",
+            "forecast_accuracy_by_level.csv", "tags.parquet", "portraits.parquet", "credit.parquet"} <= set(compared)
+    written = pd.read_parquet(b / "forecasts.parquet")
+    assert len(written) == 7 * len(pd.read_csv(b / "forecast_models.csv")) > 50  # more rows than collect_max_rows
+    assert str(written["ds"].dtype) == "datetime64[ns]" and list((b / "forecasts.parquet").glob("part-*"))

@@ -42,10 +42,8 @@ def _config_param(ctx: StepContext) -> dict[str, Any]:
 # --- features -------------------------------------------------------------------------------------------------------
 @step("features", needs=(), result=FeaturesResult, writes=("features.parquet",), always=True)
 def _features(ctx: StepContext) -> FeaturesResult:
-    from gridcrm.features import build_features
-
     windows = tuple(ctx.config.features.windows)
-    features = build_features(ctx.dataset, as_of=ctx.as_of, windows=windows)
+    features = ctx.engine.features(ctx)
     ctx.write("features", features, "features.parquet")
     ctx.note(f"features: {len(features):,} active customers × {features.shape[1]} features as of {ctx.as_of.date()}")
     return FeaturesResult(features=features, windows=windows)
@@ -283,7 +281,7 @@ def _track_forecasting(kind: str, ctx: StepContext, res: ForecastResult) -> Trac
     if kind == "group-forecaster":
         return _track_group_forecaster(ctx, res)
     forecaster = res.forecaster
-    horizon = int(res.forecasts.groupby("unique_id").size().max())
+    horizon = res.h if res.forecasts is None else int(res.forecasts.groupby("unique_id").size().max())
     features = ctx.need("features").features
     actual = daily_frame(ctx.dataset, customers=features.index, fill=False)
     request = pd.DataFrame({"customer_id": features.index.to_numpy()})
@@ -320,37 +318,6 @@ def _track_group_forecaster(ctx: StepContext, res: ForecastResult) -> TrackedMod
                         {**_config_param(ctx), "horizon": horizon, "reconciliation": model.method},
                         [], {"forecast_accuracy_by_level.csv": res.group_accuracy.reset_index()},
                         higher_is_better=False, request_params={"horizon": horizon})
-
-
-def _group_forecasts(ctx: StepContext, cfg: Any, history: pd.DataFrame, customers_model: Any
-                     ) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
-    """Group forecasts reconciled with the customers', and their accuracy per level after ``as_of``.
-
-    The groups get the customers' regressors (degree-days weighted by their regions' shares, the calendar).
-    """
-    from gridcrm.forecasting import daily_frame
-    from gridcrm.forecasting.groups import accuracy_by_level, fit_group_forecaster
-
-    ids = history["unique_id"].unique()
-    members = ctx.dataset.customers.set_index("customer_id").reindex(ids)[list(cfg.groups)]
-    members.index.name = "unique_id"
-    regions = ctx.dataset.customers.set_index("customer_id")["region"]  # degree-days of groups: their regions'
-    model = fit_group_forecaster(customers_model, history, members, cfg.groups, cfg.forecaster(),
-                                 method=cfg.reconciliation, regions=regions, weather=ctx.dataset.weather,
-                                 as_of=ctx.as_of, future_temperature=cfg.future_temperature)
-    reconciled = model.predict(cfg.h)
-    base = model.base(cfg.h)
-    later = daily_frame(ctx.dataset, customers=ids, fill=False)
-    later = later[(later["ds"] >= ctx.as_of) & (later["ds"] < ctx.as_of + pd.Timedelta(days=cfg.h))]
-    acc = []
-    for name, fc in (("base", base), (f"reconciled ({model.method})", reconciled)):
-        if later.empty:
-            break
-        table = accuracy_by_level(fc, history, later, model.hierarchy, members, int(cfg.season_length))
-        acc.append(table.assign(forecasts=name).set_index("forecasts", append=True))
-    accuracy = pd.concat(acc) if acc else pd.DataFrame(columns=["mase", "bias", "coverage_95", "n_series"])
-    groups = reconciled.loc[reconciled["level"] != "customer"].reset_index(drop=True)
-    return groups, accuracy, model
 
 
 #: 15-minute load: a week in steps, the weeks of history used, and the fewest weeks before as_of a customer needs.
@@ -418,25 +385,16 @@ def _forecasting(ctx: StepContext) -> ForecastResult:
     assert ctx.section is not None
     cfg = load_forecast_config(ctx.section.config)
     features = ctx.need("features").features
-    history = daily_frame(ctx.dataset.truncate(ctx.as_of), customers=features.index, temperature=cfg.temperature)
-    if cfg.calendar:
-        from gridcrm.forecasting.regressors import add_calendar
-
-        history = add_calendar(history)
-    forecaster = cfg.forecaster().fit(history)
-    regressors = ""
-    if forecaster.exog_names_:
-        from gridcrm.forecasting.regressors import with_regressors
-
-        forecaster = with_regressors(forecaster, ctx.dataset.customers, ctx.dataset.weather, ctx.as_of,
-                                     cfg.future_temperature)
-        regressors = (f"; regressors {', '.join(forecaster.forecaster.exog_names_)}"
-                      + (f", future temperature: {forecaster.temperature_source}" if cfg.temperature else ""))
-    forecasts = forecaster.predict(cfg.h)
-    ctx.write("forecasts", forecasts, "forecasts.parquet")
-    ctx.write("forecast_models", forecaster.models_, "forecast_models.csv")
-    ranges = consumption_range(forecasts.rename(columns={"unique_id": "customer_id"}),
-                               levels=(min(cfg.level), max(cfg.level)))
+    fc = ctx.engine.customer_forecasts(ctx, cfg, features.index)
+    history, forecasts, models, forecaster = fc.history, fc.forecasts, fc.models, fc.forecaster
+    if forecasts is not None:
+        ctx.write("forecasts", forecasts, "forecasts.parquet")
+        ranges = consumption_range(forecasts.rename(columns={"unique_id": "customer_id"}),
+                                   levels=(min(cfg.level), max(cfg.level)))
+    else:  # too many rows to collect: the engine wrote the Parquet directory and computed the ranges
+        ctx.job.files["forecasts"] = fc.written
+        ranges = fc.ranges
+    ctx.write("forecast_models", models, "forecast_models.csv")
     # accuracy on the last windows before as_of, for a sample of customers (what the ranges are worth)
     sample = history["unique_id"].drop_duplicates().sample(
         n=min(300, history["unique_id"].nunique()), random_state=cfg.random_state)
@@ -447,7 +405,7 @@ def _forecasting(ctx: StepContext) -> ForecastResult:
     ctx.report_table("Forecast backtest", summary)
     biggest = features["kwh_mean_90d"].idxmax()
     later = daily_frame(ctx.dataset, customers=[biggest], fill=False)
-    ax = fan_chart(history, forecasts, biggest, actual=later[later["ds"] >= ctx.as_of])
+    ax = fan_chart(history, fc.of([biggest]), biggest, actual=later[later["ds"] >= ctx.as_of])
     ctx.save_figure("forecast_fan_plot", ax.figure, "forecast_fan_chart.png")
     overall = summary.loc["all"]
     interval, interval_summary, interval_fig = _interval_forecasts(ctx, cfg)
@@ -458,13 +416,14 @@ def _forecasting(ctx: StepContext) -> ForecastResult:
         row = interval_summary.loc["all"]
         ctx.note(f"interval load: {interval['unique_id'].nunique()} customers × 672 quarter-hours; MASE (m = one week) "
                  f"{row['mase']:.2f}, 95% coverage {row['coverage_95']:.0%} over the week after as_of")
-    groups, accuracy, group_model = _group_forecasts(ctx, cfg, history, forecaster)
+    groups, accuracy, group_model = ctx.engine.group_forecasts(ctx, cfg, fc)
     ctx.write("group_forecasts", groups, "group_forecasts.parquet")
     ctx.write("forecast_accuracy_by_level", accuracy.reset_index(), "forecast_accuracy_by_level.csv")
     if len(accuracy):
         ctx.report_table("Forecast accuracy per level after as_of", accuracy)
-    fallbacks = int((forecaster.models_["fallback"].fillna("") != "").sum())
-    ctx.note(f"forecasting: {forecasts['unique_id'].nunique():,} customers × {cfg.h} days ({cfg.engine}), "
+    fallbacks = int((models["fallback"].fillna("") != "").sum())
+    regressors = fc.regressors
+    ctx.note(f"forecasting: {len(models):,} customers × {cfg.h} days ({cfg.engine}), "
              f"{fallbacks} fallbacks; backtest on {len(sample)}: MASE {overall['mase']:.2f}, "
              f"95% coverage {overall['coverage_95']:.0%}"
              + (f" (observed temperatures){regressors}" if regressors else ""))
@@ -473,7 +432,7 @@ def _forecasting(ctx: StepContext) -> ForecastResult:
         ctx.note(f"group forecasts: {groups['unique_id'].nunique()} groups of {', '.join(cfg.groups)} and the total, "
                  f"{group_model.method}; MASE after as_of per level: "
                  + ", ".join(f"{lv} {v:.2f}" for lv, v in rec.items()))
-    return ForecastResult(forecasts=forecasts, models=forecaster.models_, ranges=ranges, backtest=summary,
+    return ForecastResult(forecasts=forecasts, models=models, ranges=ranges, backtest=summary,
                           forecaster=forecaster, h=int(cfg.h), groups=groups, group_accuracy=accuracy,
                           group_model=group_model)
 
@@ -643,7 +602,7 @@ def _tags(ctx: StepContext) -> TagsResult:
     assert ctx.section is not None
     features = ctx.need("features").features
     scores = _scores(ctx)
-    tags = load_tags(ctx.section.config).evaluate(features, extra=scores)
+    tags = ctx.engine.tags(ctx, load_tags(ctx.section.config), features, scores)
     ctx.write("tags", tags.long, "tags.parquet")
     seg, fc = ctx.use("segmentation"), ctx.use("forecasting")
     segments = seg.segment_names if seg is not None else None

@@ -147,13 +147,16 @@ def _preflight(config: RunConfig, dataset: Dataset, as_of: pd.Timestamp, steps: 
             s.preflight(section, dataset, as_of)
 
 
-def run(config: RunConfig) -> RunResult:
+def run(config: RunConfig, engine: Any = None) -> RunResult:
     """Run the main job: every configured step, in order; results written to ``config.output.dir``.
 
     Parameters
     ----------
     config : RunConfig
         From :func:`gridcrm.config.load_config`.
+    engine : Engine, optional
+        Where the steps' per-customer work runs (:mod:`gridcrm.job.engine`); None: in this process
+        with pandas (:class:`~gridcrm.job.engine.PandasEngine`).
 
     Returns
     -------
@@ -167,8 +170,10 @@ def run(config: RunConfig) -> RunResult:
         Tracking failed after every result was written (``error.result`` holds them).
     """
     from gridcrm._paths import prepare_output_dir
+    from gridcrm.job.engine import PandasEngine
     from gridcrm.job.report import write_report
 
+    engine = PandasEngine() if engine is None else engine
     out = prepare_output_dir(config.output.dir, "output folder (output.dir)")
     steps = ordered(lambda name: config.step(name) is not None, where=str(config.source or "config"))
     total = len(steps) + 1
@@ -179,12 +184,12 @@ def run(config: RunConfig) -> RunResult:
     result = _step_data(out, dataset, as_of)
     for i, s in enumerate(steps, start=2):
         logger.info("step %d/%d: %s", i, total, s.name)
-        ctx = StepContext(s.name, config, result)
+        ctx = StepContext(s.name, config, result, engine=engine)
         produced = s.fn(ctx)
         if not isinstance(produced, s.result):
             raise GridcrmError(f"step {s.name} returned {type(produced).__name__}, expected {s.result.__name__} "
                                f"(its result= in the registration)")
-        missing = [name for name in s.writes if not (out / name).is_file()]
+        missing = [name for name in s.writes if not (out / name).exists()]  # a file, or a Parquet directory
         if missing:
             raise GridcrmError(f"step {s.name} did not write {missing} in {out} (its writes= in the registration)")
         result.results[s.name] = produced

@@ -290,13 +290,20 @@ class StepContext:
         The step's section (None for ``always`` steps).
     job : RunResult
         The job so far (``dataset``, ``as_of``, ``output_dir``, ``results``, ``files``, ``notes``).
+    engine : Engine
+        Where the per-customer work runs (:mod:`gridcrm.job.engine`; default :class:`~gridcrm.job.engine.PandasEngine`).
     """
 
-    def __init__(self, name: str, config: RunConfig, job: RunResult) -> None:
+    def __init__(self, name: str, config: RunConfig, job: RunResult, engine: Any = None) -> None:
         self.name = name
         self.config = config
         self.section = config.step(name)
         self.job = job
+        if engine is None:
+            from gridcrm.job.engine import PandasEngine
+
+            engine = PandasEngine()
+        self.engine = engine
 
     @property
     def dataset(self) -> Dataset:

@@ -1,52 +1,142 @@
-"""``gridcrm run --engine spark``: the main job with its distributed steps on Spark.
+"""``gridcrm run --engine spark``: the main job's per-customer work on Spark (:class:`SparkEngine`).
 
-What runs on Spark: reading and validating the extract (the same quarantine report, checked
-against the pandas path's) and the customer features (per partition of customers). Everything
-after the features runs as in the pandas engine on the driver — segmentation, credit and value
-(AHP over the feature table), forecasting (its regressors, group forecasts and reconciliation
-pool customers), risk (training on snapshots), tags and portraits — so the output folder has the
-same names, columns and dtypes. The job's registry is handed in (this package sits below the
-job), and the features step is swapped for the Spark one inside it.
+The job's steps ask their engine (``ctx.engine``, :mod:`gridcrm.job.engine`) for the feature
+table, the customer forecasts, the group forecasts and the tags; :class:`SparkEngine` answers on
+Spark with the same columns and dtypes as the pandas engine, and implements that interface by duck
+typing (this package sits below the job and does not import it):
+
+- **features**: the extract read and validated on Spark (the quarantine report checked against
+  the pandas one), the feature table built per partition of customers; the Spark table stays
+  cached for the tags.
+- **customer forecasts**: :func:`~gridcrm.spark.forecasting.spark_forecasts` of every customer
+  with the job's settings and regressors. The model registered as ``gridcrm-forecaster`` is fitted
+  on the driver ("training stays where it belongs"): on every customer up to
+  ``driver_max_series``, else on a seeded sample of that many. More forecast rows than
+  ``collect_max_rows``: ``forecasts.parquet`` is a Parquet directory written by Spark and the
+  portraits' consumption ranges are computed in Spark.
+- **group forecasts**: on the driver, with the pandas engine's code (sums over customers and a
+  reconciliation that pools them), until a Spark aggregation lands.
+- **tags**: :func:`~gridcrm.spark.tags.spark_tags` over the cached feature table and the earlier
+  models' columns (tags ranking the population in one global pass).
+
+Everything else (segmentation, credit, value, risk training, 15-minute forecasts, portraits)
+runs on the driver as in the pandas engine.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gridcrm.errors import GridcrmError
+import numpy as np
+import pandas as pd
+
+from gridcrm.errors import ConfigError, GridcrmError
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
-__all__ = ["use_spark_features"]
+    from gridcrm.tags import TagResult, TagSet
+
+__all__ = ["SparkEngine", "SparkForecasts"]
 
 logger = logging.getLogger(__name__)
 
 
-def use_spark_features(registry: dict[str, Any], spark: SparkSession, partitions: int | None = None) -> None:
-    """Replace the ``features`` step of the job's ``registry`` by one that validates and builds features on Spark.
+@dataclass
+class SparkForecasts:
+    """The customer forecasts of :meth:`SparkEngine.customer_forecasts` (attributes as the job's
+    ``gridcrm.job.engine.CustomerForecasts``).
+
+    ``forecasts`` is None when they were written by Spark to ``written`` (a Parquet directory);
+    ``history`` and ``forecaster`` are the driver's (every customer, or a sample: ``sampled``).
+    """
+
+    history: pd.DataFrame
+    forecasts: pd.DataFrame | None
+    models: pd.DataFrame
+    forecaster: Any
+    regressors: str = ""
+    ranges: pd.DataFrame | None = None
+    written: Path | None = None
+    sampled: bool = False
+    spark_forecasts: Any = field(default=None, repr=False)
+
+    def of(self, ids: Any) -> pd.DataFrame:
+        """The forecasts of the customers ``ids`` (collected from Spark when they were not collected)."""
+        if self.forecasts is not None:
+            return self.forecasts[self.forecasts["unique_id"].isin(list(ids))]
+        from pyspark.sql import functions as F
+
+        from gridcrm.spark.forecasting import forecasts_to_pandas
+
+        wanted = [int(i) for i in ids]
+        return forecasts_to_pandas(self.spark_forecasts.where(F.col("unique_id").isin(wanted)))
+
+
+class SparkEngine:
+    """The main job's engine on Spark (see the module's docstring for what runs where).
 
     Parameters
     ----------
-    registry : dict
-        The job's step registry, e.g. from ``gridcrm.job.temporary_registry()`` (restored after it).
     spark : SparkSession
     partitions : int, optional
-        Partitions of customers.
+        Partitions of customers (default: twice the session's default parallelism).
+    driver : engine
+        The engine of the work that stays on the driver — the job's ``PandasEngine``: the
+        registered forecaster's fit and the group forecasts (``gridcrm run`` passes it).
+    driver_max_series : int
+        Most customers the registered forecaster is fitted on (above it: a seeded sample).
+    collect_max_rows : int
+        Most forecast rows collected to the driver (above it: a Parquet directory).
 
-    The step writes ``features.parquet`` with the pandas engine's columns and dtypes (the table is
-    collected to the driver: the steps after it are pandas steps).
+    Examples
+    --------
+    >>> SparkEngine(None, driver=object(), driver_max_series=0)
+    Traceback (most recent call last):
+    ...
+    gridcrm.errors.ConfigError: driver_max_series: expected a positive whole number, got 0
     """
-    base = registry["features"]
 
-    def features_on_spark(ctx: Any) -> Any:
+    name = "spark"
+
+    def __init__(self, spark: SparkSession, partitions: int | None = None, *, driver: Any,
+                 driver_max_series: int = 200_000, collect_max_rows: int = 10_000_000) -> None:
+        for arg, value in (("driver_max_series", driver_max_series), ("collect_max_rows", collect_max_rows)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ConfigError(f"{arg}: expected a positive whole number, got {value!r}")
+        if partitions is not None and (isinstance(partitions, bool) or not isinstance(partitions, (int, np.integer))
+                                       or partitions < 1):
+            raise ConfigError(f"partitions: expected a positive whole number or None, got {partitions!r}")
+        self.spark = spark
+        self.partitions = partitions
+        self.driver = driver
+        self.driver_max_series = int(driver_max_series)
+        self.collect_max_rows = int(collect_max_rows)
+        self._sds: Any = None
+        self._features: DataFrame | None = None
+
+    def __repr__(self) -> str:
+        return (f"SparkEngine(partitions={self.partitions}, driver_max_series={self.driver_max_series}, "
+                f"collect_max_rows={self.collect_max_rows})")
+
+    @property
+    def master(self) -> str:
+        return str(self.spark.sparkContext.master)
+
+    # -- features -----------------------------------------------------------------------------------------------
+    def features(self, ctx: Any) -> pd.DataFrame:
+        """Validate the extract and build the feature table on Spark; the Spark table stays cached for the tags."""
+        from pyspark import StorageLevel
+
         from gridcrm.spark.data import read_tables, validate_spark
         from gridcrm.spark.features import features_to_pandas, spark_features
 
         data = ctx.config.data
-        sds = validate_spark(read_tables(spark, data.path), extracted_on=ctx.dataset.extracted_on,
+        self.close()
+        sds = validate_spark(read_tables(self.spark, data.path), extracted_on=ctx.dataset.extracted_on,
                              on_error=data.on_error, date_format=data.date_format)
         pandas_report = ctx.dataset.report
         if pandas_report is not None and (sds.report.rows_kept != pandas_report.rows_kept
@@ -54,12 +144,148 @@ def use_spark_features(registry: dict[str, Any], spark: SparkSession, partitions
             raise GridcrmError(f"the Spark and pandas engines disagree on the rows kept ({sds.report.rows_kept} vs "
                                f"{pandas_report.rows_kept}): please report this with the extract's data model")
         windows = tuple(ctx.config.features.windows)
-        features = features_to_pandas(spark_features(sds, ctx.as_of, windows, n_partitions=partitions),
-                                      ctx.as_of, windows)
-        sds.unpersist()
-        ctx.write("features", features, "features.parquet")
-        ctx.note(f"features: {len(features):,} active customers × {features.shape[1]} features as of "
-                 f"{ctx.as_of.date()} (validated and built on Spark, {spark.sparkContext.master})")
-        return base.result(features=features, windows=windows)
+        table = spark_features(sds, ctx.as_of, windows, n_partitions=self.partitions)
+        self._sds, self._features = sds, table.persist(StorageLevel.MEMORY_AND_DISK)
+        features = features_to_pandas(self._features, ctx.as_of, windows)
+        ctx.note(f"features: validated and built on Spark ({self.master})")
+        return features
 
-    registry["features"] = dataclasses.replace(base, fn=features_on_spark)
+    def _feature_table(self) -> DataFrame:
+        if self._features is None:
+            raise GridcrmError("the Spark engine's features step has not run: its feature table is what the "
+                               "forecasts and tags read")
+        return self._features
+
+    # -- customer forecasts -------------------------------------------------------------------------------------
+    def customer_forecasts(self, ctx: Any, cfg: Any, customers: pd.Index) -> SparkForecasts:
+        """Every customer's forecasts and ``models_`` on Spark; the registered model fitted on the driver."""
+        from pyspark.sql import functions as F
+
+        from gridcrm.spark.forecasting import (
+            Regressors,
+            forecasts_to_pandas,
+            models_to_pandas,
+            spark_daily_frame,
+            spark_forecasts,
+        )
+
+        features = self._feature_table()
+        ids = pd.Index(customers)
+        sampled = len(ids) > self.driver_max_series
+        on_driver = ids
+        if sampled:
+            rng = np.random.default_rng(cfg.random_state)
+            on_driver = pd.Index(np.sort(rng.choice(ids.to_numpy(), self.driver_max_series, replace=False)),
+                                 name=ids.name)
+            ctx.note(f"forecasting: the registered model fitted on the driver on a seeded sample of "
+                     f"{self.driver_max_series:,} of {len(ids):,} customers (spark.driver_max_series); "
+                     "every customer's forecasts come from Spark")
+        driver = self.driver.customer_forecasts(ctx, cfg, on_driver)
+        history = spark_daily_frame(self._sds.tables["meter_daily"], ctx.as_of, customers=features)
+        regressors = Regressors(ctx.dataset.customers, ctx.dataset.weather, ctx.as_of, temperature=cfg.temperature,
+                                calendar=bool(cfg.calendar), future_temperature=cfg.future_temperature)
+        forecasts, models = spark_forecasts(history, cfg.forecaster(), int(cfg.h), n_partitions=self.partitions,
+                                            regressors=regressors)
+        models_pd = models_to_pandas(models)
+        rows = len(models_pd) * int(cfg.h)  # predict gives h rows a series
+        result = SparkForecasts(driver.history, None, models_pd, driver.forecaster, driver.regressors,
+                                sampled=sampled, spark_forecasts=forecasts)
+        if rows <= self.collect_max_rows:
+            result.forecasts = forecasts_to_pandas(forecasts)
+        else:
+            path = Path(ctx.output_dir) / "forecasts.parquet"
+            write_parquet_directory(forecasts, path, sort=("unique_id", "ds"))
+            low, high = min(cfg.level), max(cfg.level)
+            ranges = (forecasts.groupBy("unique_id")
+                      .agg(F.mean("forecast").alias("forecast_kwh_day"),
+                           F.mean(f"lo_{low}").alias(f"forecast_kwh_day_lo_{low}"),
+                           F.mean(f"hi_{high}").alias(f"forecast_kwh_day_hi_{high}")).toPandas())
+            ranges["unique_id"] = ranges["unique_id"].astype(np.int64)
+            result.ranges = ranges.rename(columns={"unique_id": "customer_id"}).set_index("customer_id").sort_index()
+            result.written = path
+            ctx.note(f"forecasting: {rows:,} forecast rows (> spark.collect_max_rows {self.collect_max_rows:,}) "
+                     f"written by Spark as the Parquet directory {path.name}/; consumption ranges computed in Spark")
+        ctx.note(f"forecasting: every customer's forecasts on Spark ({self.master}); the registered model fitted on "
+                 f"the driver on {len(on_driver):,} customers")
+        return result
+
+    # -- group forecasts ----------------------------------------------------------------------------------------
+    def group_forecasts(self, ctx: Any, cfg: Any, customers: SparkForecasts) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+        """Group forecasts on the driver (the pandas engine's code: sums over customers, pooled reconciliation)."""
+        if customers.sampled:
+            raise GridcrmError(
+                f"group forecasts: the driver holds a sample of the customers' history (more customers than "
+                f"spark.driver_max_series = {self.driver_max_series:,}) and group sums need every customer; raise "
+                "spark.driver_max_series or leave the groups out of the forecast config (groups: [])")
+        ctx.note("group forecasts: on the driver (aggregation and reconciliation in pandas, not yet on Spark)")
+        return self.driver.group_forecasts(ctx, cfg, customers)
+
+    # -- tags -----------------------------------------------------------------------------------------------------
+    def tags(self, ctx: Any, tagset: TagSet, features: pd.DataFrame, extra: pd.DataFrame | None) -> TagResult:
+        """``tagset.evaluate(features, extra)`` on Spark: per partition, the population-ranking tags in one pass."""
+        from gridcrm.spark.tags import spark_tags, tags_to_pandas
+        from gridcrm.tags import TagResult
+
+        sextra = None
+        if extra is not None and len(extra.columns):
+            sextra = self.spark.createDataFrame(_for_spark(extra))
+        wide = tags_to_pandas(spark_tags(self._feature_table(), tagset, extra=sextra,
+                                         windows=tuple(ctx.config.features.windows)), tagset)
+        missing = features.index.difference(wide.index)
+        if len(missing):
+            raise GridcrmError(f"tags on Spark: {len(missing)} customers of the feature table have no tags "
+                               f"(e.g. {list(missing[:3])})")
+        wide = wide.loc[features.index]
+        skipped = tuple(t for t in getattr(tagset, "_order", list(tagset.tags)) if t not in wide.columns)
+        ctx.note(f"tags: evaluated on Spark ({self.master})")
+        return TagResult(wide=wide, tagset=tagset, skipped=skipped)
+
+    def close(self) -> None:
+        """Release the cached Spark tables (the session stays)."""
+        if self._features is not None:
+            self._features.unpersist()
+        if self._sds is not None:
+            self._sds.unpersist()
+        self._sds = self._features = None
+
+
+def _for_spark(extra: pd.DataFrame) -> pd.DataFrame:
+    """Model columns indexed by ``customer_id`` → a frame Spark takes (categories as strings, missing as None)."""
+    out = {"customer_id": extra.index.to_numpy(dtype=np.int64)}
+    for name, col in extra.items():
+        if isinstance(col.dtype, pd.CategoricalDtype) or col.dtype == object or pd.api.types.is_string_dtype(col):
+            out[str(name)] = col.astype(object).where(col.notna(), None).to_numpy()
+        else:
+            out[str(name)] = col.to_numpy()
+    return pd.DataFrame(out)
+
+
+def write_parquet_directory(frame: DataFrame, path: Path, sort: tuple[str, ...] = ()) -> Path:
+    """Write a Spark table as a Parquet directory that ``pandas.read_parquet`` reads with the pandas engine's dtypes.
+
+    Rows in ``sort`` order across the part files (range-partitioned, sorted within each); timestamps
+    without time zone written as INT96, which pyarrow reads as ``datetime64[ns]`` (Parquet's
+    ``TIMESTAMP_MICROS`` would give ``datetime64[us]``), with the session's time zone set to UTC
+    for the write so the wall-clock values are kept.
+    """
+    from pyspark.sql import functions as F
+
+    spark = frame.sparkSession
+    conf = spark.conf
+    saved = {k: conf.get(k, None) for k in ("spark.sql.parquet.outputTimestampType", "spark.sql.session.timeZone")}
+    conf.set("spark.sql.parquet.outputTimestampType", "INT96")
+    conf.set("spark.sql.session.timeZone", "UTC")  # before the cast is analysed: wall clock kept
+    try:
+        ntz = [f.name for f in frame.schema.fields if f.dataType.typeName() == "timestamp_ntz"]
+        out = frame.select(*[F.col(c).cast("timestamp").alias(c) if c in ntz else F.col(c) for c in frame.columns])
+        if sort:
+            n = max(1, int(spark.sparkContext.defaultParallelism))
+            out = out.repartitionByRange(n, *sort).sortWithinPartitions(*sort)
+        out.write.mode("overwrite").parquet(str(path))
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                conf.unset(k)
+            else:
+                conf.set(k, v)
+    return path

@@ -1,0 +1,201 @@
+"""Where the main job's per-customer work runs: the engine hook of the step layer.
+
+A step asks ``ctx.engine`` for the work an engine may distribute — the feature table, the
+customer forecasts, the group forecasts and the tag evaluation — and does everything else
+itself (files, notes, plots, the registered models). :class:`PandasEngine` (the default of
+:func:`gridcrm.job.run`) does it in this process; :class:`gridcrm.spark.engine.SparkEngine`
+does it on Spark. An engine is any object with the methods of :class:`Engine` (a
+:class:`typing.Protocol`: no base class to inherit, so an engine in a lower layer, such as
+:mod:`gridcrm.spark`, implements it without importing the job).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from gridcrm.job.steps import StepContext
+    from gridcrm.tags import TagResult, TagSet
+
+__all__ = ["CustomerForecasts", "Engine", "PandasEngine", "driver_history"]
+
+
+@dataclass
+class CustomerForecasts:
+    """What an engine's :meth:`Engine.customer_forecasts` returns (any object with these attributes will do).
+
+    Attributes
+    ----------
+    history : DataFrame
+        The daily history on the driver, as the job's ``daily_frame`` makes it (regressor columns
+        included): every forecast customer, or a seeded sample of them when an engine keeps the
+        driver's share bounded (then ``sampled`` is True). The backtest, the fan chart and the
+        driver's model read it.
+    forecasts : DataFrame or None
+        ``unique_id, ds, forecast, lo_*, hi_*`` of every customer; None when the engine wrote
+        them itself (too many rows to collect: ``written``).
+    models : DataFrame
+        ``models_`` of every customer (one row each).
+    forecaster : fitted model
+        The model registered as ``gridcrm-forecaster`` (with its regressors).
+    regressors : str
+        What the note says of the regressors ("" when none).
+    ranges : DataFrame or None
+        Per-customer consumption ranges when the engine computed them (``forecasts`` None);
+        None: the step computes them from ``forecasts``.
+    written : Path or None
+        Where the engine wrote ``forecasts.parquet`` (a Parquet directory) when ``forecasts`` is None.
+    sampled : bool
+        ``history`` and ``forecaster`` cover a sample of the customers only.
+    """
+
+    history: pd.DataFrame
+    forecasts: pd.DataFrame | None
+    models: pd.DataFrame
+    forecaster: Any
+    regressors: str = ""
+    ranges: pd.DataFrame | None = None
+    written: Path | None = None
+    sampled: bool = False
+
+    def of(self, ids: Any) -> pd.DataFrame:
+        """The forecasts of the customers ``ids`` (e.g. the one a fan chart shows)."""
+        if self.forecasts is None:
+            raise ValueError("the forecasts were written, not collected: read them from `written`")
+        return self.forecasts[self.forecasts["unique_id"].isin(list(ids))]
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """What the steps delegate to an engine (``ctx.engine``).
+
+    Attributes
+    ----------
+    name : str
+        ``pandas``, ``spark``, ...: said in the notes.
+    """
+
+    name: str
+
+    def features(self, ctx: StepContext) -> pd.DataFrame:
+        """The feature table of the active customers at ``ctx.as_of`` (``build_features``'s columns and dtypes)."""
+
+    def customer_forecasts(self, ctx: StepContext, cfg: Any, customers: pd.Index) -> CustomerForecasts:
+        """Fit and forecast every customer of ``customers`` ``cfg.h`` days ahead with the settings ``cfg``
+        (a :class:`~gridcrm.forecasting.ForecastConfig`), regressors as the config says."""
+
+    def group_forecasts(self, ctx: StepContext, cfg: Any, customers: CustomerForecasts
+                        ) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+        """``(groups, accuracy, group_model)``: the group forecasts reconciled with the customers', their
+        accuracy per level after ``as_of`` and the fitted :class:`~gridcrm.forecasting.groups.GroupForecaster`."""
+
+    def tags(self, ctx: StepContext, tagset: TagSet, features: pd.DataFrame, extra: pd.DataFrame | None
+             ) -> TagResult:
+        """``tagset.evaluate(features, extra=extra)``, as the engine computes it."""
+
+
+def driver_history(ctx: StepContext, cfg: Any, customers: Any) -> pd.DataFrame:
+    """The job's daily history of ``customers`` before ``as_of``: ``daily_frame`` with degree-days, plus the calendar.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from gridcrm.data.synth import generate_dataset
+    >>> ds = generate_dataset(n_customers=3, start="2024-01-01", end="2024-03-31", seed=1).dataset
+    >>> ctx = SimpleNamespace(dataset=ds, as_of=pd.Timestamp("2024-03-01"))
+    >>> h = driver_history(ctx, SimpleNamespace(temperature=True, calendar="cn"), ds.customers["customer_id"])
+    >>> bool(h["ds"].max() < pd.Timestamp("2024-03-01")), {"heating", "cooling"} <= set(h.columns)
+    (True, True)
+    """
+    from gridcrm.forecasting import daily_frame
+
+    history = daily_frame(ctx.dataset.truncate(ctx.as_of), customers=customers, temperature=cfg.temperature)
+    if cfg.calendar:
+        from gridcrm.forecasting.regressors import add_calendar
+
+        history = add_calendar(history)
+    return history
+
+
+def fit_driver_model(ctx: StepContext, cfg: Any, history: pd.DataFrame) -> tuple[Any, str]:
+    """``cfg.forecaster()`` fitted on ``history``, wrapped with its regressors' future values; and the note's words."""
+    forecaster = cfg.forecaster().fit(history)
+    regressors = ""
+    if forecaster.exog_names_:
+        from gridcrm.forecasting.regressors import with_regressors
+
+        forecaster = with_regressors(forecaster, ctx.dataset.customers, ctx.dataset.weather, ctx.as_of,
+                                     cfg.future_temperature)
+        regressors = (f"; regressors {', '.join(forecaster.forecaster.exog_names_)}"
+                      + (f", future temperature: {forecaster.temperature_source}" if cfg.temperature else ""))
+    return forecaster, regressors
+
+
+def group_forecasts_on_driver(ctx: StepContext, cfg: Any, history: pd.DataFrame, customers_model: Any
+                              ) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+    """Group forecasts reconciled with the customers', and their accuracy per level after ``as_of``.
+
+    The groups get the customers' regressors (degree-days weighted by their regions' shares, the calendar).
+    """
+    from gridcrm.forecasting import daily_frame
+    from gridcrm.forecasting.groups import accuracy_by_level, fit_group_forecaster
+
+    ids = history["unique_id"].unique()
+    members = ctx.dataset.customers.set_index("customer_id").reindex(ids)[list(cfg.groups)]
+    members.index.name = "unique_id"
+    regions = ctx.dataset.customers.set_index("customer_id")["region"]  # degree-days of groups: their regions'
+    model = fit_group_forecaster(customers_model, history, members, cfg.groups, cfg.forecaster(),
+                                 method=cfg.reconciliation, regions=regions, weather=ctx.dataset.weather,
+                                 as_of=ctx.as_of, future_temperature=cfg.future_temperature)
+    reconciled = model.predict(cfg.h)
+    base = model.base(cfg.h)
+    later = daily_frame(ctx.dataset, customers=ids, fill=False)
+    later = later[(later["ds"] >= ctx.as_of) & (later["ds"] < ctx.as_of + pd.Timedelta(days=cfg.h))]
+    acc = []
+    for name, fc in (("base", base), (f"reconciled ({model.method})", reconciled)):
+        if later.empty:
+            break
+        table = accuracy_by_level(fc, history, later, model.hierarchy, members, int(cfg.season_length))
+        acc.append(table.assign(forecasts=name).set_index("forecasts", append=True))
+    accuracy = pd.concat(acc) if acc else pd.DataFrame(columns=["mase", "bias", "coverage_95", "n_series"])
+    groups = reconciled.loc[reconciled["level"] != "customer"].reset_index(drop=True)
+    return groups, accuracy, model
+
+
+class PandasEngine:
+    """The default engine: every step's work in this process, with pandas (needs no Java).
+
+    Examples
+    --------
+    >>> isinstance(PandasEngine(), Engine)
+    True
+    """
+
+    name = "pandas"
+
+    def features(self, ctx: StepContext) -> pd.DataFrame:
+        from gridcrm.features import build_features
+
+        return build_features(ctx.dataset, as_of=ctx.as_of, windows=tuple(ctx.config.features.windows))
+
+    def customer_forecasts(self, ctx: StepContext, cfg: Any, customers: pd.Index) -> CustomerForecasts:
+        history = driver_history(ctx, cfg, customers)
+        forecaster, regressors = fit_driver_model(ctx, cfg, history)
+        return CustomerForecasts(history, forecaster.predict(cfg.h), forecaster.models_, forecaster, regressors)
+
+    def group_forecasts(self, ctx: StepContext, cfg: Any, customers: CustomerForecasts
+                        ) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+        if getattr(customers, "sampled", False):
+            raise ValueError("group forecasts on the driver need every customer's history, got a sample")
+        return group_forecasts_on_driver(ctx, cfg, customers.history, customers.forecaster)
+
+    def tags(self, ctx: StepContext, tagset: TagSet, features: pd.DataFrame, extra: pd.DataFrame | None
+             ) -> TagResult:
+        return tagset.evaluate(features, extra=extra)
+
+    def __repr__(self) -> str:
+        return "PandasEngine()"

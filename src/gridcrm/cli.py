@@ -76,7 +76,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--config", required=True, type=Path, help="YAML run configuration, e.g. configs/demo.yaml")
     r.add_argument("--output", type=Path, help="output folder (overrides output.dir of the config)")
     r.add_argument("--engine", choices=["pandas", "spark"],
-                   help="pandas (one machine) or spark (validation and features on Spark; gridcrm[spark] and Java); "
+                   help="pandas (one machine) or spark (validation, features, customer and group forecasts and "
+                        "tags on Spark; gridcrm[spark] and Java); "
                         "default: the config's engine, else pandas")
 
     v = sub.add_parser("validate", help="load and validate a dataset folder", description="Validate a dataset.")

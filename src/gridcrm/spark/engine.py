@@ -14,8 +14,9 @@ typing (this package sits below the job and does not import it):
   ``driver_max_series``, else on a seeded sample of that many. More forecast rows than
   ``collect_max_rows``: ``forecasts.parquet`` is a Parquet directory written by Spark and the
   portraits' consumption ranges are computed in Spark.
-- **group forecasts**: on the driver, with the pandas engine's code (sums over customers and a
-  reconciliation that pools them), until a Spark aggregation lands.
+- **group forecasts**: the group series summed in Spark and reconciled from sums
+  (:func:`~gridcrm.spark.groups.spark_group_forecasts`); the group model (one series a group) fitted
+  on the driver. ``mint_shrink`` (every customer's backtest errors) runs on the driver.
 - **tags**: :func:`~gridcrm.spark.tags.spark_tags` over the cached feature table and the earlier
   models' columns (tags ranking the population in one global pass).
 
@@ -63,6 +64,8 @@ class SparkForecasts:
     written: Path | None = None
     sampled: bool = False
     spark_forecasts: Any = field(default=None, repr=False)
+    spark_history: Any = field(default=None, repr=False)
+    spark_regressors: Any = field(default=None, repr=False)
 
     def of(self, ids: Any) -> pd.DataFrame:
         """The forecasts of the customers ``ids`` (collected from Spark when they were not collected)."""
@@ -189,7 +192,8 @@ class SparkEngine:
         models_pd = models_to_pandas(models)
         rows = len(models_pd) * int(cfg.h)  # predict gives h rows a series
         result = SparkForecasts(driver.history, None, models_pd, driver.forecaster, driver.regressors,
-                                sampled=sampled, spark_forecasts=forecasts)
+                                sampled=sampled, spark_forecasts=forecasts, spark_history=history,
+                                spark_regressors=regressors)
         if rows <= self.collect_max_rows:
             result.forecasts = forecasts_to_pandas(forecasts)
         else:
@@ -211,14 +215,48 @@ class SparkEngine:
 
     # -- group forecasts ----------------------------------------------------------------------------------------
     def group_forecasts(self, ctx: Any, cfg: Any, customers: SparkForecasts) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
-        """Group forecasts on the driver (the pandas engine's code: sums over customers, pooled reconciliation)."""
-        if customers.sampled:
-            raise GridcrmError(
-                f"group forecasts: the driver holds a sample of the customers' history (more customers than "
-                f"spark.driver_max_series = {self.driver_max_series:,}) and group sums need every customer; raise "
-                "spark.driver_max_series or leave the groups out of the forecast config (groups: [])")
-        ctx.note("group forecasts: on the driver (aggregation and reconciliation in pandas, not yet on Spark)")
-        return self.driver.group_forecasts(ctx, cfg, customers)
+        """Group series summed and reconciled on Spark (:func:`gridcrm.spark.groups.spark_group_forecasts`).
+
+        The group model is fitted on the driver (one series a group); the registered
+        :class:`~gridcrm.forecasting.groups.GroupForecaster` is the driver's customer model, that
+        group model and the customers' hierarchy. ``mint_shrink`` (the full covariance of the
+        customers' errors) runs on the driver with the pandas engine's code.
+        """
+        from pyspark.sql import functions as F
+
+        from gridcrm.forecasting.groups import GroupForecaster
+        from gridcrm.forecasting.reconcile import aggregate
+        from gridcrm.spark.groups import spark_group_forecasts
+
+        if cfg.reconciliation == "mint_shrink":
+            if customers.sampled:
+                raise GridcrmError(
+                    "group forecasts: reconciliation mint_shrink needs every customer's backtest errors on the "
+                    f"driver, which holds a sample (more customers than spark.driver_max_series = "
+                    f"{self.driver_max_series:,}); use wls_var, wls_struct, ols or bottom_up")
+            ctx.note("group forecasts: mint_shrink on the driver (the pandas engine's code)")
+            return self.driver.group_forecasts(ctx, cfg, customers)
+        start = pd.Timestamp(ctx.as_of).normalize()
+        end = start + pd.Timedelta(days=int(cfg.h))
+        ids = customers.spark_history.select(F.col("unique_id").alias("customer_id")).distinct()
+        actual = (self._sds.tables["meter_daily"].join(ids, "customer_id", "left_semi")
+                  .where((F.col("date") >= F.lit(start.to_pydatetime()).cast("timestamp_ntz"))
+                         & (F.col("date") < F.lit(end.to_pydatetime()).cast("timestamp_ntz")))
+                  .select(F.col("customer_id").alias("unique_id"), F.col("date").alias("ds"),
+                          F.col("kwh").alias("y")))
+        got = spark_group_forecasts(customers.spark_history, customers.spark_forecasts, self._sds.tables["customers"],
+                                    list(cfg.groups), cfg.forecaster(), int(cfg.h), method=cfg.reconciliation,
+                                    regressors=customers.spark_regressors, actual=actual,
+                                    season_length=int(cfg.season_length))
+        history = customers.history
+        members = ctx.dataset.customers.set_index("customer_id").reindex(history["unique_id"].unique())[list(cfg.groups)]
+        members.index.name = "unique_id"
+        _, hierarchy = aggregate(history[["unique_id", "ds", "y"]], members, levels=list(cfg.groups), total=True,
+                                 include_bottom=False)
+        model = GroupForecaster(customers.forecaster, got.group_model, hierarchy, cfg.reconciliation)
+        ctx.note(f"group forecasts: summed and reconciled on Spark ({self.master}); the group model fitted on the "
+                 f"driver on {len(got.groups['unique_id'].unique()):,} group series")
+        return got.groups, got.accuracy, model
 
     # -- tags -----------------------------------------------------------------------------------------------------
     def tags(self, ctx: Any, tagset: TagSet, features: pd.DataFrame, extra: pd.DataFrame | None) -> TagResult:

@@ -71,6 +71,15 @@ def _is_levels(value: Any) -> bool:
         isinstance(v, numbers.Real) and not isinstance(v, bool) and 0 < v < 100 for v in value)
 
 
+def _is_scales(value: Any) -> bool:
+    """``{level: {candidate name: factor}}`` with positive finite factors."""
+    return isinstance(value, Mapping) and len(value) > 0 and all(
+        isinstance(lv, numbers.Real) and not isinstance(lv, bool) and isinstance(per, Mapping) and all(
+            isinstance(name, str) and isinstance(f, numbers.Real) and not isinstance(f, bool)
+            and np.isfinite(f) and f > 0 for name, f in per.items())
+        for lv, per in value.items())
+
+
 #: The model-choice candidate of a forecaster with regressors that drops them (the ARIMA orders kept).
 NO_REGRESSORS = "ARIMA without regressors"
 
@@ -191,6 +200,13 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
         ``selection="cluster"``: clusters of similar series.
     selection_sample : int
         ``selection="cluster"``: series backtested per cluster, at most.
+    conformal_scales : mapping, optional
+        ``interval_method="conformal"`` with ``selection="series"`` only: the factors
+        ``{level: {candidate name: factor}}`` computed elsewhere — over a larger set of series
+        than this fit sees, e.g. by the Spark engine from every partition's
+        :attr:`conformal_errors_` (:func:`gridcrm.spark.forecasting.spark_forecasts`) — used as
+        given instead of those of this fit's own backtest; every level and every chosen
+        candidate must have one. None (default): from this fit's backtest.
 
     Attributes
     ----------
@@ -202,6 +218,10 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
         was used).
     interval_scale_ : dict of int to float
         Factor applied to the standard deviation at each level (1.0 with ``model``).
+    conformal_errors_ : DataFrame or None
+        ``interval_method="conformal"``: the standardised errors ``|y - forecast| / sd`` of each
+        series' chosen model on the model-choice windows (rows: the windows' steps, columns:
+        ``unique_id``; NaN where not scored), what the conformal factors pool per candidate.
     segments_ : DataFrame
         ``clustered`` only: the segment totals' models, indexed by segment.
     freq_ : str
@@ -260,6 +280,7 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
         "selection": [Options({"series", "cluster"})],
         "selection_clusters": [_positive_int(1)],
         "selection_sample": [_positive_int(1)],
+        "conformal_scales": [Check(_is_scales, "a mapping {level: {candidate name: positive factor}}"), None],
     }
 
     def __init__(
@@ -290,6 +311,7 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
         selection: str = "series",
         selection_clusters: int = 20,
         selection_sample: int = 100,
+        conformal_scales: Mapping[float, Mapping[str, float]] | None = None,
     ) -> None:
         self.season_length = season_length
         self.level = level
@@ -316,6 +338,7 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
         self.selection = selection
         self.selection_clusters = selection_clusters
         self.selection_sample = selection_sample
+        self.conformal_scales = conformal_scales
 
     # -- fitting ----------------------------------------------------------------------------
     def fit(self, df: pd.DataFrame, y: None = None) -> ConsumptionForecaster:
@@ -464,6 +487,7 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
         """Model choice by backtest (and the conformal factors); the chosen core and the columns for ``models_``."""
         self._series_scale: dict[Any, np.ndarray] = {}
         self._backtest_errors = None
+        self._conformal_z = None
         conformal = self.interval_method == "conformal"
         if (self.model_selection is None and not conformal) or self.engine == "clustered":
             return core, {}
@@ -485,7 +509,9 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
         self._backtest_errors = chosen_errors(scores, choice)
         if conformal:
             levels = [int(v) if float(v).is_integer() else float(v) for v in self.level]
-            self._series_scale = conformal_scales(scores, choice, levels)
+            self._conformal_z = chosen_errors(scores, choice, standardised=True)
+            self._series_scale = (conformal_scales(scores, choice, levels) if self.conformal_scales is None
+                                  else self._given_scales(scores.names, choice, levels))
         naive = 0 if self.model_selection is not None else None
         n_changed = int((choice != own).sum())
         names, counts = np.unique(np.asarray(scores.names)[choice], return_counts=True)
@@ -493,6 +519,22 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
                     ", ".join(f"{n} {c}" for n, c in zip(names.tolist(), counts.tolist(), strict=True)))
         logger.debug("%d series moved off the engine's own model", n_changed)
         return core, selection_columns(scores, choice, naive)
+
+    def _given_scales(self, names: list[str], choice: np.ndarray, levels: list[float]) -> dict[Any, np.ndarray]:
+        """Per level, the factor of each series' chosen candidate from ``conformal_scales``."""
+        given = {float(lv): per for lv, per in self.conformal_scales.items()}
+        out = {}
+        for lv in levels:
+            per = given.get(float(lv))
+            if per is None:
+                raise ValueError(f"conformal_scales has no factors for level {lv}; it has levels {sorted(given)}")
+            factors = np.array([float(per.get(n, np.nan)) for n in names])  # one per candidate
+            missing = sorted({names[i] for i in np.unique(choice) if np.isnan(factors[i])})
+            if missing:
+                raise ValueError(f"conformal_scales[{lv}] has no factor for the chosen candidate(s) {missing}; "
+                                 f"it has {sorted(per)}")
+            out[lv] = factors[choice]
+        return out
 
     def _select_per_cluster(self, core: object, Y: np.ndarray, X: np.ndarray | None, cands: list[Candidate],
                             tables: dict, default: int, own: int, long: bool) -> tuple[object, dict[str, np.ndarray]]:
@@ -512,6 +554,9 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
         errors[:, sample] = chosen_errors(scores, choice[sample])
         self._backtest_errors = errors
         if self.interval_method == "conformal":
+            if self.conformal_scales is not None:
+                raise ValueError("conformal_scales is for selection='series' (each series' own backtest errors); "
+                                 "selection='cluster' computes its factors from the sampled series")
             levels = [int(v) if float(v).is_integer() else float(v) for v in self.level]
             for lv, f in conformal_scales(scores, choice[sample], levels).items():
                 full = np.full(N, float(np.median(f)))
@@ -534,6 +579,19 @@ class ConsumptionForecaster(ValidatedParams, BaseEstimator):
         if getattr(self, "_backtest_errors", None) is None:
             return None
         return pd.DataFrame(self._backtest_errors, columns=pd.Index(self._ids, name="unique_id"))
+
+    @property
+    def conformal_errors_(self) -> pd.DataFrame | None:
+        """Standardised errors ``|y - forecast| / sd`` of each series' chosen model on the model-choice windows.
+
+        Rows: the steps of the windows (oldest window last), columns: ``unique_id``; NaN where not
+        scored. None unless ``interval_method="conformal"`` with ``selection="series"``. Pooled
+        per candidate (``models_["selected"]``), their empirical quantiles are the conformal
+        factors: give factors computed from several fits' errors back as ``conformal_scales``.
+        """
+        if getattr(self, "_conformal_z", None) is None:
+            return None
+        return pd.DataFrame(self._conformal_z, columns=pd.Index(self._ids, name="unique_id"))
 
     def _predict_core(
         self, core: FittedModels | ClusteredFit | BlockFit, h: int, Xf: np.ndarray | None

@@ -307,8 +307,20 @@ class CalendarProfileForecaster(ValidatedParams, BaseEstimator):
     def freq(self) -> str | None:
         return getattr(self._inner(), "freq", None)
 
-    def fit(self, df: pd.DataFrame, y: None = None) -> CalendarProfileForecaster:
+    def fit(self, df: pd.DataFrame, y: None = None, *, days: object | None = None) -> CalendarProfileForecaster:
         """Fit on ``df`` (``unique_id, ds, y``), its holidays and adjusted working days replaced.
+
+        Parameters
+        ----------
+        df : DataFrame
+        y : None
+            Ignored.
+        days : date-like sequence, optional
+            The days the calendar is read on: which ordinary day replaces a holiday, which
+            Sundays a holiday ratio compares with. Default: the days of ``df``. When ``df`` is
+            one part of a larger frame (the Spark engine fits a partition of series at a time),
+            give the days of the whole frame, so that a series' fit does not depend on the
+            series that share its part. Must hold every day of ``df``.
 
         Returns
         -------
@@ -325,7 +337,7 @@ class CalendarProfileForecaster(ValidatedParams, BaseEstimator):
             raise ValueError(f"CalendarProfileForecaster: the forecaster's season_length {s} is not a week of whole "
                              "days (a multiple of 7: 7 daily, 168 hourly, 336 half-hourly, 672 for 15 minutes)")
         day = pd.DatetimeIndex(df["ds"]).normalize()
-        days = pd.DatetimeIndex(day.unique()).sort_values()
+        days = _calendar_days(day, days, "df")
         kind = day_types(days)
         ordinary = set(days[kind.to_numpy() == ORDINARY])
 
@@ -368,8 +380,19 @@ class CalendarProfileForecaster(ValidatedParams, BaseEstimator):
         logger.info("calendar: %d special day(s) of the history replaced by an ordinary day", self.days_replaced_)
         return self
 
-    def predict(self, h: int, X_future: pd.DataFrame | None = None) -> pd.DataFrame:
+    def predict(self, h: int, X_future: pd.DataFrame | None = None, *, days: object | None = None) -> pd.DataFrame:
         """Forecast ``h`` steps: the wrapped forecaster's, holidays and adjusted working days replaced.
+
+        Parameters
+        ----------
+        h : int
+        X_future : DataFrame, optional
+            As the wrapped forecaster's.
+        days : date-like sequence, optional
+            The forecast days a holiday may take its Sunday (or an adjusted working day its
+            weekday) from. Default: the days of this forecast (at least a week after each
+            series' end); give those of the whole frame's forecast when this model was fitted
+            on one part of it (see :meth:`fit`). Must hold every forecast day.
 
         Returns
         -------
@@ -382,7 +405,7 @@ class CalendarProfileForecaster(ValidatedParams, BaseEstimator):
             self.forecaster_.predict(max(int(h), s))
         full = full.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
         day = pd.DatetimeIndex(full["ds"]).normalize()
-        days = pd.DatetimeIndex(day.unique()).sort_values()
+        days = _calendar_days(day, days, "the forecast")
         kind = day_types(days)
         weekday = days.day_of_week
         sundays = set(days[weekday == 6])
@@ -406,3 +429,15 @@ class CalendarProfileForecaster(ValidatedParams, BaseEstimator):
         full["day_type"] = kind.reindex(day).to_numpy()
         keep = full.groupby("unique_id", sort=False).cumcount() < int(h)
         return full.loc[keep].reset_index(drop=True)
+
+
+def _calendar_days(day: pd.DatetimeIndex, given: object | None, what: str) -> pd.DatetimeIndex:
+    """The sorted distinct days of ``day``, or the ``given`` days (which must hold all of them)."""
+    if given is None:
+        return pd.DatetimeIndex(day.unique()).sort_values()
+    days = pd.DatetimeIndex(pd.to_datetime(given)).normalize().unique().sort_values()
+    outside = pd.DatetimeIndex(day.unique()).difference(days)
+    if len(outside):
+        raise ValueError(f"days lacks {len(outside)} day(s) of {what}, e.g. {outside[0].date()}: give every day of "
+                         "the whole frame")
+    return days

@@ -203,13 +203,18 @@ def _backtest_scores(
                           errors=errs)
 
 
-def chosen_errors(scores: BacktestScores, choice: np.ndarray) -> np.ndarray:
-    """Signed backtest errors ``(windows * horizon, N)`` of each series' chosen candidate (NaN where not scored)."""
+def chosen_errors(scores: BacktestScores, choice: np.ndarray, *, standardised: bool = False) -> np.ndarray:
+    """Signed backtest errors ``(windows * horizon, N)`` of each series' chosen candidate (NaN where not scored).
+
+    With ``standardised``, the standardised errors ``|y - forecast| / sd`` instead (what
+    :func:`conformal_scales` pools).
+    """
     N = choice.size
     rows = []
-    for w in range(max((len(e) for e in scores.errors), default=0)):
+    source = scores.z if standardised else scores.errors
+    for w in range(max((len(e) for e in source), default=0)):
         block = np.full((scores.horizon, N), np.nan)
-        for i, errs in enumerate(scores.errors):
+        for i, errs in enumerate(source):
             cols = choice == i
             if w < len(errs) and cols.any():
                 block[:, cols] = errs[w][:, cols]

@@ -16,9 +16,9 @@ from gridcrm.spark.groups import reconcile_sums
 
 pytestmark = [pytest.mark.spark, pytest.mark.filterwarnings("ignore::FutureWarning")]  # pyspark: pandas >= 3
 AS_OF = pd.Timestamp("2024-06-01")
-H = 14
-N_CUSTOMERS = 30
-SHORT_DAYS = 9  # one customer's reads stop 9 days before as_of: its forecasts miss days of the grid (0 there)
+H = 7
+N_CUSTOMERS = 20
+SHORT_DAYS = 3  # one customer's reads stop 3 days before as_of: its forecasts miss days of the grid (0 there)
 
 
 def test_reconcile_sums_hand_computed_two_customers_one_group():
@@ -46,8 +46,9 @@ def test_reconcile_sums_hand_computed_two_customers_one_group():
     np.testing.assert_allclose(got[["1", "2", "total"]].to_numpy(), [*moved, total], atol=1e-6)
 
 
-def test_reconcile_sums_equals_reconcile_on_crossed_groups():
-    """Cells of customers with the same class and region: the library's reconcile (wls_var) on every customer."""
+@pytest.mark.parametrize("method", ["ols", "wls_struct", "wls_var"])
+def test_reconcile_sums_equals_reconcile_on_crossed_groups(method):
+    """Cells of customers with the same class and region: the library's reconcile on every customer."""
     rng = np.random.default_rng(3)
     n, H_ = 40, 3
     members = pd.DataFrame({"c": rng.choice(["a", "b"], n), "r": rng.choice(["x", "y", "z"], n)},
@@ -63,12 +64,18 @@ def test_reconcile_sums_equals_reconcile_on_crossed_groups():
     point = np.vstack([yb, ya])
     fc = pd.DataFrame({"unique_id": np.repeat(ids, H_), "ds": np.tile(dates, len(ids)), "forecast": point.ravel(),
                        "lo_95": (point - 1.96 * sd).ravel(), "hi_95": (point + 1.959963984540054 * sd).ravel()})
-    rec = reconcile(fc, h, "wls_var", clip=False).set_index(["unique_id", "ds"])["forecast"]
+    rec = reconcile(fc, h, method, clip=False).set_index(["unique_id", "ds"])["forecast"]
     cell = members["c"] + "|" + members["r"]
     cells, inv = np.unique(cell, return_inverse=True)
     onehot = sparse.csr_matrix((np.ones(n), (inv, np.arange(n))), shape=(len(cells), n))
     A_cells = sparse.csr_matrix((h.A @ onehot.T).toarray() > 0, dtype=float)
-    wb, wa = sd[:n] ** 2, sd[n:] ** 2
+    if method == "wls_var":
+        wb, wa = sd[:n] ** 2, sd[n:] ** 2
+    else:  # as spark_group_forecasts: w_b = 1 per customer; w_a = 1 or the customers per group (cells' counts)
+        wb = np.ones((n, H_))
+        counts = np.bincount(inv).astype(float)
+        wa = np.repeat((A_cells @ counts if method == "wls_struct" else np.ones(A_cells.shape[0]))[:, None], H_, 1)
+        assert method == "ols" or wa[list(h.group_ids).index("total"), 0] == n
     ra, k = reconcile_sums(A_cells, onehot @ yb, onehot @ wb, ya, wa)
     want = rec.unstack("ds").reindex(ids).to_numpy()
     np.testing.assert_allclose(ra, want[n:], rtol=0, atol=1e-9)
@@ -77,7 +84,7 @@ def test_reconcile_sums_equals_reconcile_on_crossed_groups():
 
 @pytest.fixture(scope="module")
 def pandas_path(extract):
-    """What the main job's forecasting step computes with pandas (job/builtin.py ``_group_forecasts``), 30 customers."""
+    """What the main job's forecasting step computes with pandas (job/builtin.py ``_group_forecasts``) for a few customers."""
     from gridcrm.forecasting import daily_frame, load_forecast_config
     from gridcrm.forecasting.groups import accuracy_by_level, fit_group_forecaster
     from gridcrm.forecasting.regressors import add_calendar, with_regressors
@@ -114,11 +121,12 @@ def pandas_path(extract):
 
 @pytest.fixture(scope="module")
 def spark_inputs(spark, extract, pandas_path):
-    """The Spark history, the customer forecasts of ``spark_forecasts`` (with the job's regressors) and the reads."""
+    """The Spark history, the customer forecasts (those of the pandas step, as ``spark_forecasts`` types them: that
+    they are equal is tested in test_spark_forecasting.py) and the reads after as_of."""
     from pyspark.sql import functions as F
 
     from gridcrm.spark import SparkDataset, read_tables
-    from gridcrm.spark.forecasting import Regressors, spark_daily_frame, spark_forecasts
+    from gridcrm.spark.forecasting import Regressors, spark_daily_frame
 
     folder, extracted_on = extract
     p = pandas_path
@@ -129,7 +137,9 @@ def spark_inputs(spark, extract, pandas_path):
     history = history.where((F.col("unique_id") != p["short"]) | (F.col("ds") < F.lit(cut).cast("timestamp_ntz")))
     reg = Regressors(p["dataset"].customers, p["dataset"].weather, AS_OF,
                      future_temperature=p["cfg"].future_temperature)
-    forecasts, _ = spark_forecasts(history, p["cfg"].forecaster(), H, n_partitions=2, regressors=reg)
+    fc = p["model"].customers.predict(H)
+    ddl = ", ".join(["unique_id bigint", "ds timestamp_ntz", *[f"{c} double" for c in fc.columns[2:]]])
+    forecasts = spark.createDataFrame(fc, ddl)
     end = (AS_OF + pd.Timedelta(days=H)).to_pydatetime()
     actual = (sds.tables["meter_daily"].join(chosen, "customer_id", "left_semi")
               .where((F.col("date") >= F.lit(AS_OF.to_pydatetime()).cast("timestamp_ntz"))

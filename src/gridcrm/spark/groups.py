@@ -299,23 +299,28 @@ def spark_group_forecasts(
         pd.DataFrame({"_cell": hierarchy.bottom_ids.astype(np.int32)[cols], "_g": rows.astype(np.int32)}),
         "_cell int, _g int"))
 
-    def group_sums(df: DataFrame) -> pd.DataFrame:
-        """``unique_id, ds, y`` of customers → the groups' sums (days where a member has a number), as ``aggregate``."""
+    total = int(np.flatnonzero(group_ids == "total")[0])  # every customer's group: counts the rows
+
+    def group_sums(df: DataFrame) -> tuple[pd.DataFrame, int]:
+        """``unique_id, ds, y`` of customers → the groups' sums (days where a member has a number), as ``aggregate``,
+        and the number of rows of ``df`` that are the hierarchy's customers'."""
         per_cell = (df.select(F.col("unique_id").cast("bigint").alias("unique_id"),
                               F.col("ds").cast("timestamp_ntz").alias("ds"), _valid("y").alias("y"))
                     .join(members, "unique_id")
-                    .groupBy("_cell", "ds").agg(F.sum("y").alias("y"), F.count("y").alias("n")))
+                    .groupBy("_cell", "ds").agg(F.sum("y").alias("y"), F.count("y").alias("n"),
+                                                F.count(F.lit(1)).alias("rows")))
         got = (per_cell.join(membership, "_cell").groupBy("_g", "ds")
-               .agg(F.sum("y").alias("y"), F.sum("n").alias("n")).toPandas())
+               .agg(F.sum("y").alias("y"), F.sum("n").alias("n"), F.sum("rows").alias("rows")).toPandas())
+        n_rows = int(got.loc[got["_g"] == total, "rows"].sum())
         got = got.loc[got["n"] > 0]
         out = pd.DataFrame({ID: group_ids[got["_g"].to_numpy(dtype=int)],
                             DS: pd.to_datetime(got["ds"]).astype("datetime64[ns]").to_numpy(),
                             Y: got["y"].to_numpy(dtype=float)})
         out[ID] = out[ID].astype(str)
-        return out.sort_values([ID, DS], kind="stable").reset_index(drop=True)
+        return out.sort_values([ID, DS], kind="stable").reset_index(drop=True), n_rows
 
     # 2. group series and the group model, fitted on the driver
-    agg = group_sums(history)
+    agg, _ = group_sums(history)
     model = clone(forecaster)
     if use_exog:
         from gridcrm.forecasting.regressors import CALENDAR_COLUMNS
@@ -388,11 +393,10 @@ def spark_group_forecasts(
     # 5. accuracy per level against the reads after as_of
     accuracy = pd.DataFrame(columns=_EMPTY_ACCURACY)
     if actual is not None:
-        act_rows = (actual.select(F.col("unique_id").cast("bigint").alias("unique_id"),
-                                  F.col("ds").cast("timestamp_ntz").alias("ds"), F.col("y"))
-                    .join(members, "unique_id", "left_semi"))
-        if act_rows.limit(1).count():
-            act_groups = group_sums(act_rows)
+        act_rows = actual.select(F.col("unique_id").cast("bigint").alias("unique_id"),
+                                 F.col("ds").cast("timestamp_ntz").alias("ds"), F.col("y"))
+        act_groups, n_rows = group_sums(act_rows)
+        if n_rows:  # as the job: no reads after as_of, no accuracy table
             recon = f"reconciled ({method})"
             customer_rows = _customer_accuracy(history, shifted, act_rows, values, s, recon)
             lvls = [lv for lv in hierarchy.levels if lv != "total"]

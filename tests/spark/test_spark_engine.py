@@ -38,7 +38,8 @@ def test_engine_key_and_spark_section_are_checked(tmp_path):
 
 def _job_configs(folder, tmp_path) -> tuple[str, str]:
     """features, credit, value, forecasting (configs/forecast.yaml, 7 days ahead, one backtest window) and tags;
-    the Spark one with ``collect_max_rows: 50`` (the forecasts written by Spark as a Parquet directory)."""
+    the Spark one with ``collect_max_rows: 50`` (the forecasts written by Spark as a Parquet directory) and
+    ``driver_max_series: 60`` (the registered model and the backtest on a sample of 60 of the 75 customers)."""
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2] / "configs"
@@ -48,7 +49,7 @@ def _job_configs(folder, tmp_path) -> tuple[str, str]:
     sections = (f"credit:\n  config: {root / 'credit_ahp.yaml'}\nvalue:\n  config: {root / 'value_ahp.yaml'}\n"
                 f"forecasting:\n  config: {tmp_path / 'forecast.yaml'}\ntags:\n  config: {root / 'tags.yaml'}\n")
     paths = []
-    for out, extra in (("pandas", ""), ("spark", "engine: spark\nspark:\n  collect_max_rows: 50\n")):
+    for out, extra in (("pandas", ""), ("spark", "engine: spark\nspark:\n  collect_max_rows: 50\n  driver_max_series: 60\n")):
         path = tmp_path / f"{out}.yaml"
         path.write_text(f"name: t\nas_of: 2024-06-01\ndata:\n  path: {folder}\n  on_error: quarantine\n"
                         f"output:\n  dir: {tmp_path / out}\n{sections}{extra}")
@@ -67,6 +68,7 @@ def test_run_on_spark_writes_what_the_pandas_engine_writes(spark, extract, tmp_p
     out = capsys.readouterr().out
     assert "built on Spark" in out and "tags: evaluated on Spark" in out
     assert "written by Spark as the Parquet directory forecasts.parquet/" in out
+    assert "seeded sample of 60 of 75 customers" in out and "summed and reconciled on Spark" in out
     a, b = tmp_path / "pandas", tmp_path / "spark"
     assert sorted(p.name for p in b.iterdir()) == sorted(p.name for p in a.iterdir())
     assert (b / "forecasts.parquet").is_dir() and (a / "forecasts.parquet").is_file()
@@ -78,6 +80,10 @@ def test_run_on_spark_writes_what_the_pandas_engine_writes(spark, extract, tmp_p
         elif path.suffix == ".csv":
             left, right = pd.read_csv(path), pd.read_csv(b / path.name)
         else:
+            continue
+        if path.name == "forecast_backtest.csv":  # on the driver's sample: 60 of the 75 customers
+            assert len(pd.read_csv(a / "forecast_models.csv")) == 75
+            assert "backtest on 60: MASE" in out and "backtest on 75: MASE" in out
             continue
         pd.testing.assert_frame_equal(right, left, check_exact=False, rtol=0, atol=1e-9, obj=path.name)
         compared.append(path.name)

@@ -403,7 +403,8 @@ def _forecasting(ctx: StepContext) -> ForecastResult:
     summary = bt.summary()
     ctx.write("forecast_backtest", summary, "forecast_backtest.csv")
     ctx.report_table("Forecast backtest", summary)
-    biggest = features["kwh_mean_90d"].idxmax()
+    on_driver = features.index.isin(history["unique_id"].unique())  # every customer, or the engine's driver sample
+    biggest = features.loc[on_driver, "kwh_mean_90d"].idxmax()
     later = daily_frame(ctx.dataset, customers=[biggest], fill=False)
     ax = fan_chart(history, fc.of([biggest]), biggest, actual=later[later["ds"] >= ctx.as_of])
     ctx.save_figure("forecast_fan_plot", ax.figure, "forecast_fan_chart.png")

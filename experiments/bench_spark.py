@@ -17,6 +17,15 @@ table, meter reads and loads cut to what the features read), and prints both. ``
 read + validate alone on both engines (and checks their quarantine reports equal):
 
     /usr/bin/time -v .venv/bin/python experiments/bench_spark.py --customers 1000000 --months 2 --only validate
+
+``--groups`` times the group forecasts alone (the forecasting step's ``_group_forecasts``: the job's
+settings, degree-days and calendar, ``wls_var``) of ``--series`` customers: pandas
+(``fit_group_forecaster``, ``predict``, ``base``, ``accuracy_by_level``) against
+``gridcrm.spark.groups.spark_group_forecasts`` (reconciled customers written to Parquet). Both get the
+same customer forecasts (seasonal naive, made once: what the customers' model is does not change this
+step's work); results checked equal (relative 1e-9):
+
+    .venv/bin/python experiments/bench_spark.py --customers 20000 --months 15 --series 20000 --groups
 """
 
 from __future__ import annotations
@@ -47,6 +56,7 @@ def main() -> None:
     p.add_argument("--shuffle-layouts", action="store_true", help="also compare the features' shuffle layouts")
     p.add_argument("--only", choices=("all", "validate"), default="all",
                    help="'validate': read + validate only, on both engines (reports checked equal)")
+    p.add_argument("--groups", action="store_true", help="time the group forecasts and their reconciliation alone")
     args = p.parse_args()
     os.environ.setdefault("PYTHONWARNINGS", "ignore::FutureWarning")
 
@@ -77,6 +87,9 @@ def main() -> None:
     forecaster = cfg.forecaster()
     h = int(cfg.h)
     out: list[tuple[str, str, float, float, str]] = []
+    if args.groups:
+        groups_only(args, folder, as_of, cfg)
+        return
 
     # --- pandas ----------------------------------------------------------------------------------------------
     t = time.perf_counter()
@@ -220,6 +233,118 @@ def shuffle_layouts(spark, sds, as_of: pd.Timestamp, partitions: int) -> None:
         frame.write.format("noop").mode("overwrite").save()  # every column through the shuffle, nothing written
         print(f"features' shuffle, {label}: {rows:,} rows, {(shuffle_bytes_written(spark) - b) / 1e6:,.1f} MB "
               f"in {time.perf_counter() - t:.1f} s")
+
+
+class _Fixed:
+    """A customers' model that gives forecasts made beforehand (``GroupForecaster.base`` calls ``predict(h)``)."""
+
+    def __init__(self, forecasts: pd.DataFrame) -> None:
+        self.forecasts = forecasts
+
+    def predict(self, h: int) -> pd.DataFrame:
+        return self.forecasts
+
+
+def naive_forecasts(history: pd.DataFrame, as_of: pd.Timestamp, h: int, levels=(80, 95)) -> pd.DataFrame:
+    """Seasonal-naive daily forecasts (the last week repeated, 0 for a missing day) with normal ranges, vectorised."""
+    import warnings
+
+    from scipy import stats
+
+    y = history.pivot(index="unique_id", columns="ds", values="y").reindex(
+        columns=pd.date_range(end=as_of - pd.Timedelta(days=1), periods=7 * 8, freq="D"))
+    last = np.nan_to_num(y.to_numpy()[:, -7:])
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a customer with fewer than 2 weekly differences: sd 0
+        sd = np.nan_to_num(np.nanstd(y.to_numpy()[:, 7:] - y.to_numpy()[:, :-7], axis=1))
+    ids, days = y.index.to_numpy(), pd.date_range(as_of, periods=h, freq="D")
+    point = np.tile(last, (1, h // 7 + 1))[:, :h]
+    out = {"unique_id": np.repeat(ids, h), "ds": np.tile(days.to_numpy(), len(ids)), "forecast": point.ravel()}
+    for lv in levels:
+        half = (stats.norm.ppf(0.5 + lv / 200) * sd)[:, None] * np.ones((1, h))
+        out[f"lo_{lv}"] = np.maximum(point - half, 0).ravel()
+        out[f"hi_{lv}"] = (point + half).ravel()
+    return pd.DataFrame(out)
+
+
+def groups_only(args, folder: Path, as_of: pd.Timestamp, cfg) -> None:
+    """``--groups``: the forecasting step's group forecasts with pandas, then on Spark; equal results, timings."""
+    from pyspark.sql import functions as F
+
+    from gridcrm.data import load_dataset
+    from gridcrm.forecasting import daily_frame
+    from gridcrm.forecasting.groups import accuracy_by_level, fit_group_forecaster
+    from gridcrm.forecasting.regressors import add_calendar
+    from gridcrm.spark import read_tables, spark_session, stop_session
+    from gridcrm.spark.forecasting import Regressors, spark_daily_frame
+    from gridcrm.spark.groups import spark_group_forecasts
+    from gridcrm.spark.session import shuffle_bytes_written
+
+    work = folder.parent
+    h = int(cfg.h)
+    dataset = load_dataset(folder)
+    cust = dataset.customers
+    ids = np.sort(cust.loc[cust["connected_on"] < as_of, "customer_id"].to_numpy())[: args.series]
+    history = daily_frame(dataset.truncate(as_of), customers=ids, temperature=cfg.temperature)
+    if cfg.calendar:
+        history = add_calendar(history)
+    ids = np.sort(history["unique_id"].unique())
+    fc = naive_forecasts(history, as_of, h, tuple(cfg.level))
+    fc.to_parquet(work / "customer_forecasts.parquet", index=False)
+    later = daily_frame(dataset, customers=ids, fill=False)
+    later = later[(later["ds"] >= as_of) & (later["ds"] < as_of + pd.Timedelta(days=h))]
+    t = time.perf_counter()
+    members = cust.set_index("customer_id").reindex(ids)[list(cfg.groups)]
+    members.index.name = "unique_id"
+    model = fit_group_forecaster(_Fixed(fc), history, members, cfg.groups, cfg.forecaster(), method=cfg.reconciliation,
+                                 regions=cust.set_index("customer_id")["region"], weather=dataset.weather, as_of=as_of,
+                                 future_temperature=cfg.future_temperature)
+    reconciled = model.predict(h)
+    acc = [accuracy_by_level(f, history, later, model.hierarchy, members, int(cfg.season_length))
+           .assign(forecasts=name).set_index("forecasts", append=True)
+           for name, f in (("base", model.base(h)), (f"reconciled ({model.method})", reconciled))]
+    t_pandas = time.perf_counter() - t
+    accuracy = pd.concat(acc)
+    groups = reconciled.loc[reconciled["level"] != "customer"].reset_index(drop=True)
+    n_groups = groups["unique_id"].nunique()
+    weather = dataset.weather
+    del dataset, history
+    t = time.perf_counter()
+    spark = spark_session(args.master, shuffle_partitions=args.partitions, driver_memory=args.driver_memory)
+    print(f"Spark session on {args.master}: {time.perf_counter() - t:.1f} s (not counted below)")
+    try:
+        tables = read_tables(spark, folder)
+        chosen = spark.createDataFrame(pd.DataFrame({"customer_id": ids}))
+        meter = tables["meter_daily"]
+        s_history = spark_daily_frame(meter, as_of, customers=chosen)
+        end = (as_of + pd.Timedelta(days=h)).to_pydatetime()
+        actual = (meter.join(chosen, "customer_id", "left_semi")
+                  .where((F.col("date") >= F.lit(as_of.to_pydatetime()).cast("timestamp_ntz"))
+                         & (F.col("date") < F.lit(end).cast("timestamp_ntz")))
+                  .select(F.col("customer_id").alias("unique_id"), F.col("date").alias("ds"), F.col("kwh").alias("y")))
+        s_fc = spark.read.parquet(str(work / "customer_forecasts.parquet"))
+        reg = Regressors(cust, weather, as_of, temperature=cfg.temperature, calendar=bool(cfg.calendar),
+                         future_temperature=cfg.future_temperature)
+        b, t = shuffle_bytes_written(spark), time.perf_counter()
+        got = spark_group_forecasts(s_history, s_fc, tables["customers"], cfg.groups, cfg.forecaster(), h,
+                                    method=cfg.reconciliation, regressors=reg, actual=actual)
+        got.customers.write.parquet(str(work / "spark_reconciled_customers"))
+        t_spark = time.perf_counter() - t
+        shuffled = shuffle_bytes_written(spark) - b
+        rec = pd.read_parquet(work / "spark_reconciled_customers").sort_values(["unique_id", "ds"])
+    finally:
+        stop_session(spark)
+    pd.testing.assert_frame_equal(got.groups, groups, check_exact=False, rtol=1e-9, atol=1e-9)
+    pd.testing.assert_frame_equal(got.accuracy, accuracy, check_exact=False, rtol=1e-9, atol=1e-9)
+    want = reconciled.loc[reconciled["level"] == "customer"]
+    np.testing.assert_allclose(rec["forecast"].to_numpy(),
+                               want.assign(unique_id=want["unique_id"].astype(np.int64))
+                               .sort_values(["unique_id", "ds"])["forecast"].to_numpy(), rtol=1e-9, atol=1e-9)
+    print(f"group forecasts of {len(ids):,} customers: {n_groups} groups of {', '.join(cfg.groups)} and the total, "
+          f"{h} days, {cfg.reconciliation}; Spark shuffled {shuffled / 1e6:,.1f} MB")
+    print(f"\n{'step':<10} {'engine':<7} {'units':>12} {'seconds':>8} {'per second':>12}  (equal results checked)")
+    for engine, s in (("pandas", t_pandas), ("spark", t_spark)):
+        print(f"{'groups':<10} {engine:<7} {len(ids):>12,} {s:>8.1f} {len(ids) / s:>12,.0f}  customers/s")
 
 
 if __name__ == "__main__":

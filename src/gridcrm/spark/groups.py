@@ -220,8 +220,9 @@ def spark_group_forecasts(
         ``unique_id, ds, y``: the daily reads of the forecast customers before ``as_of`` (what
         :func:`~gridcrm.spark.forecasting.spark_forecasts` was given; missing days need not be rows).
     customer_forecasts : pyspark.sql.DataFrame
-        The customers' forecasts returned by :func:`~gridcrm.spark.forecasting.spark_forecasts`
-        (``unique_id, ds, forecast, lo_<l>, hi_<l>``).
+        The customers' forecasts returned by :func:`~gridcrm.spark.forecasting.spark_forecasts` from
+        ``history`` (``unique_id, ds, forecast, lo_<l>, hi_<l>``). A customer of ``history`` without a
+        forecast on a day of the grid gets 0 there, as in ``GroupForecaster.base``.
     customers : pyspark.sql.DataFrame
         The validated ``customers`` table: ``customer_id``, the ``levels`` columns and ``region``.
     levels : list of str
@@ -251,6 +252,21 @@ def spark_group_forecasts(
     InputError
         A missing column, a history customer without a row in ``customers`` (or without a region
         when degree-days are asked for).
+
+    Notes
+    -----
+    Spark actions: one over the customers (cells, regions' shares), one over ``history`` (group
+    sums), one over ``customer_forecasts`` on the grid (sums per cell and day), two over ``actual``
+    (group sums; the customer level's accuracy, with a window over ``history`` for the MASE scales).
+    The customer → cell table is persisted (memory and disk) for the lazy ``customers`` result.
+
+    Examples
+    --------
+    The reconciliation itself, from sums per cell, is :func:`reconcile_sums` (runs without Spark).
+    >>> from gridcrm.spark.groups import spark_group_forecasts  # doctest: +SKIP
+    >>> out = spark_group_forecasts(history, forecasts, sds.tables["customers"],  # doctest: +SKIP
+    ...                             ["customer_class", "region"], ConsumptionForecaster(), 28, actual=later)
+    >>> out.accuracy.loc[("total", "reconciled (wls_var)"), "mase"]  # doctest: +SKIP
     """
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
@@ -270,8 +286,16 @@ def spark_group_forecasts(
     key = F.concat_ws("\u0001", *[F.coalesce(c.cast("string"), F.lit("\u0000")) for c in raw])
     known = customers.select(F.col("customer_id").cast("bigint").alias("unique_id"), key.alias("_key"),
                              *[c.alias(n) for c, n in zip(raw, [*labs, _REGION], strict=True)])
-    per_customer = (history.select(F.col("unique_id").cast("bigint").alias("unique_id"), _valid("y").alias("y"))
-                    .groupBy("unique_id").agg(F.avg("y").alias("_size"))
+    hist = history.select(F.col("unique_id").cast("bigint").alias("unique_id"), F.col("ds"), _valid("y").alias("y"))
+    stats = [F.avg("y").alias("_size")]
+    if actual is not None:  # MASE scale: mean |y - y s days before| (by date: a missing day is no row), same shuffle
+        from pyspark.sql import Window
+
+        day = F.datediff(F.to_date(F.col("ds")), F.lit("1970-01-01").cast("date"))
+        before = Window.partitionBy("unique_id").orderBy("_day").rangeBetween(-s, -s)
+        hist = hist.withColumn("_day", day).withColumn("_lag", F.max("y").over(before))
+        stats.append(F.avg(F.abs(F.col("y") - F.col("_lag"))).alias("_scale"))
+    per_customer = (hist.groupBy("unique_id").agg(*stats)
                     .join(known, "unique_id", "left").persist(StorageLevel.MEMORY_AND_DISK))
     cells = (per_customer.groupBy("_key")
              .agg(*[F.first(n).alias(n) for n in [*labs, _REGION]], F.count(F.lit(1)).alias("_n"),
@@ -346,7 +370,9 @@ def spark_group_forecasts(
         raise InputError(f"customer_forecasts lacks column(s) {lacking} that the group forecasts have: forecast "
                          "customers and groups at the same interval levels")
     latest = customer_forecasts.agg(F.max(F.col("ds").cast("timestamp_ntz"))).collect()[0][0]
-    end = max(pd.Timestamp(grp[DS].max()), pd.Timestamp(latest)) if latest is not None else grp[DS].max()
+    end = pd.Timestamp(grp[DS].max())
+    if latest is not None:  # the grid ends on the latest forecast day of customers and groups, as GroupForecaster.base
+        end = max(end, pd.Timestamp(latest).as_unit(end.unit))
     dates = pd.date_range(end=end, periods=h, freq=model.freq_)
     base = _on_grid(grp.assign(**{ID: grp[ID].astype(str)}), group_ids, dates, values)
     day_frame = spark.createDataFrame([(d.to_pydatetime(),) for d in dates], "ds timestamp_ntz")
@@ -369,7 +395,7 @@ def spark_group_forecasts(
         wb = F.lit(1.0)
         sizes = np.asarray(A @ cells["_n"].to_numpy(float)[cell_of.to_numpy()])
         wa = np.broadcast_to((sizes if method == "wls_struct" else np.ones(len(group_ids)))[:, None], ya.shape)
-    grid = grid.withColumn("_w", wb)
+    grid = grid.withColumn("_w", wb).persist(StorageLevel.MEMORY_AND_DISK)  # summed now, shifted later (lazy)
     day_index = pd.DatetimeIndex(day_cols).astype("datetime64[ns]")
     yb_sum, wb_sum = np.zeros((len(cells), len(day_cols))), np.zeros((len(cells), len(day_cols)))
     sums = grid.groupBy("_cell", "ds").agg(F.sum("forecast").alias("yb"), F.sum("_w").alias("wb")).toPandas()
@@ -398,7 +424,8 @@ def spark_group_forecasts(
         act_groups, n_rows = group_sums(act_rows)
         if n_rows:  # as the job: no reads after as_of, no accuracy table
             recon = f"reconciled ({method})"
-            customer_rows = _customer_accuracy(history, shifted, act_rows, values, s, recon)
+            customer_rows = _customer_accuracy(per_customer.select("unique_id", "_scale"), shifted, act_rows, values,
+                                               recon)
             lvls = [lv for lv in hierarchy.levels if lv != "total"]
             tables = []
             for name, frame in (("base", base), (recon, groups)):
@@ -409,31 +436,23 @@ def spark_group_forecasts(
                     table.index.name = "level"
                 tables.append(table.assign(forecasts=name).set_index("forecasts", append=True))
             accuracy = pd.concat(tables)
-    per_customer.unpersist()
+    per_customer.unpersist()  # members and grid stay cached: the lazy customers result reads them
     logger.info("group forecasts on Spark: %d cells, %d groups, %d days", len(cells), len(group_ids), h)
     return SparkGroupForecasts(groups=groups, base=base, accuracy=accuracy, group_model=model,
                                hierarchy_levels={lv: list(ids) for lv, ids in hierarchy.levels.items()},
                                customers=customers_out)
 
 
-def _customer_accuracy(history: DataFrame, shifted: DataFrame, actual: DataFrame, values: list[str], s: int,
-                       name: str) -> dict[str, dict[str, float]]:
+def _customer_accuracy(scales: DataFrame, shifted: DataFrame, actual: DataFrame, values: list[str], name: str
+                       ) -> dict[str, dict[str, float]]:
     """The customer rows of the accuracy table (base and reconciled forecasts), computed in Spark.
 
-    Per customer, as ``series_metrics``: MASE = mean absolute error / the seasonal-naive MAE of its
-    history (``y`` against ``y`` ``s`` days before, by date: missing days are not rows), bias =
-    100 × sum of errors / sum of ``|y|``, coverage of the 95 % interval; then the mean over the
-    customers (missing values skipped) and their number.
+    Per customer, as ``series_metrics``: MASE = mean absolute error / ``_scale`` of ``scales`` (the
+    seasonal-naive MAE of its history), bias = 100 × sum of errors / sum of ``|y|``, coverage of
+    the 95 % interval; then the mean over the customers (missing values skipped) and their number.
     """
-    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    day = F.datediff(F.to_date(F.col("ds")), F.lit("1970-01-01").cast("date"))
-    hist = history.select(F.col("unique_id").cast("bigint").alias("unique_id"), day.alias("_day"),
-                          _valid("y").alias("y"))
-    before = Window.partitionBy("unique_id").orderBy("_day").rangeBetween(-s, -s)
-    scales = (hist.withColumn("_lag", F.max("y").over(before))
-              .groupBy("unique_id").agg(F.avg(F.abs(F.col("y") - F.col("_lag"))).alias("_scale")))
     reads = actual.select("unique_id", "ds", _valid("y").alias("y")).where(F.col("y").isNotNull())
     cover = "lo_95" in values and "hi_95" in values
     parts = []

@@ -194,3 +194,28 @@ def test_mint_shrink_and_bad_input_are_refused(spark, pandas_path, spark_inputs)
     few = s["customers"].where(s["customers"]["customer_id"] != int(p["ids"][3]))
     with pytest.raises(InputError, match=rf"no row for 1 customer.*\[{int(p['ids'][3])}\]"):
         spark_group_forecasts(args[0], args[1], few, *args[3:])
+
+
+def test_bottom_up_without_regressors_or_actuals_equals_the_pandas_path(extract, pandas_path, spark_inputs):
+    """No degree-days nor calendar (a plain group model), bottom-up: the groups are the customers' sums."""
+    from gridcrm.forecasting import daily_frame
+    from gridcrm.forecasting.groups import fit_group_forecaster
+    from gridcrm.spark.groups import spark_group_forecasts
+
+    p, s = pandas_path, spark_inputs
+    history = daily_frame(p["dataset"].truncate(AS_OF), customers=p["ids"])
+    history = history[(history["unique_id"] != p["short"]) | (history["ds"] < AS_OF - pd.Timedelta(days=SHORT_DAYS))]
+    members = p["dataset"].customers.set_index("customer_id").reindex(history["unique_id"].unique())
+    members.index.name = "unique_id"
+    model = fit_group_forecaster(p["model"].customers, history.reset_index(drop=True), members[["region"]], ["region"],
+                                 p["cfg"].forecaster(), method="bottom_up")
+    reconciled = model.predict(H)
+    want = reconciled.loc[reconciled["level"] != "customer"].reset_index(drop=True)
+    got = spark_group_forecasts(s["history"], s["forecasts"], s["customers"], ["region"], p["cfg"].forecaster(), H,
+                                method="bottom_up")
+    pd.testing.assert_frame_equal(got.groups, want, check_exact=False, rtol=0, atol=1e-9)
+    assert type(got.group_model).__name__ == "ConsumptionForecaster"
+    assert got.accuracy.empty and list(got.accuracy.columns) == ["mase", "bias", "coverage_95", "n_series"]
+    total = want.loc[want["unique_id"] == "total", "forecast"].to_numpy()
+    regions = want.loc[want["level"] == "region"].groupby("ds")["forecast"].sum().to_numpy()
+    np.testing.assert_allclose(total, regions, rtol=1e-12)  # coherent: the regions add up to the total

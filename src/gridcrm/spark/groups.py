@@ -258,7 +258,7 @@ def spark_group_forecasts(
     Spark actions: one over the customers (cells, regions' shares), one over ``history`` (group
     sums), one over ``customer_forecasts`` on the grid (sums per cell and day), two over ``actual``
     (group sums; the customer level's accuracy, with a window over ``history`` for the MASE scales).
-    The customer → cell table is persisted (memory and disk) for the lazy ``customers`` result.
+    The customer → cell table stays persisted (memory and disk) for the lazy ``customers`` result.
 
     Examples
     --------
@@ -395,7 +395,7 @@ def spark_group_forecasts(
         wb = F.lit(1.0)
         sizes = np.asarray(A @ cells["_n"].to_numpy(float)[cell_of.to_numpy()])
         wa = np.broadcast_to((sizes if method == "wls_struct" else np.ones(len(group_ids)))[:, None], ya.shape)
-    grid = grid.withColumn("_w", wb).persist(StorageLevel.MEMORY_AND_DISK)  # summed now, shifted later (lazy)
+    grid = grid.withColumn("_w", wb).persist(StorageLevel.MEMORY_AND_DISK)  # summed, then read by the accuracy
     day_index = pd.DatetimeIndex(day_cols).astype("datetime64[ns]")
     yb_sum, wb_sum = np.zeros((len(cells), len(day_cols))), np.zeros((len(cells), len(day_cols)))
     sums = grid.groupBy("_cell", "ds").agg(F.sum("forecast").alias("yb"), F.sum("_w").alias("wb")).toPandas()
@@ -436,7 +436,8 @@ def spark_group_forecasts(
                     table.index.name = "level"
                 tables.append(table.assign(forecasts=name).set_index("forecasts", append=True))
             accuracy = pd.concat(tables)
-    per_customer.unpersist()  # members and grid stay cached: the lazy customers result reads them
+    per_customer.unpersist()
+    grid.unpersist()  # the lazy customers result recomputes it from the cached members and the customer forecasts
     logger.info("group forecasts on Spark: %d cells, %d groups, %d days", len(cells), len(group_ids), h)
     return SparkGroupForecasts(groups=groups, base=base, accuracy=accuracy, group_model=model,
                                hierarchy_levels={lv: list(ids) for lv, ids in hierarchy.levels.items()},

@@ -293,7 +293,8 @@ def spark_group_forecasts(
 
         day = F.datediff(F.to_date(F.col("ds")), F.lit("1970-01-01").cast("date"))
         before = Window.partitionBy("unique_id").orderBy("_day").rangeBetween(-s, -s)
-        hist = hist.withColumn("_day", day).withColumn("_lag", F.max("y").over(before))
+        # the one shuffle of every history row: 3 narrow columns (a day number, not the timestamp)
+        hist = hist.select("unique_id", day.alias("_day"), "y").withColumn("_lag", F.max("y").over(before))
         stats.append(F.avg(F.abs(F.col("y") - F.col("_lag"))).alias("_scale"))
     per_customer = (hist.groupBy("unique_id").agg(*stats)
                     .join(known, "unique_id", "left").persist(StorageLevel.MEMORY_AND_DISK))
@@ -456,6 +457,8 @@ def _customer_accuracy(scales: DataFrame, shifted: DataFrame, actual: DataFrame,
 
     reads = actual.select("unique_id", "ds", _valid("y").alias("y")).where(F.col("y").isNotNull())
     cover = "lo_95" in values and "hi_95" in values
+    needed = ["forecast", *(["lo_95", "hi_95"] if cover else [])]
+    shifted = shifted.select("unique_id", "ds", *needed, *[f"r_{c}" for c in needed])  # narrower join
     parts = []
     for tag, p in (("b", ""), ("r", "r_")):
         e = F.col(f"{p}forecast") - F.col("y")

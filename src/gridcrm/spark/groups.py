@@ -3,8 +3,8 @@
 What the main job's forecasting step does with pandas (``fit_group_forecaster`` → ``predict`` →
 ``accuracy_by_level``), without collecting the customer level to the driver:
 
-1. Every customer belongs to one *cell*: its values of the group levels and its region (a few
-   thousand cells at most; customers are ``repartition``-joined to the customers table once).
+1. Every customer belongs to one *cell*: its values of the group levels and its region (the
+   combinations present: far fewer than customers; a cell is in exactly one group of every level).
 2. Group series: the customers' history is summed per cell and day in Spark, then per group and
    day (each cell is in one group of every level); only groups × days reach the driver. The
    regions' shares of each group (degree-days of groups) are sums of the customers' mean ``y`` per cell.
@@ -19,9 +19,12 @@ What the main job's forecasting step does with pandas (``fit_group_forecaster`` 
 5. Accuracy per level after ``as_of``: the customer level in Spark (MASE scale per customer from
    its history, by date), the groups on the driver with the library's own metrics.
 
-What is shuffled: the customers' history once (joined to its cell and summed map-side per cell and
-day), the customer forecasts once (put on the common date grid), the reads after ``as_of`` once; a
-few rows per cell and day come back to the driver, and one row per cell and horizon goes out.
+What is shuffled: every history row once, by customer, for the customers' MASE scales (a window
+over days; only with ``actual``); otherwise history is aggregated map-side (per customer, then per
+cell and day: the customer → cell table is broadcast while small, else joined by a sort-merge that
+shuffles history once more). The customer forecasts are joined once to the date grid, and the reads
+after ``as_of`` once to it. Rows per group and day come back to the driver, and one row per cell and
+horizon goes out (broadcast).
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -89,3 +90,74 @@ def test_forecasts_with_the_jobs_regressors_equal_the_pandas_step(spark, extract
     with pytest.raises(ConfigError, match="future_temperature"):
         spark_forecasts(spark_history, cfg.forecaster(), 7,
                         regressors=Regressors(dataset.customers, dataset.weather, AS_OF, future_temperature="hot"))
+
+
+#: The job's 15-minute forecasts (job/builtin.py ``_interval_forecasts``): a week of quarter-hours, 8 weeks of history.
+WEEK = 672
+
+
+@pytest.fixture(scope="module")
+def interval_extract(tmp_path_factory):
+    """480 customers (11 with 15-minute load: 9 over 154 days, 2 over 31), the job's interval history at 2024-11-01."""
+    from gridcrm.data.synth import generate_dataset
+    from gridcrm.forecasting import interval_frame
+
+    ds = generate_dataset(n_customers=480, start="2024-03-01", end="2024-10-31", seed=5).dataset
+    folder = ds.save(tmp_path_factory.mktemp("interval"))
+    as_of = pd.Timestamp("2024-11-01")
+    load = interval_frame(ds.truncate(as_of), freq="15min")  # as the job: before as_of, >= 4 weeks of load
+    load = load[load["ds"] < as_of]
+    enough = load.dropna(subset=["y"]).groupby("unique_id").size() >= 4 * WEEK
+    return folder, ds.extracted_on, as_of, load[load["unique_id"].isin(enough.index[enough])]
+
+
+def _interval_forecaster() -> object:
+    from gridcrm.forecasting.multiseason import CalendarProfileForecaster
+
+    return CalendarProfileForecaster(forecaster=ConsumptionForecaster(
+        season_length=WEEK, freq="15min", level=(80, 95), max_history=8 * WEEK, interval_method="conformal",
+        random_state=0), calendar="cn")
+
+
+def test_interval_forecasts_with_conformal_ranges_equal_the_jobs_for_two_partitionings(spark, interval_extract):
+    """Pooled conformal factors (one global pass) and the calendar read on every series' days: the job's numbers."""
+    from gridcrm.spark import SparkDataset, read_tables
+    from gridcrm.spark.forecasting import forecasts_to_pandas, models_to_pandas, spark_forecasts, spark_interval_frame
+
+    folder, extracted_on, as_of, load = interval_extract
+    # three customers: two of 154 days (8 weeks kept) choosing the two-season model, one of 31 days the blocks
+    ids = [10000016, 10000027, 10000347]
+    history = load[load["unique_id"].isin(ids)].reset_index(drop=True)
+    fitted = _interval_forecaster().fit(history)
+    expected = fitted.predict(WEEK)
+    assert fitted.models_["selected"].tolist() == ["MSTL", "MSTL", "Blocks"]
+    sds = SparkDataset.trusted(read_tables(spark, folder), extracted_on)
+    chosen = sds.tables["customers"].where(sds.tables["customers"]["customer_id"].isin(ids))
+    spark_history = spark_interval_frame(sds.tables["load_interval"], as_of, customers=chosen)
+    got_history = spark_history.toPandas().sort_values(["unique_id", "ds"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got_history, history.dropna(subset=["y"]).reset_index(drop=True),
+                                  check_dtype=False, check_exact=False, rtol=0, atol=1e-12)
+    ranges = ["lo_80", "hi_80", "lo_95", "hi_95"]
+    for n in (2, 3):
+        fc, models = spark_forecasts(spark_history, _interval_forecaster(), WEEK, n_partitions=n)
+        got = forecasts_to_pandas(fc)
+        pd.testing.assert_frame_equal(got.drop(columns=ranges), expected.drop(columns=ranges), check_exact=False,
+                                      rtol=0, atol=1e-9)
+        # the ranges' half-widths to 1e-9 relative: the batched ARIMA's backtest refits differ by ~1e-9 between
+        # batches of other series, which moves a pooled quantile by ~1e-10 (kW in the thousands)
+        for side in ranges:
+            np.testing.assert_allclose((got[side] - got["forecast"]).abs(), (expected[side] - expected["forecast"]).abs(),
+                                       rtol=1e-9, atol=1e-9)
+        pd.testing.assert_frame_equal(models_to_pandas(models), fitted.models_, check_exact=False, rtol=1e-9,
+                                      atol=1e-9)
+    # alone (a partition of its own, without the pooled pass) a series gets the factor of its own errors
+    alone = _interval_forecaster().fit(history[history["unique_id"] == 10000027])
+    assert alone.models_["interval_scale_95"].item() != pytest.approx(fitted.models_.loc[10000027, "interval_scale_95"])
+    from gridcrm.forecasting.multiseason import CalendarProfileForecaster
+
+    with pytest.raises(ConfigError, match="calibrated"):
+        spark_forecasts(spark_history, CalendarProfileForecaster(forecaster=ConsumptionForecaster(
+            season_length=WEEK, freq="15min", interval_method="calibrated")), WEEK)
+    with pytest.raises(ConfigError, match="clustered"):
+        spark_forecasts(spark_history, CalendarProfileForecaster(forecaster=ConsumptionForecaster(
+            season_length=WEEK, freq="15min", engine="clustered")), WEEK)

@@ -118,8 +118,13 @@ def fit_long_season(Y: np.ndarray, s: int, fit_blocks: Callable[[np.ndarray, int
     totals = Yt.reshape(Tb // p, p, N).sum(axis=1)
     blocks = fit_blocks(totals, bs)
     per_step_total = np.repeat(totals, p, axis=0)
+    # seasons of shares per series, from its own history (rows before its first value are not its history):
+    # a series' shares do not depend on the longer series fitted with it
+    first = np.argmax(~np.isnan(Yt), axis=0) if N else np.zeros(0, dtype=int)
+    k_of = np.maximum(1, np.minimum(SHAPE_SEASONS, (Tb - first) // s))
     k = max(1, min(SHAPE_SEASONS, Tb // s))
-    recent = Yt[Tb - k * s :]
+    recent = Yt[Tb - k * s :].copy()
+    recent[np.arange(k * s)[:, None] < ((k - k_of) * s)[None, :]] = np.nan  # older than the series' own k seasons
     rec_tot = per_step_total[Tb - k * s :]
     with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # positions never positive: uniform shares below

@@ -34,7 +34,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from gridcrm._params import Check, Options, ValidatedParams
-from gridcrm.forecasting._models import FittedModels, predict_models
+from gridcrm.forecasting._models import FittedModels, concat_models, predict_models, take_models
 
 __all__ = ["MultiSeasonFit", "fit_multi_season", "decompose", "MULTI_SEASON_WEEKS", "CalendarProfileForecaster",
            "day_types"]
@@ -134,8 +134,9 @@ def fit_multi_season(
     Parameters
     ----------
     Y : ndarray of shape (T, N)
-        At least two weeks (``2 s`` steps) observed in every column; at most the last
-        ``weeks`` whole weeks that every column has are used.
+        At least two weeks (``2 s`` steps) observed in every column; each column uses at most
+        its last ``weeks`` whole weeks (the columns with as many whole weeks are fitted
+        together: a series' model does not depend on the other columns).
     s : int
         The week in steps, a multiple of 7 (168 hourly, 336 half-hourly, 672 for 15 minutes).
     fit_rest : callable
@@ -162,20 +163,28 @@ def fit_multi_season(
     if s % 7:
         raise ValueError(f"season_length {s} is not a week of whole days (a multiple of 7)")
     T, N = Y.shape
-    n_obs = int((~np.isnan(Y)).sum(axis=0).min()) if N else T
-    k = min(weeks, n_obs // s)
-    if k < 2:
-        raise ValueError(f"the two-season model needs at least two weeks ({2 * s} steps) of history, got {n_obs}")
-    Yk = Y[T - k * s :]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        trend, D, W = decompose(Yk, s)
+    n_obs = (~np.isnan(Y)).sum(axis=0) if N else np.array([T])
+    weeks_of = np.minimum(weeks, n_obs // s)  # whole weeks each column uses
+    if weeks_of.min() < 2:
+        raise ValueError(f"the two-season model needs at least two weeks ({2 * s} steps) of history, "
+                         f"got {int(n_obs.min())}")
     p = s // 7
-    pos = np.arange(k * s)
-    Z = Yk - D[pos % p] - W[pos % s]
-    rest = fit_rest(Z, 1)
     future = np.arange(s)  # step j + 1 after the end sits at week position (k s + j) % s = j
-    return MultiSeasonFit(s=s, p=p, seasonal=D[future % p] + W[future], rest=rest)
+    seasonal = np.empty((s, max(N, 1)))
+    parts, order = [], []
+    for k in np.unique(weeks_of):  # a few groups (at most weeks - 1), not a loop over series
+        cols = np.flatnonzero(weeks_of == k) if N else slice(None)
+        Yk = Y[T - int(k) * s :, cols]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            trend, D, W = decompose(Yk, s)
+        pos = np.arange(int(k) * s)
+        parts.append(fit_rest(Yk - D[pos % p] - W[pos % s], 1))
+        order.append(cols)
+        seasonal[:, cols] = D[future % p] + W[future]
+    rest = parts[0] if len(parts) == 1 else take_models(concat_models(parts),
+                                                          np.argsort(np.concatenate(order), kind="stable"))
+    return MultiSeasonFit(s=s, p=p, seasonal=seasonal[:, :N], rest=rest)
 
 
 # --- the Chinese calendar in interval forecasts ------------------------------------------------------------------------

@@ -113,3 +113,28 @@ def test_calendar_on_the_whole_frames_days_makes_a_part_fit_like_the_whole():
                           expected.loc[oct1 & (expected["unique_id"] == 1), "forecast"].item())
     with pytest.raises(ValueError, match="days lacks 7 day"):
         model().fit(df, days=days[:-7])
+
+
+def test_long_season_models_of_a_series_do_not_depend_on_longer_series_beside_it():
+    """Two-season and block models use each series' own whole weeks, not the shortest series' (hourly, s = 168)."""
+    from gridcrm.forecasting.batched import fit_batched
+    from gridcrm.forecasting.longseason import fit_long_season
+    from gridcrm.forecasting.multiseason import fit_multi_season
+
+    rng = np.random.default_rng(1)
+    t = np.arange(7 * 168)
+    day = np.where((t % 24 >= 8) & (t % 24 < 20), 3.0, 1.0) * np.where(t % 168 >= 120, 0.5, 1.0)
+    Y = day[:, None] * rng.uniform(0.9, 1.1, (t.size, 2))
+    Y[: 7 * 168 - 588, 1] = np.nan  # series 1: its last three and a half weeks only
+
+    def fit_rest(Z, s):
+        return fit_batched(Z, s)
+
+    both, alone = fit_multi_season(Y, 168, fit_rest), fit_multi_season(Y[-588:, 1:], 168, fit_rest)
+    for a, b in zip(both.predict(48), alone.predict(48), strict=True):
+        np.testing.assert_allclose(a[:, 1], b[:, 0], rtol=1e-9)
+    long_alone = fit_multi_season(Y[:, :1], 168, fit_rest)  # six weeks: not cut to the short series' three
+    np.testing.assert_allclose(both.predict(48)[0][:, 0], long_alone.predict(48)[0][:, 0], rtol=1e-9)
+    both, alone = fit_long_season(Y, 168, fit_rest), fit_long_season(Y[-588:, 1:], 168, fit_rest)
+    np.testing.assert_allclose(both.shares[:, 1], alone.shares[:, 0], rtol=1e-12)
+    np.testing.assert_allclose(both.rel_var[1], alone.rel_var[0], rtol=1e-12)

@@ -69,9 +69,13 @@ class ForecastResult(StepResult):
     ``groups``: reconciled forecasts of the customer groups and the total (``level`` column);
     ``group_accuracy``: MASE, bias and coverage per level after ``as_of``, base and reconciled;
     ``group_model``: the fitted :class:`~gridcrm.forecasting.groups.GroupForecaster`.
+    ``forecasts`` is None when the engine wrote them itself (``forecasts.parquet`` a Parquet
+    directory: more rows than the Spark engine's ``spark.collect_max_rows``); ``forecaster`` is the
+    registered model, fitted on the driver (on a seeded sample of ``spark.driver_max_series``
+    customers when there are more: ``models`` and ``ranges`` still cover every customer).
     """
 
-    forecasts: pd.DataFrame
+    forecasts: pd.DataFrame | None
     models: pd.DataFrame
     ranges: pd.DataFrame
     backtest: pd.DataFrame

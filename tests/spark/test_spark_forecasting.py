@@ -98,11 +98,11 @@ WEEK = 672
 
 @pytest.fixture(scope="module")
 def interval_extract(tmp_path_factory):
-    """480 customers (11 with 15-minute load: 9 over 154 days, 2 over 31), the job's interval history at 2024-11-01."""
+    """480 customers (11 with 15-minute load: 9 over 42 days, 2 over 31), the job's interval history at 2024-11-01."""
     from gridcrm.data.synth import generate_dataset
     from gridcrm.forecasting import interval_frame
 
-    ds = generate_dataset(n_customers=480, start="2024-03-01", end="2024-10-31", seed=5).dataset
+    ds = generate_dataset(n_customers=480, start="2024-09-20", end="2024-10-31", seed=5).dataset
     folder = ds.save(tmp_path_factory.mktemp("interval"))
     as_of = pd.Timestamp("2024-11-01")
     load = interval_frame(ds.truncate(as_of), freq="15min")  # as the job: before as_of, >= 4 weeks of load
@@ -125,12 +125,12 @@ def test_interval_forecasts_with_conformal_ranges_equal_the_jobs_for_two_partiti
     from gridcrm.spark.forecasting import forecasts_to_pandas, models_to_pandas, spark_forecasts, spark_interval_frame
 
     folder, extracted_on, as_of, load = interval_extract
-    # three customers: two of 154 days (8 weeks kept) choosing the two-season model, one of 31 days the blocks
-    ids = [10000016, 10000027, 10000347]
+    # five customers, four of 42 days and one of 31, choosing three candidates (two of them twice)
+    ids = [10000016, 10000027, 10000164, 10000215, 10000347]
     history = load[load["unique_id"].isin(ids)].reset_index(drop=True)
     fitted = _interval_forecaster().fit(history)
     expected = fitted.predict(WEEK)
-    assert fitted.models_["selected"].tolist() == ["MSTL", "MSTL", "Blocks"]
+    assert fitted.models_["selected"].tolist() == ["SeasonalNaive[96]", "Blocks", "MSTL", "MSTL", "Blocks"]
     sds = SparkDataset.trusted(read_tables(spark, folder), extracted_on)
     chosen = sds.tables["customers"].where(sds.tables["customers"]["customer_id"].isin(ids))
     spark_history = spark_interval_frame(sds.tables["load_interval"], as_of, customers=chosen)
@@ -138,6 +138,11 @@ def test_interval_forecasts_with_conformal_ranges_equal_the_jobs_for_two_partiti
     pd.testing.assert_frame_equal(got_history, history.dropna(subset=["y"]).reset_index(drop=True),
                                   check_dtype=False, check_exact=False, rtol=0, atol=1e-12)
     ranges = ["lo_80", "hi_80", "lo_95", "hi_95"]
+    from pyspark.sql import functions as F
+
+    part = {r["unique_id"]: r["p"] for r in spark_history.select("unique_id").distinct().repartition(3, "unique_id")
+            .select("unique_id", F.spark_partition_id().alias("p")).collect()}
+    assert part[10000164] != part[10000215] or part[10000027] != part[10000347]  # a candidate's series split
     for n in (2, 3):
         fc, models = spark_forecasts(spark_history, _interval_forecaster(), WEEK, n_partitions=n)
         got = forecasts_to_pandas(fc)
@@ -151,8 +156,8 @@ def test_interval_forecasts_with_conformal_ranges_equal_the_jobs_for_two_partiti
         pd.testing.assert_frame_equal(models_to_pandas(models), fitted.models_, check_exact=False, rtol=1e-9,
                                       atol=1e-9)
     # alone (a partition of its own, without the pooled pass) a series gets the factor of its own errors
-    alone = _interval_forecaster().fit(history[history["unique_id"] == 10000027])
-    assert alone.models_["interval_scale_95"].item() != pytest.approx(fitted.models_.loc[10000027, "interval_scale_95"])
+    alone = _interval_forecaster().fit(history[history["unique_id"] == 10000164])
+    assert alone.models_["interval_scale_95"].item() != pytest.approx(fitted.models_.loc[10000164, "interval_scale_95"])
     from gridcrm.forecasting.multiseason import CalendarProfileForecaster
 
     with pytest.raises(ConfigError, match="calibrated"):

@@ -143,10 +143,24 @@ def _probe(forecaster: object, exog: bool = False) -> pd.DataFrame:
     return probe
 
 
+#: Schemas of the settings seen so far (a probe fit of a 15-minute forecaster takes seconds).
+_SCHEMAS: dict[str, tuple[list[tuple[str, str, str]], list[tuple[str, str]]]] = {}
+
+
 def _schemas(forecaster: object, h: int, exog: bool = False
              ) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
     """(column, Spark type, pandas dtype) of ``models_`` and (column, Spark type) of the forecasts' value
-    columns for these settings: a fit on two short series."""
+    columns for these settings: a fit on two short series (once per settings)."""
+    settings = {k: v for k, v in forecaster.get_params(deep=True).items()
+                if not hasattr(v, "get_params") and not k.endswith("conformal_scales") and not k.endswith("n_jobs")}
+    key = repr((type(forecaster).__name__, sorted(settings.items()), min(int(h), 2), bool(exog)))
+    if key not in _SCHEMAS:
+        _SCHEMAS[key] = _probe_schemas(forecaster, h, exog)
+    return _SCHEMAS[key]
+
+
+def _probe_schemas(forecaster: object, h: int, exog: bool
+                   ) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
     inner = _inner(forecaster)
     # given conformal factors may lack the probe's candidates: the probe fits with its own
     probe_inner = inner.__class__(**{**inner.get_params(), "conformal_scales": None, "n_jobs": 1})

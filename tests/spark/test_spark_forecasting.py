@@ -166,3 +166,19 @@ def test_interval_forecasts_with_conformal_ranges_equal_the_jobs_for_two_partiti
     with pytest.raises(ConfigError, match="clustered"):
         spark_forecasts(spark_history, CalendarProfileForecaster(forecaster=ConsumptionForecaster(
             season_length=WEEK, freq="15min", engine="clustered")), WEEK)
+
+
+def test_exact_quantiles_equal_numpy_through_narrow_brackets(spark, monkeypatch):
+    """The sketch only brackets the order statistics: the quantiles are numpy's, bit for bit, even from a coarse
+    sketch (wide brackets) and with ties; a group below another's values is not mixed in."""
+    import gridcrm.spark.forecasting as sf
+
+    rng = np.random.default_rng(3)
+    a = np.round(np.abs(rng.normal(0, 1.5, 3001)), 2)  # ties
+    b = np.abs(rng.standard_cauchy(20))
+    frame = spark.createDataFrame(pd.DataFrame({"g": ["a"] * a.size + ["b"] * b.size, "z": np.r_[a, b]}))
+    qs = [0.8, 0.95, 0.0, 1.0]
+    for accuracy in (10_000, 20):
+        monkeypatch.setattr(sf, "QUANTILE_ACCURACY", accuracy)
+        got = sf.exact_quantiles(frame, {"a": a.size, "b": b.size}, qs)
+        assert got["a"] == np.quantile(a, qs).tolist() and got["b"] == np.quantile(b, qs).tolist()

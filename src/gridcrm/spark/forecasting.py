@@ -11,8 +11,9 @@ Conformal ranges (``interval_method="conformal"``) pool the standardised backtes
 series that chose the same candidate: they run as one global pass between two per-partition
 passes. Pass 1 fits each partition and returns each series' chosen candidate and the standardised
 errors of its backtest windows (:attr:`ConsumptionForecaster.conformal_errors_`); the global pass
-takes, per candidate, the exact empirical quantile at each level (Spark's ``percentile``, over
-every partition's errors, with the pandas path's pooling rule: a candidate with fewer than
+takes, per candidate, the exact empirical quantile at each level (:func:`exact_quantiles`: a
+``percentile_approx`` sketch brackets the order statistics, only the values inside the brackets
+reach the driver; over every partition's errors, with the pandas path's pooling rule: a candidate with fewer than
 :data:`~gridcrm.forecasting.select.MIN_CONFORMAL_ERRORS` errors gets the quantile of all
 errors); pass 2 fits again with these factors (``ConsumptionForecaster(conformal_scales=...)``)
 and forecasts. Pass 1 costs a second fit of every series: the price of ranges that do not depend
@@ -53,8 +54,8 @@ from gridcrm.forecasting import ConsumptionForecaster
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
-__all__ = ["Regressors", "forecasts_to_pandas", "models_to_pandas", "spark_daily_frame", "spark_forecasts",
-           "spark_interval_frame"]
+__all__ = ["QUANTILE_ACCURACY", "Regressors", "exact_quantiles", "forecasts_to_pandas", "models_to_pandas",
+           "spark_daily_frame", "spark_forecasts", "spark_interval_frame"]
 
 logger = logging.getLogger(__name__)
 
@@ -393,8 +394,7 @@ def _pooled_conformal_scales(parts: DataFrame, fit: object, levels: list[int | f
 
     Pass 1 fits each partition (``fit(df)`` → a fitted forecaster) and returns each series' chosen
     candidate and its finite standardised errors; per candidate, the factor is the exact empirical
-    quantile (Spark's ``percentile``: linear interpolation between order statistics, as
-    ``numpy.quantile``) over the normal one, the pandas rule of
+    quantile (:func:`exact_quantiles`, as ``numpy.quantile``) over the normal one, the pandas rule of
     :func:`~gridcrm.forecasting.select.conformal_scales` applied to all series at once.
     """
     from pyspark import StorageLevel
@@ -425,13 +425,12 @@ def _pooled_conformal_scales(parts: DataFrame, fit: object, levels: list[int | f
     try:
         z = pass1.select("candidate", F.when(~F.isnan("z"), F.col("z")).alias("z"))  # NaN → null: not counted
         counts = {r["candidate"]: int(r["n"]) for r in z.groupBy("candidate").agg(F.count("z").alias("n")).collect()}
-        qs = F.array(*[F.lit(float(lv) / 100) for lv in levels])
-        big = sorted(c for c, n in counts.items() if n >= MIN_CONFORMAL_ERRORS)
-        quantiles = {r["candidate"]: list(r["q"]) for r in z.where(F.col("candidate").isin(big))
-                     .groupBy("candidate").agg(F.percentile("z", qs).alias("q")).collect()} if big else {}
+        qs = [float(lv) / 100 for lv in levels]
+        big = {c: n for c, n in counts.items() if n >= MIN_CONFORMAL_ERRORS}
+        quantiles = exact_quantiles(z.withColumnRenamed("candidate", "g"), big, qs) if big else {}
         pooled = None
         if len(big) < len(counts) and sum(counts.values()) >= MIN_CONFORMAL_ERRORS:
-            pooled = list(z.agg(F.percentile("z", qs).alias("q")).collect()[0]["q"])
+            pooled = exact_quantiles(z.select(F.lit("*").alias("g"), "z"), {"*": sum(counts.values())}, qs)["*"]
     finally:
         pass1.unpersist()
     out: dict[int | float, dict[str, float]] = {}
@@ -441,6 +440,82 @@ def _pooled_conformal_scales(parts: DataFrame, fit: object, levels: list[int | f
         out[lv] = {c: float(np.clip(quantiles[c][k] / q_norm if c in quantiles else base, *SCALE_BOUNDS))
                    for c in counts}
     logger.info("conformal factors over %d errors of %d candidate(s): %s", sum(counts.values()), len(counts), out)
+    return out
+
+
+#: Rank accuracy of the sketch that brackets an exact quantile (``percentile_approx``: rank error at most n / accuracy).
+QUANTILE_ACCURACY = 10_000
+
+
+def _numpy_linear(n: int, q: float) -> tuple[int, int, float]:
+    """The order statistics (0-based) ``numpy.quantile`` (method ``linear``) interpolates for ``q`` of ``n`` values,
+    and the weight of the upper one (numpy's own arithmetic)."""
+    index = (n - 1) * q
+    lo = int(np.floor(index))
+    return min(max(lo, 0), n - 1), min(max(lo + 1, 0), n - 1), float(index - np.floor(index))
+
+
+def exact_quantiles(z: DataFrame, counts: dict[str, int], qs: list[float]) -> dict[str, list[float]]:
+    """Exact empirical quantiles (``numpy.quantile``'s linear method) of ``z`` per group ``g``, in bounded memory.
+
+    Spark's exact ``percentile`` keeps every distinct value of a group in one task; here a sketch
+    (``percentile_approx``, rank error at most ``n / QUANTILE_ACCURACY``) brackets the two order
+    statistics each quantile interpolates, only the values inside the brackets (about
+    ``6 n / QUANTILE_ACCURACY`` a quantile) reach the driver, and the order statistics are read from
+    them, their ranks offset by the count of values below the bracket. A bracket that misses
+    (the sketch's bound broken) is widened to the group's whole range.
+
+    Parameters
+    ----------
+    z : Spark DataFrame
+        Columns ``g`` (string) and ``z`` (double; nulls ignored, no NaN).
+    counts : dict of str to int
+        Non-null values per group, for the groups wanted.
+    qs : list of float
+        Quantiles in [0, 1].
+
+    Returns
+    -------
+    dict of str to list of float
+        Per group, the quantiles in the order of ``qs``.
+    """
+    from pyspark.sql import functions as F
+
+    z = z.where(F.col("z").isNotNull() & F.col("g").isin(list(counts)))
+    margin = 3.0 / QUANTILE_ACCURACY
+    pcts = [min(max(q + d, 0.0), 1.0) for q in qs for d in (-margin, margin)]
+    sketch = {r["g"]: list(r["b"]) for r in z.groupBy("g").agg(
+        F.percentile_approx("z", F.array(*[F.lit(p) for p in pcts]), QUANTILE_ACCURACY).alias("b")).collect()}
+    out: dict[str, list[float]] = {}
+    for attempt in range(2):
+        brackets = {(g, k): (sketch[g][2 * k], sketch[g][2 * k + 1]) for g in counts if g not in out
+                    for k in range(len(qs))}
+        if not brackets:
+            break
+        if attempt:  # the whole range of a group whose bracket missed
+            ranges = {r["g"]: (r["lo"], r["hi"]) for r in z.groupBy("g").agg(F.min("z").alias("lo"), F.max("z")
+                      .alias("hi")).collect()}
+            brackets = {(g, k): ranges[g] for g, k in brackets}
+        inside = None
+        for (g, _), (a, b) in brackets.items():
+            cond = (F.col("g") == g) & (F.col("z") >= a) & (F.col("z") <= b)
+            inside = cond if inside is None else inside | cond
+        below = z.agg(*[F.sum(F.when((F.col("g") == g) & (F.col("z") < a), 1).otherwise(0)).alias(f"b{i}")
+                        for i, ((g, _), (a, _)) in enumerate(brackets.items())]).collect()[0]
+        values: dict[str, np.ndarray] = {}
+        for g, part in z.where(inside).select("g", "z").toPandas().groupby("g"):
+            values[g] = np.sort(part["z"].to_numpy(dtype=np.float64))
+        for i, ((g, k), (a, b)) in enumerate(brackets.items()):
+            lo, hi, t = _numpy_linear(counts[g], qs[k])
+            v = values.get(g, np.zeros(0))
+            v = v[(v >= a) & (v <= b)]  # the values of this bracket (a group's brackets were collected together)
+            n_below = int(below[f"b{i}"] or 0)
+            if not (0 <= lo - n_below and hi - n_below < len(v)):
+                continue  # missed: retried on the whole range
+            v_lo, v_hi = float(v[lo - n_below]), float(v[hi - n_below])
+            diff = v_hi - v_lo
+            out.setdefault(g, [np.nan] * len(qs))[k] = v_hi - diff * (1 - t) if t >= 0.5 else v_lo + diff * t
+        out = {g: vals for g, vals in out.items() if not any(np.isnan(vals))} if attempt == 0 else out
     return out
 
 

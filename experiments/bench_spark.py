@@ -258,7 +258,9 @@ def interval_only(args, ds, folder: Path) -> None:
     for side in ("lo_80", "hi_80", "lo_95", "hi_95"):
         np.testing.assert_allclose((got[side] - got["forecast"]).abs(), (expected[side] - expected["forecast"]).abs(),
                                    rtol=1e-9, atol=1e-9)
-    pd.testing.assert_frame_equal(got_models, fitted.models_, check_exact=False, rtol=1e-9, atol=1e-9)
+    # the batched ARIMA's backtest refits differ by ~1e-9 relative between batches of other series (seen up to 5e-9
+    # in a backtest MASE at 200 customers)
+    pd.testing.assert_frame_equal(got_models, fitted.models_, check_exact=False, rtol=1e-7, atol=1e-9)
     print(f"\n{'step':<10} {'engine':<7} {'series':>8} {'seconds':>8} {'series/s':>9}  (equal results checked)")
     for engine, s in (("pandas", t_pandas), ("spark", t_spark)):
         print(f"{'interval':<10} {engine:<7} {n:>8,} {s:>8.1f} {n / s:>9.2f}")

@@ -66,6 +66,7 @@ __all__ = ["SparkGroupForecasts", "reconcile_sums", "spark_group_forecasts"]
 logger = logging.getLogger(__name__)
 
 _REGION = "_region"
+_KIND = "_gridcrm_pass"
 _EMPTY_ACCURACY = ["mase", "bias", "coverage_95", "n_series"]
 
 
@@ -289,17 +290,24 @@ def spark_group_forecasts(
     key = F.concat_ws("\u0001", *[F.coalesce(c.cast("string"), F.lit("\u0000")) for c in raw])
     known = customers.select(F.col("customer_id").cast("bigint").alias("unique_id"), key.alias("_key"),
                              *[c.alias(n) for c, n in zip(raw, [*labs, _REGION], strict=True)])
-    hist = history.select(F.col("unique_id").cast("bigint").alias("unique_id"), F.col("ds"), _valid("y").alias("y"))
-    stats = [F.avg("y").alias("_size")]
-    if actual is not None:  # MASE scale: mean |y - y s days before| (by date: a missing day is no row), same shuffle
+    day = F.datediff(F.to_date(F.col("ds")), F.lit("1970-01-01").cast("date")).alias("_day")
+    hist = history.select(F.col("unique_id").cast("bigint").alias("unique_id"), day, _valid("y").alias("y"))
+    stats, by_customer = [F.avg("y").alias("_size")], hist
+    if actual is not None:  # MASE scale: mean |y - y s days before| (by date: a missing day is no row)
         from pyspark.sql import Window
 
-        day = F.datediff(F.to_date(F.col("ds")), F.lit("1970-01-01").cast("date"))
         before = Window.partitionBy("unique_id").orderBy("_day").rangeBetween(-s, -s)
-        # the one shuffle of every history row: 3 narrow columns (a day number, not the timestamp)
-        hist = hist.select("unique_id", day.alias("_day"), "y").withColumn("_lag", F.max("y").over(before))
+        by_customer = hist.withColumn("_lag", F.max("y").over(before))
         stats.append(F.avg(F.abs(F.col("y") - F.col("_lag"))).alias("_scale"))
-    per_customer = (hist.groupBy("unique_id").agg(*stats)
+    # one query for the customers' means and scales and for the sums per cell and day: history, shuffled by
+    # customer for the window and for a sort-merge join to the customers, is shuffled once (the exchange is reused)
+    per_day = (hist.join(known.select("unique_id", "_key"), "unique_id", "left").groupBy("_key", "_day")
+               .agg(F.sum("y").alias("y"), F.count("y").alias("n"), F.count(F.lit(1)).alias("rows")))
+    passes = (by_customer.groupBy("unique_id").agg(*stats).withColumn(_KIND, F.lit("customer"))
+              .unionByName(per_day.withColumn(_KIND, F.lit("day")), allowMissingColumns=True)
+              .persist(StorageLevel.MEMORY_AND_DISK))
+    per_customer = (passes.where(F.col(_KIND) == "customer")
+                    .select("unique_id", "_size", *(["_scale"] if actual is not None else []))
                     .join(known, "unique_id", "left").persist(StorageLevel.MEMORY_AND_DISK))
     cells = (per_customer.groupBy("_key")
              .agg(*[F.first(n).alias(n) for n in [*labs, _REGION]], F.count(F.lit(1)).alias("_n"),
@@ -308,9 +316,11 @@ def spark_group_forecasts(
         lost = [r[0] for r in per_customer.where(F.col("_key").isNull()).select("unique_id").limit(10).collect()]
         n_lost = int(cells.loc[cells["_key"].isna(), "_n"].sum())
         per_customer.unpersist()
+        passes.unpersist()
         raise InputError(f"customers has no row for {n_lost} customer(s) of history; add them. Affected series: {lost}")
     if regressors is not None and regressors.temperature and cells[_REGION].isna().any():
         per_customer.unpersist()
+        passes.unpersist()
         raise InputError("customers has no region for some customers of history: the groups' degree-days need it")
     cells = cells.sort_values("_key", kind="stable").reset_index(drop=True)  # one order, whatever the partitions
     cells["_cell"] = np.arange(len(cells), dtype=np.int32)
@@ -329,26 +339,22 @@ def spark_group_forecasts(
 
     total = int(np.flatnonzero(group_ids == "total")[0])  # every customer's group: counts the rows
 
-    def group_sums(df: DataFrame) -> tuple[pd.DataFrame, int]:
-        """``unique_id, ds, y`` of customers → the groups' sums (days where a member has a number), as ``aggregate``,
-        and the number of rows of ``df`` that are the hierarchy's customers'."""
-        per_cell = (df.select(F.col("unique_id").cast("bigint").alias("unique_id"),
-                              F.col("ds").cast("timestamp_ntz").alias("ds"), _valid("y").alias("y"))
-                    .join(members, "unique_id")
-                    .groupBy("_cell", "ds").agg(F.sum("y").alias("y"), F.count("y").alias("n"),
-                                                F.count(F.lit(1)).alias("rows")))
-        got = (per_cell.join(membership, "_cell").groupBy("_g", "ds")
+    def to_groups(per_cell: DataFrame) -> tuple[pd.DataFrame, int]:
+        """Sums per cell and day (``_cell, _day, y, n, rows``) → the groups' sums on the days where a member has a
+        number (as ``aggregate``), and the number of rows summed."""
+        got = (per_cell.join(membership, "_cell").groupBy("_g", "_day")
                .agg(F.sum("y").alias("y"), F.sum("n").alias("n"), F.sum("rows").alias("rows")).toPandas())
         n_rows = int(got.loc[got["_g"] == total, "rows"].sum())
         got = got.loc[got["n"] > 0]
-        out = pd.DataFrame({ID: group_ids[got["_g"].to_numpy(dtype=int)],
-                            DS: pd.to_datetime(got["ds"]).astype("datetime64[ns]").to_numpy(),
+        days = np.datetime64("1970-01-01", "ns") + got["_day"].to_numpy(dtype=np.int64).astype("timedelta64[D]")
+        out = pd.DataFrame({ID: group_ids[got["_g"].to_numpy(dtype=int)], DS: days.astype("datetime64[ns]"),
                             Y: got["y"].to_numpy(dtype=float)})
         out[ID] = out[ID].astype(str)
         return out.sort_values([ID, DS], kind="stable").reset_index(drop=True), n_rows
 
     # 2. group series and the group model, fitted on the driver
-    agg, _ = group_sums(history)
+    agg, _ = to_groups(passes.where(F.col(_KIND) == "day").join(F.broadcast(cell_map), "_key")
+                       .select("_cell", "_day", "y", "n", "rows"))
     model = clone(forecaster)
     if use_exog:
         from gridcrm.forecasting.regressors import CALENDAR_COLUMNS
@@ -425,7 +431,9 @@ def spark_group_forecasts(
     if actual is not None:
         act_rows = actual.select(F.col("unique_id").cast("bigint").alias("unique_id"),
                                  F.col("ds").cast("timestamp_ntz").alias("ds"), F.col("y"))
-        act_groups, n_rows = group_sums(act_rows)
+        act_groups, n_rows = to_groups(
+            act_rows.select("unique_id", day, _valid("y").alias("y")).join(members, "unique_id")
+            .groupBy("_cell", "_day").agg(F.sum("y").alias("y"), F.count("y").alias("n"), F.count(F.lit(1)).alias("rows")))
         if n_rows:  # as the job: no reads after as_of, no accuracy table
             recon = f"reconciled ({method})"
             customer_rows = _customer_accuracy(per_customer.select("unique_id", "_scale"), shifted, act_rows, values,
@@ -441,6 +449,7 @@ def spark_group_forecasts(
                 tables.append(table.assign(forecasts=name).set_index("forecasts", append=True))
             accuracy = pd.concat(tables)
     per_customer.unpersist()
+    passes.unpersist()
     grid.unpersist()  # the lazy customers result recomputes it from the cached members and the customer forecasts
     logger.info("group forecasts on Spark: %d cells, %d groups, %d days", len(cells), len(group_ids), h)
     return SparkGroupForecasts(groups=groups, base=base, accuracy=accuracy, group_model=model,

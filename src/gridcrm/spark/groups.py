@@ -19,12 +19,12 @@ What the main job's forecasting step does with pandas (``fit_group_forecaster`` 
 5. Accuracy per level after ``as_of``: the customer level in Spark (MASE scale per customer from
    its history, by date), the groups on the driver with the library's own metrics.
 
-What is shuffled: every history row once, by customer, for the customers' MASE scales (a window
-over days; only with ``actual``); otherwise history is aggregated map-side (per customer, then per
-cell and day: the customer → cell table is broadcast while small, else joined by a sort-merge that
-shuffles history once more). The customer forecasts are joined once to the date grid, and the reads
-after ``as_of`` once to it. Rows per group and day come back to the driver, and one row per cell and
-horizon goes out (broadcast).
+What is shuffled: every history row at most once, by customer — for the customers' MASE scales (a
+window over days; only with ``actual``) and for the join to the customers' cells when that is a
+sort-merge join, in one query whose exchange Spark reuses; without either, history is aggregated
+map-side (per customer; per cell and day). The customer forecasts are joined once to the date grid
+(again when the lazy ``customers`` result is written), the reads after ``as_of`` once to the grid.
+Rows per group and day come back to the driver; one row per cell and horizon goes out (broadcast).
 """
 
 from __future__ import annotations
@@ -259,9 +259,9 @@ def spark_group_forecasts(
 
     Notes
     -----
-    Spark actions: one over the customers (cells, regions' shares), one over ``history`` (group
-    sums), one over ``customer_forecasts`` on the grid (sums per cell and day), two over ``actual``
-    (group sums; the customer level's accuracy, with a window over ``history`` for the MASE scales).
+    Spark actions: one over ``history`` and the customers (cells, regions' shares, MASE scales,
+    sums per cell and day), one for the group sums, one over ``customer_forecasts`` on the grid
+    (sums per cell and day), two over ``actual`` (group sums; the customer level's accuracy).
     The customer → cell table stays persisted (memory and disk) for the lazy ``customers`` result.
 
     Examples

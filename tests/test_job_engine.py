@@ -11,7 +11,7 @@ import pytest
 from gridcrm.config import load_config
 from gridcrm.data.synth import generate_dataset
 from gridcrm.job import run
-from gridcrm.job.engine import CustomerForecasts, Engine, PandasEngine
+from gridcrm.job.engine import CustomerForecasts, Engine, IntervalForecasts, PandasEngine, interval_forecaster
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,6 +40,17 @@ class Recording:
     def group_forecasts(self, ctx, cfg, customers):
         self.calls.append(("group_forecasts", float(customers.forecasts["forecast"].iloc[0])))
         return self.inner.group_forecasts(ctx, cfg, customers)
+
+    def interval_forecasts(self, ctx, forecaster, min_weeks):
+        got = self.inner.interval_forecasts(ctx, forecaster, min_weeks)  # no 15-minute load in this extract
+        self.calls.append(("interval_forecasts", (type(forecaster).__name__, forecaster.forecaster.season_length,
+                                                  min_weeks, got.customer, len(got.forecasts))))
+        ds = pd.date_range(ctx.as_of, periods=3, freq="15min")
+        forecasts = pd.DataFrame({"unique_id": 5, "ds": ds, "forecast": 7.0, "lo_95": 6.0, "hi_95": 8.0,
+                                  "selected": "Blocks"})
+        history = pd.DataFrame({"unique_id": 5, "ds": ds - pd.Timedelta(hours=1), "y": [1.0, np.nan, 3.0]})
+        summary = pd.DataFrame({"mase": [0.5], "coverage_95": [0.75]}, index=pd.Index(["all"]))
+        return IntervalForecasts(forecasts, summary, 5, history, history.iloc[:0])
 
     def tags(self, ctx, tagset, features, extra):
         self.calls.append(("tags", (len(features), sorted(extra.columns) if extra is not None else None)))
@@ -70,13 +81,19 @@ def test_the_steps_take_their_work_from_the_engine(project):
     assert isinstance(engine, Engine) and isinstance(PandasEngine(), Engine)  # the protocol, by duck typing
     result = run(load_config(project / "run.yaml"), engine=engine)
     kinds = [k for k, _ in engine.calls]
-    assert kinds == ["features", "customer_forecasts", "group_forecasts", "tags"]
+    assert kinds == ["features", "customer_forecasts", "interval_forecasts", "group_forecasts", "tags"]
     features = result.results["features"].features
     assert len(features) == 12 and len(pd.read_parquet(result.files["features"])) == 12
     calls = dict(engine.calls)
     assert calls["customer_forecasts"] == list(features.index)  # the forecasting step forecasts the engine's table
     assert calls["group_forecasts"] == 7.0  # the group forecasts get the engine's customer forecasts
     assert calls["tags"] == (12, ["credit_grade", "credit_score"])  # the earlier models' columns reach the tags
+    # the job's 15-minute forecaster (from forecast.yaml: calendar cn) and rule; none of these customers has the load
+    assert calls["interval_forecasts"] == ("CalendarProfileForecaster", 672, 4, None, 0)
+    interval = pd.read_parquet(result.files["interval_forecasts"])  # what the engine returned, written by the step
+    assert interval["forecast"].tolist() == [7.0] * 3 and set(interval["selected"]) == {"Blocks"}
+    assert any("interval load: 1 customers" in n and "MASE (m = one week) 0.50, 95% coverage 75%" in n
+               for n in result.notes)
     written = pd.read_parquet(result.files["forecasts"])
     assert (written["forecast"] == 7.0).all() and written["unique_id"].nunique() == 12
     portraits = pd.read_parquet(result.files["portraits"])
@@ -96,6 +113,15 @@ def test_run_without_an_engine_runs_on_pandas(tmp_path):
     assert isinstance(result._contexts["features"].engine, PandasEngine)
     expected = PandasEngine().features(result._contexts["features"])
     pd.testing.assert_frame_equal(result.results["features"].features, expected)
+
+
+def test_the_interval_forecaster_is_the_jobs_settings():
+    from types import SimpleNamespace
+
+    fc = interval_forecaster(SimpleNamespace(level=(80, 95), random_state=3, calendar=None))
+    assert type(fc).__name__ == "ConsumptionForecaster"  # no calendar: no profile wrapper
+    assert (fc.season_length, fc.freq, fc.level, fc.max_history, fc.interval_method, fc.random_state) == (
+        672, "15min", (80, 95), 8 * 672, "conformal", 3)
 
 
 def test_the_pandas_engine_refuses_group_forecasts_from_a_sample():

@@ -35,6 +35,19 @@ def extract(tmp_path_factory) -> tuple[Path, pd.Timestamp]:
 
 
 @pytest.fixture(scope="session")
+def small_extract(tmp_path_factory) -> tuple[Path, pd.Timestamp]:
+    """30 customers over 8 months to 2024-06-14, three of them with 15-minute load from 2024-05-01 (the job's four
+    weeks before an as_of of 2024-06-01, and the week after it); saved as Parquet, with its extraction date."""
+    from gridcrm.data.synth import generate_dataset
+
+    ds = generate_dataset(n_customers=30, start="2023-10-01", end="2024-06-14", seed=11, n_interval_customers=3,
+                          interval_days=45).dataset
+    folder = tmp_path_factory.mktemp("small_extract")
+    ds.save(folder)
+    return folder, ds.extracted_on
+
+
+@pytest.fixture(scope="session")
 def champions(tmp_path_factory, _mlflow_template_db):
     """Every per-customer champion registered ONCE by one main-job run into a tracking store of its own.
 

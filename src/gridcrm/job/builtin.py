@@ -320,58 +320,35 @@ def _track_group_forecaster(ctx: StepContext, res: ForecastResult) -> TrackedMod
                         higher_is_better=False, request_params={"horizon": horizon})
 
 
-#: 15-minute load: a week in steps, the weeks of history used, and the fewest weeks before as_of a customer needs.
-_WEEK_15MIN, _INTERVAL_WEEKS, _INTERVAL_MIN_WEEKS = 672, 8, 4
-
-
 def _interval_forecasts(ctx: StepContext, cfg: Any) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
     """A week ahead of the 15-minute load of the interval customers with 4 weeks of it before ``as_of``.
 
-    Two seasons (day and week), model choice by backtest and conformal ranges; with ``calendar``
-    on, holidays and adjusted working days from the customer's own profiles
-    (:class:`~gridcrm.forecasting.multiseason.CalendarProfileForecaster`); the accuracy over
-    the week after ``as_of`` (MASE with m = one week, 95 % coverage) where the data has it.
+    The engine fits :func:`gridcrm.job.engine.interval_forecaster` (two seasons, model choice by
+    backtest, conformal ranges, the calendar from the customer's own profiles) on every such
+    customer and scores the week after ``as_of`` (MASE with m = one week, 95 % coverage) where the
+    data has it; the fan chart shows the customer of highest mean load.
     """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from gridcrm.forecasting import ConsumptionForecaster, fan_chart, interval_frame
-    from gridcrm.forecasting.metrics import series_metrics, summarize_metrics, training_scales
+    from gridcrm.forecasting import fan_chart
+    from gridcrm.job.engine import INTERVAL_MIN_WEEKS, interval_forecaster
 
-    load = interval_frame(ctx.dataset.truncate(ctx.as_of), freq="15min")
-    load = load[load["ds"] < ctx.as_of]
-    enough = load.dropna(subset=["y"]).groupby("unique_id").size() >= _INTERVAL_MIN_WEEKS * _WEEK_15MIN
-    load = load[load["unique_id"].isin(enough.index[enough])]
-    empty = pd.DataFrame(columns=["unique_id", "ds", "forecast"])
-    if load.empty:
+    got = ctx.engine.interval_forecasts(ctx, interval_forecaster(cfg), INTERVAL_MIN_WEEKS)
+    if got.customer is None:
         fig, ax = plt.subplots(figsize=(9, 3))
-        ax.text(0.5, 0.5, f"no 15-minute customer has {_INTERVAL_MIN_WEEKS} weeks of load before {ctx.as_of.date()}",
+        ax.text(0.5, 0.5, f"no 15-minute customer has {INTERVAL_MIN_WEEKS} weeks of load before {ctx.as_of.date()}",
                 ha="center", va="center")
         ax.set_axis_off()
-        return empty, pd.DataFrame(), fig
-    fc = ConsumptionForecaster(season_length=_WEEK_15MIN, freq="15min", level=tuple(cfg.level),
-                               max_history=_INTERVAL_WEEKS * _WEEK_15MIN, interval_method="conformal",
-                               random_state=cfg.random_state)
-    if cfg.calendar:  # holidays from the customer's holiday/Sunday profile, adjusted working days as weekdays
-        from gridcrm.forecasting.multiseason import CalendarProfileForecaster
-
-        fc = CalendarProfileForecaster(forecaster=fc, calendar=cfg.calendar)
-    fc = fc.fit(load)
-    out = fc.predict(_WEEK_15MIN)
-    later = interval_frame(ctx.dataset, customers=load["unique_id"].unique(), freq="15min", fill=False)
-    later = later[(later["ds"] >= ctx.as_of) & (later["ds"] < ctx.as_of + pd.Timedelta(days=7))]
-    joined = out.merge(later, on=["unique_id", "ds"], how="inner").dropna(subset=["y"])
-    summary = pd.DataFrame()
-    if len(joined):
-        summary = summarize_metrics(series_metrics(joined, training_scales(load.dropna(subset=["y"]), _WEEK_15MIN)))
-    biggest = load.groupby("unique_id")["y"].mean().idxmax()
-    ax = fan_chart(load, out, biggest, last=14 * 96, actual=later,
-                   title=f"15-minute load of customer {biggest}: a week after {ctx.as_of.date()} "
-                         f"({fc.models_.loc[biggest, 'selected']})")
+        return got.forecasts, got.summary, fig
+    out, biggest = got.forecasts, got.customer
+    selected = out.loc[out["unique_id"] == biggest, "selected"].iloc[0]
+    ax = fan_chart(got.history, out.drop(columns=["selected"]), biggest, last=14 * 96, actual=got.actual,
+                   title=f"15-minute load of customer {biggest}: a week after {ctx.as_of.date()} ({selected})")
     ax.set_ylabel("kW")
-    return out.merge(fc.models_[["selected"]], left_on="unique_id", right_index=True), summary, ax.figure
+    return out, got.summary, ax.figure
 
 
 @step("forecasting", result=ForecastResult, models=("forecaster", "group-forecaster"), track=_track_forecasting,

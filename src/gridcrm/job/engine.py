@@ -4,7 +4,7 @@ A step asks ``ctx.engine`` for the work an engine may distribute — the feature
 customer forecasts, the group forecasts and the tag evaluation — and does everything else
 itself (files, notes, plots, the registered models). :class:`PandasEngine` (the default of
 :func:`gridcrm.job.run`) does it in this process; :class:`gridcrm.spark.engine.SparkEngine`
-does it on Spark. An engine is any object with the methods of :class:`Engine` (a
+does it on Spark (the 15-minute forecasts included). An engine is any object with the methods of :class:`Engine` (a
 :class:`typing.Protocol`: no base class to inherit, so an engine in a lower layer, such as
 :mod:`gridcrm.spark`, implements it without importing the job).
 """
@@ -21,7 +21,10 @@ if TYPE_CHECKING:
     from gridcrm.job.steps import StepContext
     from gridcrm.tags import TagResult, TagSet
 
-__all__ = ["CustomerForecasts", "Engine", "PandasEngine", "driver_history"]
+__all__ = ["CustomerForecasts", "Engine", "IntervalForecasts", "PandasEngine", "driver_history", "interval_forecaster"]
+
+#: 15-minute load: a week in steps, the weeks of history used, and the fewest weeks before as_of a customer needs.
+WEEK_15MIN, INTERVAL_WEEKS, INTERVAL_MIN_WEEKS = 672, 8, 4
 
 
 @dataclass
@@ -69,6 +72,64 @@ class CustomerForecasts:
         return self.forecasts[self.forecasts["unique_id"].isin(list(ids))]
 
 
+@dataclass
+class IntervalForecasts:
+    """What an engine's :meth:`Engine.interval_forecasts` returns (any object with these attributes will do).
+
+    Attributes
+    ----------
+    forecasts : DataFrame
+        ``unique_id, ds, forecast, lo_*, hi_*`` (and ``day_type`` with the calendar) and the
+        ``selected`` model of every interval customer, as ``interval_forecasts.parquet`` has them;
+        ``unique_id, ds, forecast`` and no row when no customer has enough load.
+    summary : DataFrame
+        :func:`~gridcrm.forecasting.summarize_metrics` over the season after ``as_of`` (MASE with
+        m = the season), empty when the data has no load after ``as_of``.
+    customer : int or None
+        The fan chart's customer (highest mean load before ``as_of``); None when no customer.
+    history, actual : DataFrame
+        ``unique_id, ds, y``: that customer's load before ``as_of`` (missing steps as NaN) and after it.
+    """
+
+    forecasts: pd.DataFrame
+    summary: pd.DataFrame
+    customer: Any
+    history: pd.DataFrame
+    actual: pd.DataFrame
+
+
+def interval_forecaster(cfg: Any) -> Any:
+    """The job's 15-minute forecaster (not fitted), from the forecasting settings ``cfg``: what every engine fits.
+
+    Two seasons (day and week; m = one week), model choice by backtest, conformal ranges at
+    ``cfg.level`` over the last :data:`INTERVAL_WEEKS` weeks; with ``cfg.calendar``, holidays and
+    adjusted working days from the customer's own profiles
+    (:class:`~gridcrm.forecasting.multiseason.CalendarProfileForecaster`).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> fc = interval_forecaster(SimpleNamespace(level=(80, 95), random_state=0, calendar="cn"))
+    >>> type(fc).__name__, fc.forecaster.season_length, fc.forecaster.interval_method
+    ('CalendarProfileForecaster', 672, 'conformal')
+    """
+    from gridcrm.forecasting import ConsumptionForecaster
+
+    fc = ConsumptionForecaster(season_length=WEEK_15MIN, freq="15min", level=tuple(cfg.level),
+                               max_history=INTERVAL_WEEKS * WEEK_15MIN, interval_method="conformal",
+                               random_state=cfg.random_state)
+    if cfg.calendar:  # holidays from the customer's holiday/Sunday profile, adjusted working days as weekdays
+        from gridcrm.forecasting.multiseason import CalendarProfileForecaster
+
+        fc = CalendarProfileForecaster(forecaster=fc, calendar=cfg.calendar)
+    return fc
+
+
+def _inner(forecaster: Any) -> Any:
+    """The ConsumptionForecaster of ``forecaster`` (itself, or the one a CalendarProfileForecaster wraps)."""
+    return getattr(forecaster, "forecaster", None) or forecaster
+
+
 @runtime_checkable
 class Engine(Protocol):
     """What the steps delegate to an engine (``ctx.engine``).
@@ -92,6 +153,12 @@ class Engine(Protocol):
                         ) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
         """``(groups, accuracy, group_model)``: the group forecasts reconciled with the customers', their
         accuracy per level after ``as_of`` and the fitted :class:`~gridcrm.forecasting.groups.GroupForecaster`."""
+
+    def interval_forecasts(self, ctx: StepContext, forecaster: Any, min_weeks: int = INTERVAL_MIN_WEEKS
+                           ) -> IntervalForecasts:
+        """One season (``forecaster``'s ``season_length`` steps) of the load of every customer with ``min_weeks``
+        weeks of it before ``as_of`` at the forecaster's ``freq``: ``forecaster`` (e.g.
+        :func:`interval_forecaster`'s) fitted on each, its accuracy over the season after ``as_of``."""
 
     def tags(self, ctx: StepContext, tagset: TagSet, features: pd.DataFrame, extra: pd.DataFrame | None
              ) -> TagResult:
@@ -166,6 +233,36 @@ def group_forecasts_on_driver(ctx: StepContext, cfg: Any, history: pd.DataFrame,
     return groups, accuracy, model
 
 
+def interval_forecasts_on_driver(ctx: StepContext, forecaster: Any, min_weeks: int = INTERVAL_MIN_WEEKS
+                                 ) -> IntervalForecasts:
+    """:meth:`Engine.interval_forecasts` in this process: the interval load before ``as_of``, fitted at once."""
+    from gridcrm.forecasting import interval_frame
+    from gridcrm.forecasting.metrics import series_metrics, summarize_metrics, training_scales
+
+    inner = _inner(forecaster)
+    season, freq = int(inner.season_length), inner.freq
+    load = interval_frame(ctx.dataset.truncate(ctx.as_of), freq=freq)
+    load = load[load["ds"] < ctx.as_of]
+    enough = load.dropna(subset=["y"]).groupby("unique_id").size() >= min_weeks * (pd.Timedelta(days=7)
+                                                                                  // pd.Timedelta(freq))
+    load = load[load["unique_id"].isin(enough.index[enough])]
+    if load.empty:
+        none = pd.DataFrame(columns=["unique_id", "ds", "y"])
+        return IntervalForecasts(pd.DataFrame(columns=["unique_id", "ds", "forecast"]), pd.DataFrame(), None,
+                                 none, none)
+    fc = forecaster.fit(load)
+    out = fc.predict(season)
+    later = interval_frame(ctx.dataset, customers=load["unique_id"].unique(), freq=freq, fill=False)
+    later = later[(later["ds"] >= ctx.as_of) & (later["ds"] < ctx.as_of + season * pd.Timedelta(freq))]
+    joined = out.merge(later, on=["unique_id", "ds"], how="inner").dropna(subset=["y"])
+    summary = pd.DataFrame()
+    if len(joined):
+        summary = summarize_metrics(series_metrics(joined, training_scales(load.dropna(subset=["y"]), season)))
+    biggest = load.groupby("unique_id")["y"].mean().idxmax()
+    return IntervalForecasts(out.merge(fc.models_[["selected"]], left_on="unique_id", right_index=True), summary,
+                             biggest, load[load["unique_id"] == biggest], later[later["unique_id"] == biggest])
+
+
 class PandasEngine:
     """The default engine: every step's work in this process, with pandas (needs no Java).
 
@@ -192,6 +289,10 @@ class PandasEngine:
         if getattr(customers, "sampled", False):
             raise ValueError("group forecasts on the driver need every customer's history, got a sample")
         return group_forecasts_on_driver(ctx, cfg, customers.history, customers.forecaster)
+
+    def interval_forecasts(self, ctx: StepContext, forecaster: Any, min_weeks: int = INTERVAL_MIN_WEEKS
+                           ) -> IntervalForecasts:
+        return interval_forecasts_on_driver(ctx, forecaster, min_weeks)
 
     def tags(self, ctx: StepContext, tagset: TagSet, features: pd.DataFrame, extra: pd.DataFrame | None
              ) -> TagResult:

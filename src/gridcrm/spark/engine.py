@@ -1,7 +1,8 @@
 """``gridcrm run --engine spark``: the main job's per-customer work on Spark (:class:`SparkEngine`).
 
 The job's steps ask their engine (``ctx.engine``, :mod:`gridcrm.job.engine`) for the feature
-table, the customer forecasts, the group forecasts and the tags; :class:`SparkEngine` answers on
+table, the customer forecasts, the group forecasts, the 15-minute forecasts and the tags;
+:class:`SparkEngine` answers on
 Spark with the same columns and dtypes as the pandas engine, and implements that interface by duck
 typing (this package sits below the job and does not import it):
 
@@ -17,10 +18,14 @@ typing (this package sits below the job and does not import it):
 - **group forecasts**: the group series summed in Spark and reconciled from sums
   (:func:`~gridcrm.spark.groups.spark_group_forecasts`); the group model (one series a group) fitted
   on the driver. ``mint_shrink`` (every customer's backtest errors) runs on the driver.
+- **15-minute forecasts**: :func:`~gridcrm.spark.forecasting.spark_interval_frame` (the job's
+  history rule) and :func:`~gridcrm.spark.forecasting.spark_forecasts` with the job's forecaster
+  (conformal ranges pooled in one global pass); the MASE scales in Spark; the forecasts, the load
+  of the week after ``as_of`` they are scored against and the fan chart customer's history collected.
 - **tags**: :func:`~gridcrm.spark.tags.spark_tags` over the cached feature table and the earlier
   models' columns (tags ranking the population in one global pass).
 
-Everything else (segmentation, credit, value, risk training, 15-minute forecasts, portraits)
+Everything else (segmentation, credit, value, risk training, portraits)
 runs on the driver as in the pandas engine.
 """
 
@@ -41,7 +46,7 @@ if TYPE_CHECKING:
 
     from gridcrm.tags import TagResult, TagSet
 
-__all__ = ["SparkEngine", "SparkForecasts"]
+__all__ = ["SparkEngine", "SparkForecasts", "SparkIntervalForecasts"]
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +82,20 @@ class SparkForecasts:
 
         wanted = [int(i) for i in ids]
         return forecasts_to_pandas(self.spark_forecasts.where(F.col("unique_id").isin(wanted)))
+
+
+@dataclass
+class SparkIntervalForecasts:
+    """The 15-minute forecasts of :meth:`SparkEngine.interval_forecasts` (attributes as the job's
+    ``gridcrm.job.engine.IntervalForecasts``): ``forecasts`` with ``selected``, the accuracy
+    ``summary`` over the season after ``as_of``, the fan chart's ``customer``, its ``history`` and ``actual``.
+    """
+
+    forecasts: pd.DataFrame
+    summary: pd.DataFrame
+    customer: Any
+    history: pd.DataFrame
+    actual: pd.DataFrame
 
 
 class SparkEngine:
@@ -258,6 +277,75 @@ class SparkEngine:
                  f"driver on {len(got.groups['unique_id'].unique()):,} group series")
         return got.groups, got.accuracy, model
 
+    # -- 15-minute forecasts --------------------------------------------------------------------------------------
+    def interval_forecasts(self, ctx: Any, forecaster: Any, min_weeks: int = 4) -> SparkIntervalForecasts:
+        """The job's 15-minute forecasts on Spark: the interval load before ``as_of`` read, fitted and scored there.
+
+        :func:`~gridcrm.spark.forecasting.spark_interval_frame` (the job's history rule) and
+        :func:`~gridcrm.spark.forecasting.spark_forecasts` with ``forecaster`` (conformal ranges
+        pooled in one global pass); the MASE scales (mean ``|y - y one season before|`` per
+        customer) in Spark. Collected to the driver: the forecasts, the load of the season after
+        ``as_of`` they are scored against (as many rows), the fan chart customer's history.
+        """
+        from pyspark import StorageLevel
+        from pyspark.sql import Window
+        from pyspark.sql import functions as F
+
+        from gridcrm.forecasting import fill_gaps
+        from gridcrm.forecasting.metrics import series_metrics, summarize_metrics
+        from gridcrm.spark.forecasting import (
+            forecasts_to_pandas,
+            models_to_pandas,
+            spark_forecasts,
+            spark_interval_frame,
+        )
+
+        inner = getattr(forecaster, "forecaster", None) or forecaster
+        season, freq = int(inner.season_length), inner.freq
+        step = pd.Timedelta(freq)
+        tables = self._spark_tables()
+        load = spark_interval_frame(tables["load_interval"], ctx.as_of, freq=freq, customers=tables["customers"],
+                                    min_weeks=min_weeks).persist(StorageLevel.MEMORY_AND_DISK)
+        try:
+            # per customer in one job: MASE scales as training_scales (the observed steps in order, y minus y a
+            # season of steps before) and the mean load (the fan chart's customer)
+            observed = load.where(F.col("y").isNotNull() & ~F.isnan("y"))
+            diff = F.col("y") - F.lag("y", season).over(Window.partitionBy("unique_id").orderBy("ds"))
+            scales = (observed.select("unique_id", "y", diff.alias("_d")).groupBy("unique_id")
+                      .agg(F.avg(F.abs("_d")).alias("mae_scale"), F.avg(F.col("_d") * F.col("_d")).alias("mse_scale"),
+                           F.avg("y").alias("_mean"))
+                      .toPandas())
+            if scales.empty:
+                none = pd.DataFrame(columns=["unique_id", "ds", "y"])
+                return SparkIntervalForecasts(pd.DataFrame(columns=["unique_id", "ds", "forecast"]), pd.DataFrame(),
+                                              None, none, none)
+            scales["unique_id"] = scales["unique_id"].astype(np.int64)
+            scales = scales.sort_values("unique_id", kind="stable").reset_index(drop=True)
+            biggest = int(scales.set_index("unique_id")["_mean"].idxmax())
+            fc, models = spark_forecasts(load, forecaster, season, n_partitions=self.partitions)
+            out = forecasts_to_pandas(fc)
+            selected = models_to_pandas(models)[["selected"]]
+            later = _later_load(tables["load_interval"], load.select("unique_id").distinct(), ctx.as_of,
+                                season * step, freq)
+            joined = out.merge(later, on=["unique_id", "ds"], how="inner").dropna(subset=["y"])
+            summary = pd.DataFrame()
+            if len(joined):
+                summary = summarize_metrics(series_metrics(joined, scales.drop(columns=["_mean"])))
+            history = load.where(F.col("unique_id") == biggest).toPandas()
+            history = _long(history).sort_values("ds", kind="stable").reset_index(drop=True)
+            history = fill_gaps(history, freq)
+        finally:
+            load.unpersist()
+        ctx.note(f"interval load: forecast on Spark ({self.master}), conformal ranges pooled in one pass")
+        return SparkIntervalForecasts(out.merge(selected, left_on="unique_id", right_index=True), summary, biggest,
+                                      history, later[later["unique_id"] == biggest])
+
+    def _spark_tables(self) -> dict[str, DataFrame]:
+        if self._sds is None:
+            raise GridcrmError("the Spark engine's features step has not run: it reads and validates the extract "
+                               "the 15-minute forecasts read")
+        return self._sds.tables
+
     # -- tags -----------------------------------------------------------------------------------------------------
     def tags(self, ctx: Any, tagset: TagSet, features: pd.DataFrame, extra: pd.DataFrame | None) -> TagResult:
         """``tagset.evaluate(features, extra)`` on Spark: per partition, the population-ranking tags in one pass."""
@@ -296,6 +384,28 @@ def _for_spark(extra: pd.DataFrame) -> pd.DataFrame:
         else:
             out[str(name)] = col.to_numpy()
     return pd.DataFrame(out)
+
+
+def _long(frame: pd.DataFrame) -> pd.DataFrame:
+    """A collected ``unique_id, ds, y`` frame with the pandas engine's dtypes (int64, datetime64[ns], float64)."""
+    return pd.DataFrame({"unique_id": frame["unique_id"].to_numpy(dtype=np.int64),
+                         "ds": pd.to_datetime(frame["ds"]).astype("datetime64[ns]").to_numpy(),
+                         "y": frame["y"].to_numpy(dtype=float)})
+
+
+def _later_load(load_interval: DataFrame, ids: DataFrame, as_of: Any, span: pd.Timedelta, freq: str) -> pd.DataFrame:
+    """The load of ``ids`` over ``span`` from ``as_of`` averaged to ``freq``, collected (``interval_frame`` unfilled)."""
+    from pyspark.sql import functions as F
+
+    start = pd.Timestamp(as_of).normalize()
+    micros = int(pd.Timedelta(freq).value // 1000)
+    floor = F.expr(f"timestamp_micros(floor(unix_micros(cast(`timestamp` as timestamp)) / {micros}) * {micros})")
+    rows = (load_interval.join(ids.withColumnRenamed("unique_id", "customer_id"), "customer_id", "left_semi")
+            .where((F.col("timestamp") >= F.lit(start.to_pydatetime()).cast("timestamp_ntz"))
+                   & (F.col("timestamp") < F.lit((start + span).to_pydatetime()).cast("timestamp_ntz")))
+            .select(F.col("customer_id").alias("unique_id"), floor.cast("timestamp_ntz").alias("ds"), "kw")
+            .groupBy("unique_id", "ds").agg(F.avg("kw").alias("y")).toPandas())
+    return _long(rows).sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
 
 
 def write_parquet_directory(frame: DataFrame, path: Path, sort: tuple[str, ...] = ()) -> Path:

@@ -119,6 +119,7 @@ def _interval_forecaster() -> object:
         random_state=0), calendar="cn")
 
 
+@pytest.mark.slow  # 51-62 s at load 3-5 (two partitionings x two passes of 15-minute fits), over the 40 s budget
 def test_interval_forecasts_with_conformal_ranges_equal_the_jobs_for_two_partitionings(spark, interval_extract):
     """Pooled conformal factors (one global pass) and the calendar read on every series' days: the job's numbers."""
     from gridcrm.spark import SparkDataset, read_tables

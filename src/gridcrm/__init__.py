@@ -43,6 +43,8 @@ _EXPORTS: dict[str, str] = {
     "load_config": "gridcrm.config",
     "run": "gridcrm.job",
     "score": "gridcrm.job",
+    "Engine": "gridcrm.job",
+    "PandasEngine": "gridcrm.job",
     # features, tags, portraits
     "build_features": "gridcrm.features",
     "feature_registry": "gridcrm.features",
@@ -170,6 +172,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         reconcile,
     )
     from gridcrm.job import (  # noqa: F401
+        Engine,
+        PandasEngine,
         run,
         score,
     )
@@ -212,6 +216,8 @@ __all__ = [
     "load_config",
     "run",
     "score",
+    "Engine",
+    "PandasEngine",
     # features, tags, portraits
     "build_features",
     "feature_registry",

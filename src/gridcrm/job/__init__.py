@@ -19,5 +19,5 @@ from gridcrm.job.run import MIN_EVENTS, RunResult, run
 from gridcrm.job.score import score
 from gridcrm.job.steps import Step, StepContext, StepResult, TrackedModel, registered_steps, step, temporary_registry
 
-__all__ = ["MIN_EVENTS", "Engine", "PandasEngine", "RunResult", "Step", "StepContext", "StepResult", "TrackedModel", "registered_steps", "run",
-           "score", "step", "temporary_registry"]
+__all__ = ["MIN_EVENTS", "Engine", "PandasEngine", "RunResult", "Step", "StepContext", "StepResult", "TrackedModel",
+           "registered_steps", "run", "score", "step", "temporary_registry"]

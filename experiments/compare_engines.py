@@ -28,8 +28,18 @@ ROOT = Path(__file__).resolve().parents[1]
 KEYS = ("unique_id", "customer_id", "ds", "date", "tag", "level", "forecasts", "month")
 
 
+def _absolute(value: object) -> object:
+    """Relative paths of the config (``data/sample``, ``configs/x.yaml``) made absolute from the project root:
+    the copy is written in a temporary folder."""
+    if isinstance(value, dict):
+        return {k: _absolute(v) for k, v in value.items()}
+    if isinstance(value, str) and not Path(value).is_absolute() and (ROOT / value).exists():
+        return str(ROOT / value)
+    return value
+
+
 def _run(config: Path, engine: str, out: Path) -> float:
-    cfg = yaml.safe_load(config.read_text())
+    cfg = _absolute(yaml.safe_load(config.read_text()))
     cfg["output"] = {"dir": str(out)}
     cfg["tracking"] = {"enabled": False}
     path = out.parent / f"{engine}.yaml"

@@ -12,10 +12,11 @@ does it on Spark (the 15-minute forecasts included). An engine is any object wit
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import pandas as pd
+
+from gridcrm.forecasting.outputs import CustomerForecasts
 
 if TYPE_CHECKING:
     from gridcrm.job.steps import StepContext
@@ -25,51 +26,6 @@ __all__ = ["CustomerForecasts", "Engine", "IntervalForecasts", "PandasEngine", "
 
 #: 15-minute load: a week in steps, the weeks of history used, and the fewest weeks before as_of a customer needs.
 WEEK_15MIN, INTERVAL_WEEKS, INTERVAL_MIN_WEEKS = 672, 8, 4
-
-
-@dataclass
-class CustomerForecasts:
-    """What an engine's :meth:`Engine.customer_forecasts` returns (any object with these attributes will do).
-
-    Attributes
-    ----------
-    history : DataFrame
-        The daily history on the driver, as the job's ``daily_frame`` makes it (regressor columns
-        included): every forecast customer, or a seeded sample of them when an engine keeps the
-        driver's share bounded (then ``sampled`` is True). The backtest, the fan chart and the
-        driver's model read it.
-    forecasts : DataFrame or None
-        ``unique_id, ds, forecast, lo_*, hi_*`` of every customer; None when the engine wrote
-        them itself (too many rows to collect: ``written``).
-    models : DataFrame
-        ``models_`` of every customer (one row each).
-    forecaster : fitted model
-        The model registered as ``gridcrm-forecaster`` (with its regressors).
-    regressors : str
-        What the note says of the regressors ("" when none).
-    ranges : DataFrame or None
-        Per-customer consumption ranges when the engine computed them (``forecasts`` None);
-        None: the step computes them from ``forecasts``.
-    written : Path or None
-        Where the engine wrote ``forecasts.parquet`` (a Parquet directory) when ``forecasts`` is None.
-    sampled : bool
-        ``history`` and ``forecaster`` cover a sample of the customers only.
-    """
-
-    history: pd.DataFrame
-    forecasts: pd.DataFrame | None
-    models: pd.DataFrame
-    forecaster: Any
-    regressors: str = ""
-    ranges: pd.DataFrame | None = None
-    written: Path | None = None
-    sampled: bool = False
-
-    def of(self, ids: Any) -> pd.DataFrame:
-        """The forecasts of the customers ``ids`` (e.g. the one a fan chart shows)."""
-        if self.forecasts is None:
-            raise ValueError("the forecasts were written, not collected: read them from `written`")
-        return self.forecasts[self.forecasts["unique_id"].isin(list(ids))]
 
 
 @dataclass

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from gridcrm.errors import ConfigError, GridcrmError
+from gridcrm.forecasting.outputs import CustomerForecasts
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -52,22 +53,14 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass
-class SparkForecasts:
-    """The customer forecasts of :meth:`SparkEngine.customer_forecasts` (attributes as the job's
-    ``gridcrm.job.engine.CustomerForecasts``).
+class SparkForecasts(CustomerForecasts):
+    """The customer forecasts of :meth:`SparkEngine.customer_forecasts`: a
+    :class:`~gridcrm.forecasting.outputs.CustomerForecasts` with the Spark frames behind it.
 
     ``forecasts`` is None when they were written by Spark to ``written`` (a Parquet directory);
     ``history`` and ``forecaster`` are the driver's (every customer, or a sample: ``sampled``).
     """
 
-    history: pd.DataFrame
-    forecasts: pd.DataFrame | None
-    models: pd.DataFrame
-    forecaster: Any
-    regressors: str = ""
-    ranges: pd.DataFrame | None = None
-    written: Path | None = None
-    sampled: bool = False
     spark_forecasts: Any = field(default=None, repr=False)
     spark_history: Any = field(default=None, repr=False)
     spark_regressors: Any = field(default=None, repr=False)
@@ -75,7 +68,7 @@ class SparkForecasts:
     def of(self, ids: Any) -> pd.DataFrame:
         """The forecasts of the customers ``ids`` (collected from Spark when they were not collected)."""
         if self.forecasts is not None:
-            return self.forecasts[self.forecasts["unique_id"].isin(list(ids))]
+            return super().of(ids)
         from pyspark.sql import functions as F
 
         from gridcrm.spark.forecasting import forecasts_to_pandas

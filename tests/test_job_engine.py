@@ -10,6 +10,7 @@ import pytest
 
 from gridcrm.config import load_config
 from gridcrm.data.synth import generate_dataset
+from gridcrm.errors import GridcrmError
 from gridcrm.job import run
 from gridcrm.job.engine import CustomerForecasts, Engine, IntervalForecasts, PandasEngine, interval_forecaster
 
@@ -113,6 +114,8 @@ def test_run_without_an_engine_runs_on_pandas(tmp_path):
     assert isinstance(result._contexts["features"].engine, PandasEngine)
     expected = PandasEngine().features(result._contexts["features"])
     pd.testing.assert_frame_equal(result.results["features"].features, expected)
+    with pytest.raises(GridcrmError, match="engine: expected an object with the methods"):
+        run(load_config(tmp_path / "run.yaml"), engine=object())
 
 
 def test_the_interval_forecaster_is_the_jobs_settings():

@@ -170,10 +170,14 @@ def run(config: RunConfig, engine: Any = None) -> RunResult:
         Tracking failed after every result was written (``error.result`` holds them).
     """
     from gridcrm._paths import prepare_output_dir
-    from gridcrm.job.engine import PandasEngine
+    from gridcrm.job.engine import Engine, PandasEngine
     from gridcrm.job.report import write_report
 
     engine = PandasEngine() if engine is None else engine
+    if not isinstance(engine, Engine):  # the protocol's methods, checked before anything is read or written
+        raise GridcrmError(f"engine: expected an object with the methods of gridcrm.job.engine.Engine (features, "
+                           f"customer_forecasts, group_forecasts, interval_forecasts, tags) and a name, got "
+                           f"{type(engine).__name__}")
     out = prepare_output_dir(config.output.dir, "output folder (output.dir)")
     steps = ordered(lambda name: config.step(name) is not None, where=str(config.source or "config"))
     total = len(steps) + 1

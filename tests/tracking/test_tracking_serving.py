@@ -17,6 +17,7 @@ from gridcrm.credit.synthetic import synthetic_indicators
 from gridcrm.errors import TrackingError
 from gridcrm.tracking import ModelServer, load_model, log_model, promote, tracked_run
 from gridcrm.tracking.serve import group_processes
+from helpers import post_json
 
 ROOT = Path(__file__).resolve().parents[2]
 CREDIT_CONFIG = ROOT / "configs" / "credit_ahp.yaml"
@@ -27,15 +28,6 @@ def _indicators(n: int, seed: int) -> pd.DataFrame:
     X = synthetic_indicators(n, seed)
     X.index = X.index + 999  # customer ids 1000..
     return X[[c for c in names if c in X.columns]]
-
-
-def _post(url: str, body: dict) -> tuple[int, dict]:
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"{}")
 
 
 def test_promotion_only_when_the_challenger_wins(tracking_uri):
@@ -86,14 +78,14 @@ def test_served_champion_answers_like_in_process_and_rejects_bad_requests(tracki
         pgid = os.getpgid(server.process.pid)
         model_dir = server.model_dir
         assert (model_dir / "MLmodel").is_file()  # the version's artifacts, downloaded for the server
-        status, body = _post(f"{server.url}/invocations",
+        status, body = post_json(f"{server.url}/invocations",
                              {"dataframe_split": json.loads(request.to_json(orient="split", index=False, double_precision=15))})
         assert status == 200, body
         got = pd.DataFrame(body["predictions"])
         assert list(got["customer_id"]) == list(request["customer_id"])
         np.testing.assert_allclose(got["score"], expected["score"], rtol=1e-9)
         assert list(got["grade"]) == list(expected["grade"].astype(str))
-        bad_status, bad_body = _post(f"{server.url}/invocations", {"dataframe_split": {"columns": ["x"], "data": [["a"]]}})
+        bad_status, bad_body = post_json(f"{server.url}/invocations", {"dataframe_split": {"columns": ["x"], "data": [["a"]]}})
         assert 400 <= bad_status < 500
         assert "message" in bad_body and len(bad_body["message"]) > 10
     assert group_processes(pgid) == []  # no server process left behind
@@ -188,7 +180,7 @@ def test_gridcrm_serve_answers_for_the_risk_model_with_reasons(tracking_uri):
         assert served, "the model server runs below the gridcrm serve process"
         url = f"http://127.0.0.1:{port}/invocations"
         body = {"dataframe_split": json.loads(request.to_json(orient="split", index=False, double_precision=15))}
-        status, answer = _post(url, body)
+        status, answer = post_json(url, body)
         assert status == 200, answer
         got = pd.DataFrame(answer["predictions"])
         assert list(got["customer_id"]) == list(request["customer_id"])
@@ -208,7 +200,7 @@ def test_gridcrm_serve_answers_for_the_risk_model_with_reasons(tracking_uri):
         assert list(by_csv["risk_grade"]) == list(expected["risk_grade"])
         assert list(by_csv["reasons"]) == list(expected["reasons"])
         # a request without a feature the model needs: 4xx naming the column, without echoing the request
-        status, answer = _post(url, {"dataframe_split": json.loads(
+        status, answer = post_json(url, {"dataframe_split": json.loads(
             request.drop(columns="on_time_rate_365d").to_json(orient="split", index=False))})
         assert 400 <= status < 500 and "on_time_rate_365d" in answer.get("message", ""), answer
         assert set(answer) == {"error_code", "message"} and str(request["customer_id"].iloc[0]) not in answer["message"]
